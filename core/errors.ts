@@ -1,0 +1,28 @@
+/**
+ * Errors thrown for misuse of the core's API (a programming error). Misbehaving peers never
+ * cause a throw; they produce outputs.
+ *
+ * @example
+ * ```ts
+ * import { XmppUsageError } from "./errors.ts";
+ * const error = new XmppUsageError("send-element", "open", "the stream is closing");
+ * console.log(error.message);
+ * // Cannot send-element while the session is open: the stream is closing
+ * ```
+ * @module
+ */
+
+/** The application asked the core for something the current state does not allow. */
+export class XmppUsageError extends Error {
+  /** The input that was refused. */
+  readonly input: string;
+  /** The session phase at the time. */
+  readonly phase: string;
+
+  constructor(input: string, phase: string, reason: string) {
+    super(`Cannot ${input} while the session is ${phase}: ${reason}`);
+    this.name = "XmppUsageError";
+    this.input = input;
+    this.phase = phase;
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Framing codecs: RFC 7395 over WebSocket and RFC 6120 over TCP.
+ *
+ * @example
+ * ```ts
+ * import { TcpFraming, WebSocketFraming } from "./mod.ts";
+ * console.log(new WebSocketFraming().transport, new TcpFraming().transport); // websocket tcp
+ * ```
+ * @module
+ */
+export * from "./types.ts";
+export { WebSocketFraming, type WebSocketFramingOptions } from "./websocket.ts";
+export { TcpFraming, type TcpFramingOptions } from "./tcp.ts";

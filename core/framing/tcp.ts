@@ -1,0 +1,118 @@
+/**
+ * RFC 6120 framing over TCP: one long document, `<stream:stream>` header and footer, and
+ * first-level elements in between (whitespace keepalives allowed).
+ *
+ * @example
+ * ```ts
+ * import { TcpFraming } from "./tcp.ts";
+ * const framing = new TcpFraming();
+ * console.log(framing.encodeOpen({ to: "localhost", version: "1.0" }));
+ * // <?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>
+ * ```
+ * @module
+ */
+
+import { StreamParser } from "../xml/stream_parser.ts";
+import type { XmlLimits } from "../xml/limits.ts";
+import type { XmlElement } from "../xml/element.ts";
+import { escapeAttribute } from "../xml/escape.ts";
+import { serialize, type SerializeContext } from "../xml/serialize.ts";
+import { NS } from "../namespaces.ts";
+import { CLOSE_CODES } from "../close_codes.ts";
+import { type Frame, type FramingCodec, headerAttrs, type StreamAttributes, streamAttributesOf } from "./types.ts";
+
+/** Options of the RFC 6120 codec. */
+export interface TcpFramingOptions {
+  /** XML limits; `maxBytes` bounds each first-level element. */
+  readonly limits?: Partial<XmlLimits>;
+  /** The content namespace (default `jabber:client`). */
+  readonly contentNamespace?: string;
+}
+
+/** The RFC 6120 codec. One instance per connection (it owns the stream parser). */
+export class TcpFraming implements FramingCodec {
+  readonly transport = "tcp" as const;
+  readonly #parser: StreamParser;
+  readonly #content: string;
+  readonly #context: SerializeContext;
+
+  constructor(options: TcpFramingOptions = {}) {
+    this.#content = options.contentNamespace ?? NS.CLIENT;
+    this.#context = {
+      defaultNs: this.#content,
+      prefixes: { [NS.STREAMS]: "stream" },
+      declared: { stream: NS.STREAMS },
+    };
+    this.#parser = new StreamParser({
+      ...(options.limits ? { limits: options.limits } : {}),
+      // RFC 6120 §4.3.3 / §5.3.2: nothing after these belongs to the current document.
+      pauseAfter: (el) =>
+        (el.name === "success" && el.ns === NS.SASL) || (el.name === "proceed" && el.ns === NS.TLS),
+    });
+  }
+
+  decode(data: string | Uint8Array): readonly Frame[] {
+    const frames: Frame[] = [];
+    for (const event of this.#parser.push(data)) {
+      switch (event.type) {
+        case "header":
+          frames.push(
+            event.element.name === "stream" && event.element.ns === NS.STREAMS
+              ? { kind: "open", attributes: streamAttributesOf(event.element), element: event.element }
+              : {
+                kind: "invalid",
+                condition: "invalid-namespace",
+                text: `RFC 6120 §4.8.1: the stream header must be <stream> in ${NS.STREAMS}`,
+                closeCode: CLOSE_CODES.PROTOCOL_ERROR,
+                streamError: true,
+              },
+          );
+          break;
+        case "element":
+          frames.push({ kind: "element", element: event.element });
+          break;
+        case "whitespace":
+          frames.push({ kind: "keepalive" });
+          break;
+        case "footer":
+          frames.push({ kind: "close" });
+          break;
+        case "error":
+          frames.push({
+            kind: "invalid",
+            condition: event.error.condition,
+            text: event.error.text,
+            closeCode: event.error.tooBig ? CLOSE_CODES.MESSAGE_TOO_BIG : CLOSE_CODES.PROTOCOL_ERROR,
+            streamError: true,
+          });
+          break;
+      }
+    }
+    return frames;
+  }
+
+  encodeOpen(attributes: StreamAttributes): string {
+    let header = "<?xml version='1.0'?><stream:stream xmlns='" + escapeAttribute(this.#content) +
+      "' xmlns:stream='" + NS.STREAMS + "'";
+    const attrs = headerAttrs(attributes);
+    for (const key in attrs) {
+      const value = attrs[key];
+      if (value !== undefined) header += " " + key + "='" + escapeAttribute(value) + "'";
+    }
+    return header + ">";
+  }
+
+  encodeClose(): string {
+    return "</stream:stream>";
+  }
+
+  encodeElement(el: XmlElement): string {
+    return serialize(el, this.#context);
+  }
+
+  restart(): readonly Frame[] {
+    const remainder = this.#parser.takeRemainder();
+    this.#parser.restart();
+    return remainder === "" ? [] : this.decode(remainder);
+  }
+}

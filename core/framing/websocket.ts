@@ -1,0 +1,119 @@
+/**
+ * RFC 7395 framing: every WebSocket text message is one standalone element; the stream is
+ * opened with `<open/>` and closed with `<close/>` in the framing namespace.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketFraming } from "./websocket.ts";
+ * const framing = new WebSocketFraming();
+ * const [frame] = framing.decode("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>");
+ * console.log(frame.kind); // "open"
+ * console.log(framing.encodeClose()); // <close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>
+ * ```
+ * @module
+ */
+
+import { DocumentParser } from "../xml/document_parser.ts";
+import type { XmlLimits } from "../xml/limits.ts";
+import type { XmlElement } from "../xml/element.ts";
+import { element } from "../xml/element.ts";
+import { serialize, type SerializeContext } from "../xml/serialize.ts";
+import { NS } from "../namespaces.ts";
+import { CLOSE_CODES, type CloseCode } from "../close_codes.ts";
+import type { StreamErrorCondition } from "../stream_errors.ts";
+import { type Frame, type FramingCodec, headerAttrs, type StreamAttributes, streamAttributesOf } from "./types.ts";
+
+/** Options of the RFC 7395 codec. */
+export interface WebSocketFramingOptions {
+  /** XML limits; `maxBytes` is the largest message accepted. */
+  readonly limits?: Partial<XmlLimits>;
+  /** The stream error condition for an oversized message (default `policy-violation`). */
+  readonly oversizeCondition?: StreamErrorCondition;
+}
+
+/** Output context: stream-namespace elements carry their own `stream` prefix declaration. */
+const OUTPUT: SerializeContext = { prefixes: { [NS.STREAMS]: "stream" } };
+const HEADER_NAMES: ReadonlySet<string> = new Set(["open", "close", "stream"]);
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The RFC 7395 codec. One instance per connection (it owns a reusable parser). */
+export class WebSocketFraming implements FramingCodec {
+  readonly transport = "websocket" as const;
+  readonly #parser: DocumentParser;
+  readonly #oversize: StreamErrorCondition;
+
+  constructor(options: WebSocketFramingOptions = {}) {
+    this.#parser = new DocumentParser(options.limits);
+    this.#oversize = options.oversizeCondition ?? "policy-violation";
+  }
+
+  decode(data: string | Uint8Array): readonly Frame[] {
+    let text: string;
+    if (typeof data === "string") text = data;
+    else {
+      try {
+        text = decoder.decode(data);
+      } catch {
+        return [invalid("unsupported-encoding", "RFC 7395 §3.2: text messages must be UTF-8", CLOSE_CODES.INVALID_PAYLOAD, false)];
+      }
+    }
+    if (text.charCodeAt(0) !== 60 /* < */) {
+      return [invalid("bad-format", "RFC 7395 §3.3.3: a message must begin with '<' (no whitespace keepalives, §3.8)", CLOSE_CODES.PROTOCOL_ERROR, true)];
+    }
+    const result = this.#parser.parse(text);
+    if (!result.ok) {
+      const { error } = result;
+      if (error.tooBig) return [invalid(this.#oversize, error.text, CLOSE_CODES.MESSAGE_TOO_BIG, true)];
+      return [invalid(error.condition, error.text, CLOSE_CODES.NORMAL, true)];
+    }
+    return [classify(result.element)];
+  }
+
+  encodeOpen(attributes: StreamAttributes): string {
+    return serialize(element("open", NS.FRAMING, headerAttrs(attributes)));
+  }
+
+  encodeClose(seeOtherUri?: string): string {
+    return serialize(element("close", NS.FRAMING, { "see-other-uri": seeOtherUri }));
+  }
+
+  encodeElement(el: XmlElement): string {
+    return serialize(el, OUTPUT);
+  }
+
+  restart(): readonly Frame[] {
+    return [];
+  }
+}
+
+function classify(el: XmlElement): Frame {
+  if (el.ns === NS.FRAMING) {
+    if (el.children.length > 0) {
+      return invalid("invalid-xml", `RFC 7395 Appendix A: <${el.name}/> must be empty`, CLOSE_CODES.NORMAL, true);
+    }
+    if (el.name === "open") return { kind: "open", attributes: streamAttributesOf(el), element: el };
+    if (el.name === "close") {
+      const uri = el.attrs["see-other-uri"];
+      return uri === undefined ? { kind: "close" } : { kind: "close", seeOtherUri: uri };
+    }
+    return invalid("unsupported-stanza-type", `Unknown framing element <${el.name}/>`, CLOSE_CODES.NORMAL, true);
+  }
+  if (HEADER_NAMES.has(el.name) && (el.ns === "" || el.ns === NS.STREAMS || el.ns === NS.CLIENT)) {
+    return invalid(
+      "invalid-namespace",
+      `RFC 7395 §3.3.2: <${el.name}/> must be qualified by ${NS.FRAMING}`,
+      CLOSE_CODES.NORMAL,
+      true,
+    );
+  }
+  return { kind: "element", element: el };
+}
+
+function invalid(
+  condition: StreamErrorCondition,
+  text: string,
+  closeCode: CloseCode,
+  streamError: boolean,
+): Frame {
+  return { kind: "invalid", condition, text, closeCode, streamError };
+}

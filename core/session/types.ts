@@ -1,0 +1,186 @@
+/**
+ * Types of the session reducer: configuration, state, inputs and outputs.
+ *
+ * Inputs are facts from the transport in the past tense (`transport-opened`, `text-received`,
+ * ...) and commands from the application in the imperative (`accept-stream`, `send-element`,
+ * ...). Outputs are orders to the adapter in the imperative (`send-text`, `close-transport`,
+ * `set-timer`, ...) and notices to the application in the past tense (`stream-opened`,
+ * `element-received`, ...). Exactly one terminal notice (`stream-closed`, `stream-failed` or
+ * `stream-redirected`) is emitted per session.
+ *
+ * @example
+ * ```ts
+ * import type { Input } from "./types.ts";
+ * const input: Input = { type: "text-received", now: 0, data: "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>" };
+ * console.log(input.type); // "text-received"
+ * ```
+ * @module
+ */
+
+import type { XmlElement } from "../xml/element.ts";
+import type { XmlLimits } from "../xml/limits.ts";
+import type { FramingCodec, StreamAttributes } from "../framing/types.ts";
+import type { StreamErrorCondition } from "../stream_errors.ts";
+
+/** Which end of the stream this session plays: initiating (client) or receiving (server). */
+export type Role = "client" | "server";
+
+/** Where the session stands (see `TRANSITIONS` for the allowed moves). */
+export type Phase = "idle" | "opening" | "open" | "closing" | "closed";
+
+/** The timers a session may ask for. */
+export type TimerName = "open" | "close";
+
+/** Configuration of a session. Only `role` is required. */
+export interface SessionConfig {
+  readonly role: Role;
+  /** Wire form (default `websocket`, RFC 7395). */
+  readonly transport?: "websocket" | "tcp";
+  /** XML limits; `maxBytes` is the largest message (WebSocket) or first-level element (TCP). */
+  readonly limits?: Partial<XmlLimits>;
+  /** Stream error for an oversized message (default `policy-violation`, RFC 6120 §13.12). */
+  readonly oversizeCondition?: StreamErrorCondition;
+  /** How long to wait for the peer's stream header, in ms (default 30 000). */
+  readonly openTimeoutMs?: number;
+  /** How long to wait for the peer's half of the close handshake, in ms (default 5 000). */
+  readonly closeTimeoutMs?: number;
+  /** Server: domains served; `to` must name one of them (empty: any `to` is passed on). */
+  readonly domains?: readonly string[];
+  /** Server: `xml:lang` of the response header when the client gives none (default `en`). */
+  readonly defaultLang?: string;
+  /** Client: the service domain (`to` of `<open/>`, RFC 6120 §4.7.2). */
+  readonly to?: string;
+  /** Client: the bare JID for `from` (sent only once the channel is secure, §4.7.1). */
+  readonly from?: string;
+  /** Client: `xml:lang` to request. */
+  readonly lang?: string;
+}
+
+/** A session's configuration with every default filled in. */
+export interface ResolvedConfig {
+  readonly role: Role;
+  readonly transport: "websocket" | "tcp";
+  readonly openTimeoutMs: number;
+  readonly closeTimeoutMs: number;
+  readonly domains: readonly string[];
+  readonly defaultLang: string;
+  readonly to: string | undefined;
+  readonly from: string | undefined;
+  readonly lang: string | undefined;
+}
+
+/** The state of one session: plain readonly data plus the codec that owns the parser. */
+export interface Session {
+  readonly config: ResolvedConfig;
+  readonly phase: Phase;
+  /** The framing codec (opaque: it holds the reusable parser). */
+  readonly codec: FramingCodec;
+  /** Whether the transport is open. */
+  readonly transportOpen: boolean;
+  /** Whether the transport is secure (wss or TLS). */
+  readonly secure: boolean;
+  /** The id of the current stream, once known. */
+  readonly streamId: string | undefined;
+  /** Server: a fresh id for the next response header, supplied by the adapter. */
+  readonly nextStreamId: string | undefined;
+  /** The attributes of the peer's latest stream header. */
+  readonly peer: StreamAttributes | undefined;
+  /** A stream restart is due (after SASL `<success/>`, RFC 6120 §4.3.3). */
+  readonly restartPending: boolean;
+  /** Whether this end has sent its `<close/>` (or footer). */
+  readonly closeSent: boolean;
+  /** Whether a terminal notice has been emitted. */
+  readonly ended: boolean;
+}
+
+/** What the transport and the application tell a session. */
+export type Input =
+  | {
+    readonly type: "transport-opened";
+    readonly now: number;
+    /** Whether the channel is encrypted (wss, TLS, or declared secure by the operator). */
+    readonly secure: boolean;
+    /** The negotiated WebSocket subprotocol (client role checks it is `xmpp`). */
+    readonly protocol?: string;
+    /** Server: a fresh, unpredictable id for the first response header. */
+    readonly streamId?: string;
+  }
+  /** A WebSocket text message (a string, or its raw UTF-8 to validate), or a TCP chunk. */
+  | { readonly type: "text-received"; readonly now: number; readonly data: string | Uint8Array }
+  /** A WebSocket binary message (never valid, RFC 7395 §3.2). */
+  | { readonly type: "binary-received"; readonly now: number; readonly byteLength: number }
+  | { readonly type: "transport-closed"; readonly now: number; readonly code?: number; readonly reason?: string }
+  | { readonly type: "timer-fired"; readonly now: number; readonly timer: TimerName }
+  /**
+   * Server: answer a `stream-open-requested` with the response header and `features`.
+   * `id` overrides the supplied stream id (a gateway relays the upstream id);
+   * `nextStreamId` supplies a fresh id for the next header (after a restart).
+   */
+  | {
+    readonly type: "accept-stream";
+    readonly now: number;
+    readonly features?: XmlElement;
+    readonly id?: string;
+    readonly nextStreamId?: string;
+  }
+  /** Client: open the new stream after SASL success. */
+  | { readonly type: "restart-stream"; readonly now: number }
+  | { readonly type: "send-element"; readonly now: number; readonly element: XmlElement }
+  /** Close the stream; a server may name another endpoint (`see-other-uri`, RFC 7395 §3.6.1). */
+  | { readonly type: "close-stream"; readonly now: number; readonly seeOtherUri?: string }
+  /** End the stream with a stream error (RFC 6120 §4.9). */
+  | {
+    readonly type: "fail-stream";
+    readonly now: number;
+    readonly condition: StreamErrorCondition;
+    readonly text?: string;
+    /** Character data of the condition (the host of `see-other-host`). */
+    readonly content?: string;
+  };
+
+/** Why a session failed. */
+export type FailureReason =
+  | "stream-error"
+  | "transport-lost"
+  | "open-timeout"
+  | "close-timeout"
+  | "subprotocol"
+  | "insecure-redirect";
+
+/** What a session asks of the adapter, and tells the application. */
+export type Output =
+  /** Send one WebSocket text message (or write to the TCP stream). */
+  | { readonly type: "send-text"; readonly text: string }
+  /** Close the transport (WebSocket close code; TCP adapters ignore it). */
+  | { readonly type: "close-transport"; readonly code: number; readonly reason: string }
+  /** Arm (or re-arm) a timer to fire at `at` (same clock as `now`). */
+  | { readonly type: "set-timer"; readonly timer: TimerName; readonly at: number }
+  | { readonly type: "clear-timer"; readonly timer: TimerName }
+  /** Server: the client asked to open a stream; answer with `accept-stream` (or close/fail). */
+  | { readonly type: "stream-open-requested"; readonly attributes: StreamAttributes; readonly restart: boolean }
+  /** The stream is open: both headers have been exchanged. */
+  | { readonly type: "stream-opened"; readonly id: string | undefined; readonly attributes: StreamAttributes; readonly restart: boolean }
+  | { readonly type: "element-received"; readonly element: XmlElement }
+  /** Client: SASL succeeded; send `restart-stream` (RFC 7395 §3.7). */
+  | { readonly type: "restart-required" }
+  /** Terminal: the stream was closed by the close handshake. */
+  | { readonly type: "stream-closed"; readonly initiator: "local" | "peer" }
+  /** Terminal: the stream ended by an error, a timeout or the loss of the transport. */
+  | {
+    readonly type: "stream-failed";
+    readonly reason: FailureReason;
+    /** Who detected the problem. */
+    readonly by: "local" | "peer" | "transport";
+    readonly condition?: StreamErrorCondition;
+    readonly text?: string;
+    /** Character data of the condition (the host of `see-other-host`). */
+    readonly content?: string;
+  }
+  /** Terminal: the server moved the client to another endpoint (RFC 7395 §3.6.1). */
+  | { readonly type: "stream-redirected"; readonly uri: string };
+
+/** The result of one step. */
+export interface StepResult {
+  readonly session: Session;
+  readonly outputs: readonly Output[];
+}

@@ -1,0 +1,247 @@
+/**
+ * Turns SAX events into immutable elements while enforcing the limits and the restricted-XML
+ * rules. Shared by the document parser (one element per RFC 7395 message) and the stream parser
+ * (RFC 6120 header, first-level elements, footer).
+ *
+ * @example
+ * ```ts
+ * import { TreeBuilder } from "./_tree_builder.ts";
+ * import { DEFAULT_XML_LIMITS } from "./limits.ts";
+ * const builder = new TreeBuilder(DEFAULT_XML_LIMITS, 0, {
+ *   onElement: (el) => console.log(el.name), onHeader: () => {}, onWhitespace: () => {},
+ *   onFooter: () => {},
+ * });
+ * console.log(builder.depth()); // 0
+ * ```
+ * @module
+ */
+
+import type { XmlElement, XmlNode } from "./element.ts";
+import type { SaxAttribute, SaxHandlers, SaxTag } from "./_sax.ts";
+import type { XmlLimits } from "./limits.ts";
+import { findIllegalCharacter } from "./restricted.ts";
+import { ParseStop, type XmlErrorCondition, xmlError } from "./parse_error.ts";
+
+/** Receives what the builder completes. */
+export interface TreeSink {
+  /** The opening tag at `rootDepth` 1 (stream mode only): the stream header, no children. */
+  onHeader(header: XmlElement): void;
+  /** A completed element at the reporting depth. */
+  onElement(element: XmlElement): void;
+  /** Whitespace between first-level elements (stream mode only). */
+  onWhitespace(): void;
+  /** The end of the root element (stream mode: the stream footer). */
+  onFooter(): void;
+}
+
+interface OpenElement {
+  readonly name: string;
+  readonly ns: string;
+  readonly attrs: Readonly<Record<string, string>>;
+  readonly children: XmlNode[];
+}
+
+const NO_ATTRS: Readonly<Record<string, string>> = Object.freeze({});
+const XML_NS = "http://www.w3.org/XML/1998/namespace";
+const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
+const VERSION_1_0 = /\bversion\s*=\s*(["'])1\.[0-9]+\1/;
+const ENCODING = /\bencoding\s*=\s*(["'])([^"']*)\1/;
+const STANDALONE = /\bstandalone\s*=/;
+
+/** SAX handlers that build elements; see the module documentation. */
+export class TreeBuilder implements SaxHandlers {
+  readonly #limits: XmlLimits;
+  /** 0: every top-level element is reported. 1: depth 0 is a stream header. */
+  readonly #rootDepth: number;
+  readonly #sink: TreeSink;
+  readonly #stack: OpenElement[] = [];
+  #open = 0;
+  #rootSeen = false;
+  #rootClosed = false;
+  #declarationAllowed = true;
+  /** Set when the raw text contains character references, which may decode to illegal chars. */
+  checkDecodedText = false;
+  /** Reports the entity being read when the parser fails (set by the owner of the parser). */
+  entityName: () => string = () => "";
+
+  constructor(limits: XmlLimits, rootDepth: 0 | 1, sink: TreeSink) {
+    this.#limits = limits;
+    this.#rootDepth = rootDepth;
+    this.#sink = sink;
+  }
+
+  /** Number of elements currently open. */
+  depth(): number {
+    return this.#open;
+  }
+
+  /** Whether a complete root element has been seen (document mode) or the footer (stream). */
+  rootClosed(): boolean {
+    return this.#rootClosed;
+  }
+
+  /** Forget everything: the next input is a new document. */
+  reset(): void {
+    this.#stack.length = 0;
+    this.#open = 0;
+    this.#rootSeen = false;
+    this.#rootClosed = false;
+    this.#declarationAllowed = true;
+    this.checkDecodedText = false;
+  }
+
+  onopentag(tag: SaxTag, attributeEvents: number): void {
+    const limits = this.#limits;
+    this.#declarationAllowed = false;
+    if (this.#open === 0) {
+      if (this.#rootSeen) stop("not-well-formed", "More than one top-level element");
+      this.#rootSeen = true;
+    }
+    if (this.#open + 1 - this.#rootDepth > limits.maxDepth) {
+      stop("policy-violation", `Elements nested deeper than ${limits.maxDepth}`, true);
+    }
+    if (tag.name.length > limits.maxNameLength) {
+      stop("policy-violation", `Element name longer than ${limits.maxNameLength}`, true);
+    }
+    let attrs: Record<string, string> | undefined;
+    let count = 0;
+    const attributes = tag.attributes;
+    for (const raw in attributes) {
+      count++;
+      const a: SaxAttribute = attributes[raw]!;
+      this.#checkAttribute(a);
+      if (a.prefix === "xmlns" || raw === "xmlns") continue;
+      const key = a.uri === "" ? a.local : a.uri === XML_NS ? "xml:" + a.local : "{" + a.uri + "}" + a.local;
+      if (attrs === undefined) attrs = {};
+      else if (key in attrs) stop("not-well-formed", `Duplicate attribute ${raw}`);
+      attrs[key] = a.value;
+    }
+    if (count !== attributeEvents) stop("not-well-formed", "Duplicate attribute");
+    if (count > limits.maxAttributes) {
+      stop("policy-violation", `More than ${limits.maxAttributes} attributes`, true);
+    }
+    const el: OpenElement = { name: tag.local, ns: tag.uri, attrs: attrs ?? NO_ATTRS, children: [] };
+    this.#open++;
+    if (this.#open === this.#rootDepth) {
+      this.#sink.onHeader(el);
+      return;
+    }
+    const parent = this.#stack[this.#stack.length - 1];
+    if (parent !== undefined) parent.children.push(el);
+    this.#stack.push(el);
+  }
+
+  #checkAttribute(a: SaxAttribute): void {
+    const limits = this.#limits;
+    if (a.name.length > limits.maxNameLength) {
+      stop("policy-violation", `Attribute name longer than ${limits.maxNameLength}`, true);
+    }
+    const value = a.value;
+    if (value.length > limits.maxAttributeValueLength) {
+      stop("policy-violation", `Attribute value longer than ${limits.maxAttributeValueLength}`, true);
+    }
+    if (value.indexOf("<") >= 0) stop("not-well-formed", "'<' in an attribute value");
+    if (this.checkDecodedText && findIllegalCharacter(value) >= 0) {
+      stop("not-well-formed", "Character reference to a character XML forbids");
+    }
+  }
+
+  onclosetag(): void {
+    this.#open--;
+    if (this.#open === 0 && this.#rootDepth === 1) {
+      this.#rootClosed = true;
+      this.#sink.onFooter();
+      return;
+    }
+    const el = this.#stack.pop()!;
+    if (this.#open === this.#rootDepth) {
+      if (this.#open === 0) this.#rootClosed = true;
+      this.#sink.onElement(el);
+    }
+  }
+
+  ontext(text: string): void {
+    if (this.checkDecodedText && findIllegalCharacter(text) >= 0) {
+      stop("not-well-formed", "Character reference to a character XML forbids");
+    }
+    const parent = this.#stack[this.#stack.length - 1];
+    if (parent === undefined) {
+      if (this.#open === 0 || WHITESPACE_ONLY.test(text)) {
+        if (this.#open > 0) this.#sink.onWhitespace();
+        return;
+      }
+      stop("bad-format", "Character data between first-level elements");
+    }
+    const children = parent.children;
+    const last = children.length - 1;
+    if (last >= 0 && typeof children[last] === "string") children[last] += text;
+    else children.push(text);
+  }
+
+  onprocessinginstruction(name: string, body: string): void {
+    if (name !== "xml" || !this.#declarationAllowed) {
+      stop("restricted-xml", "RFC 6120 §11.1: processing instructions are not allowed");
+    }
+    this.#declarationAllowed = false;
+    if (!VERSION_1_0.test(body)) stop("not-well-formed", "XML declaration without version 1.x");
+    const encoding = ENCODING.exec(body);
+    if (encoding !== null && encoding[2]!.toLowerCase() !== "utf-8") {
+      stop("unsupported-encoding", "RFC 6120 §11.6: only UTF-8 is allowed");
+    }
+    if (STANDALONE.test(body)) {
+      stop("restricted-xml", "RFC 6120 §11.5: the XML declaration must not contain standalone");
+    }
+  }
+
+  onmarkup(kind: "comment" | "doctype" | "declaration"): void {
+    stop("restricted-xml", forbiddenText(kind));
+  }
+
+  onerror(error: Error): never {
+    const message = error.message.split("\n", 1)[0]!;
+    if (message.startsWith("Invalid character entity") && !this.entityName().startsWith("#")) {
+      stop("restricted-xml", "RFC 6120 §11.1: only the five predefined entities are allowed");
+    }
+    if (message.startsWith("Max buffer length exceeded")) {
+      stop("policy-violation", "Element exceeds the size limit", true);
+    }
+    stop("not-well-formed", message);
+  }
+}
+
+/**
+ * The explanation used for forbidden markup.
+ *
+ * @example
+ * ```ts
+ * import { forbiddenText } from "./_tree_builder.ts";
+ * console.log(forbiddenText("doctype")); // "RFC 6120 §11.1: a DTD is not allowed"
+ * ```
+ */
+export function forbiddenText(kind: "comment" | "doctype" | "declaration"): string {
+  switch (kind) {
+    case "comment":
+      return "RFC 6120 §11.1: comments are not allowed";
+    case "doctype":
+      return "RFC 6120 §11.1: a DTD is not allowed";
+    case "declaration":
+      return "RFC 6120 §11.1: markup declarations are not allowed";
+  }
+}
+
+/**
+ * Stops parsing with the given error (thrown as {@link ParseStop}, caught by the parsers).
+ *
+ * @example
+ * ```ts
+ * import { stop } from "./_tree_builder.ts";
+ * try { stop("bad-format", "x"); } catch (e) { console.log(e.constructor.name); } // "ParseStop"
+ * ```
+ */
+export function stop(
+  condition: XmlErrorCondition,
+  text: string,
+  tooBig = false,
+): never {
+  throw new ParseStop(xmlError(condition, text, tooBig));
+}

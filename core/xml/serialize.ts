@@ -1,0 +1,119 @@
+/**
+ * Serializes elements to standalone XML text, declaring every namespace the output needs.
+ *
+ * The output never contains an XML declaration, comments, processing instructions or a DTD
+ * (RFC 6120 §11.1), and never begins with whitespace (RFC 7395 §3.3.3).
+ *
+ * @example
+ * ```ts
+ * import { element } from "./element.ts";
+ * import { serialize } from "./serialize.ts";
+ * const msg = element("message", "jabber:client", { to: "a@b" }, [
+ *   element("body", "jabber:client", {}, ["1 < 2"]),
+ * ]);
+ * console.log(serialize(msg));
+ * // <message xmlns='jabber:client' to='a@b'><body>1 &lt; 2</body></message>
+ * ```
+ * @module
+ */
+
+import type { XmlElement } from "./element.ts";
+import { escapeAttribute, escapeText } from "./escape.ts";
+
+/** Where the serialized element will be placed. */
+export interface SerializeContext {
+  /**
+   * The default namespace in scope where the output is inserted (`""` for a standalone
+   * document, `"jabber:client"` inside an RFC 6120 client stream).
+   */
+  readonly defaultNs?: string;
+  /**
+   * Namespaces that should be written with a prefix (`{ [uri]: prefix }`), e.g. the stream
+   * namespace as `stream`. A declaration is added unless `declared` already binds it.
+   */
+  readonly prefixes?: Readonly<Record<string, string>>;
+  /** Prefixes already declared where the output is inserted (`{ [prefix]: uri }`). */
+  readonly declared?: Readonly<Record<string, string>>;
+}
+
+const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * Serializes `el` (and its subtree) for insertion into `context`.
+ *
+ * @example
+ * ```ts
+ * import { element } from "./element.ts";
+ * import { serialize } from "./serialize.ts";
+ * const features = element("features", "http://etherx.jabber.org/streams");
+ * console.log(serialize(features, {
+ *   prefixes: { "http://etherx.jabber.org/streams": "stream" },
+ * }));
+ * // <stream:features xmlns:stream='http://etherx.jabber.org/streams'/>
+ * ```
+ */
+export function serialize(el: XmlElement, context: SerializeContext = EMPTY): string {
+  return write(
+    el,
+    context.defaultNs ?? "",
+    context.prefixes ?? EMPTY,
+    context.declared ?? EMPTY,
+  );
+}
+
+function write(
+  el: XmlElement,
+  defaultNs: string,
+  prefixes: Readonly<Record<string, string>>,
+  declared: Readonly<Record<string, string>>,
+): string {
+  let qname = el.name;
+  let out = "";
+  let childDefault = defaultNs;
+  let scope = declared;
+  const prefix = prefixes[el.ns];
+  if (prefix !== undefined && el.ns !== "") {
+    qname = prefix + ":" + el.name;
+    if (scope[prefix] !== el.ns) {
+      out += " xmlns:" + prefix + "='" + escapeAttribute(el.ns) + "'";
+      scope = { ...scope, [prefix]: el.ns };
+    }
+  } else if (el.ns !== defaultNs) {
+    out += " xmlns='" + escapeAttribute(el.ns) + "'";
+    childDefault = el.ns;
+  }
+  const attrs = el.attrs;
+  for (const key in attrs) {
+    const value = escapeAttribute(attrs[key]!);
+    if (key.charCodeAt(0) !== 123 /* { */) {
+      out += " " + key + "='" + value + "'";
+      continue;
+    }
+    const close = key.indexOf("}");
+    const uri = key.slice(1, close);
+    const local = key.slice(close + 1);
+    let attrPrefix = prefixes[uri];
+    if (attrPrefix === undefined || scope[attrPrefix] !== uri) {
+      attrPrefix = attrPrefix ?? freePrefix(scope);
+      if (scope[attrPrefix] !== uri) {
+        out += " xmlns:" + attrPrefix + "='" + escapeAttribute(uri) + "'";
+        scope = { ...scope, [attrPrefix]: uri };
+      }
+    }
+    out += " " + attrPrefix + ":" + local + "='" + value + "'";
+  }
+  const children = el.children;
+  if (children.length === 0) return "<" + qname + out + "/>";
+  out = "<" + qname + out + ">";
+  for (let i = 0; i < children.length; i++) {
+    const child = children[i]!;
+    out += typeof child === "string" ? escapeText(child) : write(child, childDefault, prefixes, scope);
+  }
+  return out + "</" + qname + ">";
+}
+
+function freePrefix(scope: Readonly<Record<string, string>>): string {
+  let n = 0;
+  while (scope["ns" + n] !== undefined) n++;
+  return "ns" + n;
+}

@@ -77,6 +77,7 @@ export function createSession(config: SessionConfig): Session {
       to: config.to,
       from: config.from,
       lang: config.lang,
+      autoReplyClose: config.autoReplyClose ?? true,
     },
     phase: "idle",
     codec,
@@ -87,6 +88,8 @@ export function createSession(config: SessionConfig): Session {
     peer: undefined,
     restartPending: false,
     closeSent: false,
+    closeReceived: false,
+    tlsPending: false,
     ended: false,
   };
 }
@@ -101,7 +104,9 @@ export function createSession(config: SessionConfig): Session {
  * ```
  */
 export function canSend(session: Session): boolean {
-  return session.phase === "open" && !session.restartPending;
+  if (!session.transportOpen || session.restartPending) return false;
+  return session.phase === "open" ||
+    (session.phase === "closing" && session.closeReceived && !session.closeSent);
 }
 
 type Draft = { -readonly [K in keyof Session]: Session[K] };
@@ -163,6 +168,14 @@ class Stepper {
         return this.acceptStream(input.features, input.id, input.nextStreamId);
       case "restart-stream":
         return this.restartStream();
+      case "transport-secured":
+        return this.transportSecured();
+      case "abort-transport":
+        this.require(input.type, this.s.transportOpen, "the transport is not open");
+        this.s.phase = "closed";
+        this.out.push({ type: "clear-timer", timer: "open" }, { type: "clear-timer", timer: "close" });
+        this.closeTransport(input.code, input.reason);
+        return this.failed("aborted", "local", undefined, input.reason);
       case "send-element":
         return this.sendElement(input.element);
       case "close-stream":
@@ -358,6 +371,8 @@ class Stepper {
   closeReceived(seeOtherUri: string | undefined): void {
     const s = this.s;
     this.out.push({ type: "clear-timer", timer: "open" });
+    if (s.closeReceived) return this.fail("not-well-formed", "A second <close/>");
+    s.closeReceived = true;
     if (s.phase === "closing") {
       // The peer answered our <close/>: the side that closed the stream starts the transport
       // close (#28).
@@ -365,6 +380,13 @@ class Stepper {
       this.out.push({ type: "clear-timer", timer: "close" });
       this.closeTransport(CLOSE_CODES.NORMAL, "Stream closed");
       this.terminal({ type: "stream-closed", initiator: "local" });
+      return;
+    }
+    if (!s.config.autoReplyClose && seeOtherUri === undefined) {
+      // The application relays what is in flight, then answers with close-stream.
+      s.phase = "closing";
+      this.setTimer("close", s.config.closeTimeoutMs);
+      this.out.push({ type: "close-requested" });
       return;
     }
     // #27: the peer closed the stream; answer with our <close/> and let the peer close the
@@ -419,6 +441,11 @@ class Stepper {
         // #35: SASL success requires a restart (not SASL2, not XEP-0198 <resumed/>).
         s.restartPending = true;
         this.out.push({ type: "restart-required" });
+      } else if (el.name === "proceed" && el.ns === NS.TLS && s.config.transport === "tcp") {
+        // RFC 6120 §5.4.3.3: TLS negotiation, then a restart on the secured channel.
+        s.restartPending = true;
+        s.tlsPending = true;
+        this.out.push({ type: "start-tls" });
       }
       return;
     }
@@ -450,9 +477,21 @@ class Stepper {
     this.out.push({ type: "stream-opened", id: streamId, attributes, restart });
   }
 
+  transportSecured(): void {
+    const s = this.s;
+    this.require("transport-secured", s.tlsPending && s.phase === "open" && s.transportOpen, "no STARTTLS is pending");
+    s.tlsPending = false;
+    s.restartPending = false;
+    s.secure = true;
+    // Anything received between <proceed/> and the TLS handshake is discarded, never parsed
+    // (it could be injected by an attacker, cf. STARTTLS command injection).
+    s.codec.restart();
+    this.sendOpen();
+  }
+
   restartStream(): void {
     const s = this.s;
-    this.require("restart-stream", s.config.role === "client" && s.phase === "open" && s.restartPending, "no restart is due");
+    this.require("restart-stream", s.config.role === "client" && s.phase === "open" && s.restartPending && !s.tlsPending, "no restart is due");
     s.restartPending = false;
     const pending = s.codec.restart();
     // #36 / #37: a fresh <open/>, never a <close/>, at a restart.
@@ -462,7 +501,8 @@ class Stepper {
 
   sendElement(el: XmlElement): void {
     const s = this.s;
-    this.require("send-element", s.transportOpen && s.phase === "open", "the stream is not open");
+    const relaying = s.phase === "closing" && s.closeReceived && !s.closeSent;
+    this.require("send-element", s.transportOpen && (s.phase === "open" || relaying), "the stream is not open");
     this.require("send-element", !s.restartPending, "a stream restart is due");
     this.require("send-element", !isStreamError(el), "use fail-stream to send a stream error");
     this.require("send-element", el.ns !== NS.FRAMING, "use the session inputs to open or close the stream");
@@ -481,6 +521,14 @@ class Stepper {
 
   closeStream(seeOtherUri: string | undefined): void {
     const s = this.s;
+    if (s.phase === "closing" && s.closeReceived && !s.closeSent && seeOtherUri === undefined) {
+      // Answering the peer's <close/> (autoReplyClose off); the peer closes the transport (#28).
+      this.send(s.codec.encodeClose());
+      s.closeSent = true;
+      s.phase = "closed";
+      this.terminal({ type: "stream-closed", initiator: "peer" });
+      return;
+    }
     this.require("close-stream", s.transportOpen && s.phase !== "closing" && s.phase !== "closed", "the stream is already closing");
     if (seeOtherUri !== undefined) {
       this.require("close-stream", s.config.role === "server", "only a server redirects");

@@ -54,6 +54,11 @@ export interface SessionConfig {
   readonly from?: string;
   /** Client: `xml:lang` to request. */
   readonly lang?: string;
+  /**
+   * Answer the peer's `<close/>` at once (default true). A gateway sets false: it gets
+   * `close-requested`, relays what is still in flight, then answers with `close-stream`.
+   */
+  readonly autoReplyClose?: boolean;
 }
 
 /** A session's configuration with every default filled in. */
@@ -67,6 +72,7 @@ export interface ResolvedConfig {
   readonly to: string | undefined;
   readonly from: string | undefined;
   readonly lang: string | undefined;
+  readonly autoReplyClose: boolean;
 }
 
 /** The state of one session: plain readonly data plus the codec that owns the parser. */
@@ -89,6 +95,10 @@ export interface Session {
   readonly restartPending: boolean;
   /** Whether this end has sent its `<close/>` (or footer). */
   readonly closeSent: boolean;
+  /** Whether the peer's `<close/>` (or footer) has arrived. */
+  readonly closeReceived: boolean;
+  /** Client over TCP: STARTTLS `<proceed/>` arrived; waiting for `transport-secured`. */
+  readonly tlsPending: boolean;
   /** Whether a terminal notice has been emitted. */
   readonly ended: boolean;
 }
@@ -125,6 +135,13 @@ export type Input =
   }
   /** Client: open the new stream after SASL success. */
   | { readonly type: "restart-stream"; readonly now: number }
+  /** Client over TCP: the adapter finished the TLS handshake asked for by `start-tls`. */
+  | { readonly type: "transport-secured"; readonly now: number }
+  /**
+   * Drop the transport without any stream close (`<close/>` or footer), e.g. so that the
+   * server keeps an XEP-0198 session resumable (digest §2.2), or a WebSocket closed with 1014.
+   */
+  | { readonly type: "abort-transport"; readonly now: number; readonly code: number; readonly reason: string }
   | { readonly type: "send-element"; readonly now: number; readonly element: XmlElement }
   /** Close the stream; a server may name another endpoint (`see-other-uri`, RFC 7395 §3.6.1). */
   | { readonly type: "close-stream"; readonly now: number; readonly seeOtherUri?: string }
@@ -145,7 +162,8 @@ export type FailureReason =
   | "open-timeout"
   | "close-timeout"
   | "subprotocol"
-  | "insecure-redirect";
+  | "insecure-redirect"
+  | "aborted";
 
 /** What a session asks of the adapter, and tells the application. */
 export type Output =
@@ -163,6 +181,10 @@ export type Output =
   | { readonly type: "element-received"; readonly element: XmlElement }
   /** Client: SASL succeeded; send `restart-stream` (RFC 7395 §3.7). */
   | { readonly type: "restart-required" }
+  /** Client over TCP: STARTTLS `<proceed/>` arrived; upgrade, then input `transport-secured`. */
+  | { readonly type: "start-tls" }
+  /** The peer sent `<close/>` and `autoReplyClose` is off: answer with `close-stream`. */
+  | { readonly type: "close-requested" }
   /** Terminal: the stream was closed by the close handshake. */
   | { readonly type: "stream-closed"; readonly initiator: "local" | "peer" }
   /** Terminal: the stream ended by an error, a timeout or the loss of the transport. */

@@ -15,6 +15,10 @@ import { SAXParser } from "sax-ts";
 
 /** A raw sax-ts parser; `trackPosition` as the core's stream parser uses it. */
 export function rawSax(trackPosition: boolean): { write(text: string): void } {
-  const parser = new SAXParser(true, { xmlns: true, strictEntities: true, position: trackPosition });
+  const parser = new SAXParser(true, {
+    xmlns: true,
+    strictEntities: true,
+    position: trackPosition,
+  });
   return { write: (text: string) => void parser.write(text) };
 }

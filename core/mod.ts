@@ -19,3 +19,4 @@ export * from "./namespaces.ts";
 export * from "./stream_errors.ts";
 export * from "./close_codes.ts";
 export * from "./errors.ts";
+export * from "./gateway/mod.ts";

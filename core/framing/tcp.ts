@@ -19,7 +19,13 @@ import { escapeAttribute } from "../xml/escape.ts";
 import { serialize, type SerializeContext } from "../xml/serialize.ts";
 import { NS } from "../namespaces.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
-import { type Frame, type FramingCodec, headerAttrs, type StreamAttributes, streamAttributesOf } from "./types.ts";
+import {
+  type Frame,
+  type FramingCodec,
+  headerAttrs,
+  type StreamAttributes,
+  streamAttributesOf,
+} from "./types.ts";
 
 /** Options of the RFC 6120 codec. */
 export interface TcpFramingOptions {
@@ -58,7 +64,11 @@ export class TcpFraming implements FramingCodec {
         case "header":
           frames.push(
             event.element.name === "stream" && event.element.ns === NS.STREAMS
-              ? { kind: "open", attributes: streamAttributesOf(event.element), element: event.element }
+              ? {
+                kind: "open",
+                attributes: streamAttributesOf(event.element),
+                element: event.element,
+              }
               : {
                 kind: "invalid",
                 condition: "invalid-namespace",
@@ -82,7 +92,9 @@ export class TcpFraming implements FramingCodec {
             kind: "invalid",
             condition: event.error.condition,
             text: event.error.text,
-            closeCode: event.error.tooBig ? CLOSE_CODES.MESSAGE_TOO_BIG : CLOSE_CODES.PROTOCOL_ERROR,
+            closeCode: event.error.tooBig
+              ? CLOSE_CODES.MESSAGE_TOO_BIG
+              : CLOSE_CODES.PROTOCOL_ERROR,
             streamError: true,
           });
           break;

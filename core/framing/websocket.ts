@@ -21,7 +21,13 @@ import { serialize, type SerializeContext } from "../xml/serialize.ts";
 import { NS } from "../namespaces.ts";
 import { CLOSE_CODES, type CloseCode } from "../close_codes.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
-import { type Frame, type FramingCodec, headerAttrs, type StreamAttributes, streamAttributesOf } from "./types.ts";
+import {
+  type Frame,
+  type FramingCodec,
+  headerAttrs,
+  type StreamAttributes,
+  streamAttributesOf,
+} from "./types.ts";
 
 /** Options of the RFC 7395 codec. */
 export interface WebSocketFramingOptions {
@@ -54,16 +60,32 @@ export class WebSocketFraming implements FramingCodec {
       try {
         text = decoder.decode(data);
       } catch {
-        return [invalid("unsupported-encoding", "RFC 7395 §3.2: text messages must be UTF-8", CLOSE_CODES.INVALID_PAYLOAD, false)];
+        return [
+          invalid(
+            "unsupported-encoding",
+            "RFC 7395 §3.2: text messages must be UTF-8",
+            CLOSE_CODES.INVALID_PAYLOAD,
+            false,
+          ),
+        ];
       }
     }
     if (text.charCodeAt(0) !== 60 /* < */) {
-      return [invalid("bad-format", "RFC 7395 §3.3.3: a message must begin with '<' (no whitespace keepalives, §3.8)", CLOSE_CODES.PROTOCOL_ERROR, true)];
+      return [
+        invalid(
+          "bad-format",
+          "RFC 7395 §3.3.3: a message must begin with '<' (no whitespace keepalives, §3.8)",
+          CLOSE_CODES.PROTOCOL_ERROR,
+          true,
+        ),
+      ];
     }
     const result = this.#parser.parse(text);
     if (!result.ok) {
       const { error } = result;
-      if (error.tooBig) return [invalid(this.#oversize, error.text, CLOSE_CODES.MESSAGE_TOO_BIG, true)];
+      if (error.tooBig) {
+        return [invalid(this.#oversize, error.text, CLOSE_CODES.MESSAGE_TOO_BIG, true)];
+      }
       return [invalid(error.condition, error.text, CLOSE_CODES.NORMAL, true)];
     }
     return [classify(result.element)];
@@ -89,14 +111,26 @@ export class WebSocketFraming implements FramingCodec {
 function classify(el: XmlElement): Frame {
   if (el.ns === NS.FRAMING) {
     if (el.children.length > 0) {
-      return invalid("invalid-xml", `RFC 7395 Appendix A: <${el.name}/> must be empty`, CLOSE_CODES.NORMAL, true);
+      return invalid(
+        "invalid-xml",
+        `RFC 7395 Appendix A: <${el.name}/> must be empty`,
+        CLOSE_CODES.NORMAL,
+        true,
+      );
     }
-    if (el.name === "open") return { kind: "open", attributes: streamAttributesOf(el), element: el };
+    if (el.name === "open") {
+      return { kind: "open", attributes: streamAttributesOf(el), element: el };
+    }
     if (el.name === "close") {
       const uri = el.attrs["see-other-uri"];
       return uri === undefined ? { kind: "close" } : { kind: "close", seeOtherUri: uri };
     }
-    return invalid("unsupported-stanza-type", `Unknown framing element <${el.name}/>`, CLOSE_CODES.NORMAL, true);
+    return invalid(
+      "unsupported-stanza-type",
+      `Unknown framing element <${el.name}/>`,
+      CLOSE_CODES.NORMAL,
+      true,
+    );
   }
   if (HEADER_NAMES.has(el.name) && (el.ns === "" || el.ns === NS.STREAMS || el.ns === NS.CLIENT)) {
     return invalid(

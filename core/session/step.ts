@@ -27,7 +27,12 @@ import { utf8Length } from "../xml/limits.ts";
 import { NS } from "../namespaces.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
 import { XmppUsageError } from "../errors.ts";
-import { isStreamError, readStreamError, type StreamErrorCondition, streamError } from "../stream_errors.ts";
+import {
+  isStreamError,
+  readStreamError,
+  streamError,
+  type StreamErrorCondition,
+} from "../stream_errors.ts";
 import type { Frame, StreamAttributes } from "../framing/types.ts";
 import { WebSocketFraming } from "../framing/websocket.ts";
 import { TcpFraming } from "../framing/tcp.ts";
@@ -50,9 +55,16 @@ const WEAK_SCHEMES: ReadonlySet<string> = new Set(["ws:", "http:"]);
 export function createSession(config: SessionConfig): Session {
   const openTimeoutMs = config.openTimeoutMs ?? 30_000;
   const closeTimeoutMs = config.closeTimeoutMs ?? 5_000;
-  for (const [name, value] of [["openTimeoutMs", openTimeoutMs], ["closeTimeoutMs", closeTimeoutMs]] as const) {
+  for (
+    const [name, value] of [["openTimeoutMs", openTimeoutMs], [
+      "closeTimeoutMs",
+      closeTimeoutMs,
+    ]] as const
+  ) {
     if (!Number.isFinite(value) || value <= 0) {
-      throw new RangeError(`Invalid ${name}: expected a positive number of milliseconds, got ${value}`);
+      throw new RangeError(
+        `Invalid ${name}: expected a positive number of milliseconds, got ${value}`,
+      );
     }
   }
   if (config.role === "client" && !config.to) {
@@ -128,7 +140,9 @@ export function step(session: Session, input: Input): StepResult {
   const outputs: Output[] = [];
   new Stepper(draft, outputs, input.now).apply(input);
   if (!isAllowedTransition(session.phase, draft.phase)) {
-    throw new Error(`Internal error: transition ${session.phase} -> ${draft.phase} is not in TRANSITIONS`);
+    throw new Error(
+      `Internal error: transition ${session.phase} -> ${draft.phase} is not in TRANSITIONS`,
+    );
   }
   return { session: draft, outputs };
 }
@@ -173,7 +187,10 @@ class Stepper {
       case "abort-transport":
         this.require(input.type, this.s.transportOpen, "the transport is not open");
         this.s.phase = "closed";
-        this.out.push({ type: "clear-timer", timer: "open" }, { type: "clear-timer", timer: "close" });
+        this.out.push({ type: "clear-timer", timer: "open" }, {
+          type: "clear-timer",
+          timer: "close",
+        });
         this.closeTransport(input.code, input.reason);
         return this.failed("aborted", "local", undefined, input.reason);
       case "send-element":
@@ -181,7 +198,11 @@ class Stepper {
       case "close-stream":
         return this.closeStream(input.seeOtherUri);
       case "fail-stream":
-        this.require(input.type, this.s.transportOpen && this.s.phase !== "closed", "the stream has ended");
+        this.require(
+          input.type,
+          this.s.transportOpen && this.s.phase !== "closed",
+          "the stream has ended",
+        );
         return this.fail(input.condition, input.text, CLOSE_CODES.NORMAL, input.content);
     }
   }
@@ -217,7 +238,13 @@ class Stepper {
     this.out.push(notice);
   }
 
-  failed(reason: FailureReason, by: "local" | "peer" | "transport", condition?: StreamErrorCondition, text?: string, content?: string): void {
+  failed(
+    reason: FailureReason,
+    by: "local" | "peer" | "transport",
+    condition?: StreamErrorCondition,
+    text?: string,
+    content?: string,
+  ): void {
     this.terminal({
       type: "stream-failed",
       reason,
@@ -230,9 +257,17 @@ class Stepper {
 
   // ---- transport events ----------------------------------------------------------------
 
-  transportOpened(secure: boolean, protocol: string | undefined, streamId: string | undefined): void {
+  transportOpened(
+    secure: boolean,
+    protocol: string | undefined,
+    streamId: string | undefined,
+  ): void {
     const s = this.s;
-    this.require("transport-opened", !s.transportOpen && s.phase === "idle" && !s.ended, "the transport is already open");
+    this.require(
+      "transport-opened",
+      !s.transportOpen && s.phase === "idle" && !s.ended,
+      "the transport is already open",
+    );
     s.transportOpen = true;
     s.secure = secure;
     if (s.config.role === "server") {
@@ -243,9 +278,18 @@ class Stepper {
     }
     if (s.config.transport === "websocket" && protocol !== "xmpp") {
       // #4: without the xmpp subprotocol there is no XMPP session; send no <open/>.
-      this.out.push({ type: "close-transport", code: CLOSE_CODES.PROTOCOL_ERROR, reason: "RFC 7395 §3.1: subprotocol 'xmpp' not negotiated" });
+      this.out.push({
+        type: "close-transport",
+        code: CLOSE_CODES.PROTOCOL_ERROR,
+        reason: "RFC 7395 §3.1: subprotocol 'xmpp' not negotiated",
+      });
       s.phase = "closed";
-      this.failed("subprotocol", "local", undefined, `The server answered with subprotocol '${protocol ?? ""}'`);
+      this.failed(
+        "subprotocol",
+        "local",
+        undefined,
+        `The server answered with subprotocol '${protocol ?? ""}'`,
+      );
       return;
     }
     this.sendOpen();
@@ -321,7 +365,9 @@ class Stepper {
       case "keepalive":
         return;
       case "open":
-        return this.s.config.role === "server" ? this.openReceivedByServer(frame.attributes) : this.openReceivedByClient(frame.attributes);
+        return this.s.config.role === "server"
+          ? this.openReceivedByServer(frame.attributes)
+          : this.openReceivedByClient(frame.attributes);
       case "close":
         return this.closeReceived(frame.seeOtherUri);
       case "element":
@@ -334,7 +380,10 @@ class Stepper {
     const restart = s.phase === "open" && s.restartPending;
     if (!(s.phase === "idle" || restart)) {
       // #22: one stream per WebSocket; an <open/> that is not a restart is refused.
-      return this.fail("policy-violation", "RFC 7395 §3.4: only one stream per connection; <open/> is allowed only at a restart");
+      return this.fail(
+        "policy-violation",
+        "RFC 7395 §3.4: only one stream per connection; <open/> is allowed only at a restart",
+      );
     }
     this.out.push({ type: "clear-timer", timer: "open" });
     s.peer = attributes;
@@ -398,7 +447,12 @@ class Stepper {
     if (seeOtherUri !== undefined && s.config.role === "client") {
       // #33: never follow a redirect to a weaker security context.
       if (s.secure && WEAK_SCHEMES.has(schemeOf(seeOtherUri))) {
-        this.failed("insecure-redirect", "local", undefined, `Refused redirect from a secure connection to ${seeOtherUri}`);
+        this.failed(
+          "insecure-redirect",
+          "local",
+          undefined,
+          `Refused redirect from a secure connection to ${seeOtherUri}`,
+        );
       } else {
         this.terminal({ type: "stream-redirected", uri: seeOtherUri });
       }
@@ -421,19 +475,30 @@ class Stepper {
     }
     if (s.config.role === "server" && (s.phase === "idle" || s.restartPending)) {
       // #18 / #35: the first message, and the first after SASL success, must be <open/>.
-      return this.fail("not-authorized", s.restartPending ? "RFC 7395 §3.7: a stream restart (<open/>) is required after SASL success" : "RFC 7395 §3.4: the first message must be <open/>");
+      return this.fail(
+        "not-authorized",
+        s.restartPending
+          ? "RFC 7395 §3.7: a stream restart (<open/>) is required after SASL success"
+          : "RFC 7395 §3.4: the first message must be <open/>",
+      );
     }
     if (s.config.role === "client" && s.phase !== "open" && s.phase !== "closing") {
       return this.fail("bad-format", "An element arrived before the stream header");
     }
     if (STANZAS.has(el.name) && el.ns !== NS.CLIENT) {
       // #12: stanzas must be namespace-complete and in the client content namespace.
-      return this.fail("invalid-namespace", `RFC 6120 §4.8.3: <${el.name}/> must be qualified by ${NS.CLIENT}, not '${el.ns}'`);
+      return this.fail(
+        "invalid-namespace",
+        `RFC 6120 §4.8.3: <${el.name}/> must be qualified by ${NS.CLIENT}, not '${el.ns}'`,
+      );
     }
     if (s.config.role === "client") {
       if (el.name === "features" && el.ns === NS.STREAMS) {
         // #44: a WebSocket client ignores STARTTLS even when required.
-        this.out.push({ type: "element-received", element: s.config.transport === "websocket" ? withoutStartTls(el) : el });
+        this.out.push({
+          type: "element-received",
+          element: s.config.transport === "websocket" ? withoutStartTls(el) : el,
+        });
         return;
       }
       this.out.push({ type: "element-received", element: el });
@@ -454,23 +519,47 @@ class Stepper {
 
   // ---- application commands ------------------------------------------------------------
 
-  acceptStream(features: XmlElement | undefined, id: string | undefined, nextStreamId: string | undefined): void {
+  acceptStream(
+    features: XmlElement | undefined,
+    id: string | undefined,
+    nextStreamId: string | undefined,
+  ): void {
     const s = this.s;
-    this.require("accept-stream", s.config.role === "server" && s.phase === "opening", "no stream-open-requested is pending");
+    this.require(
+      "accept-stream",
+      s.config.role === "server" && s.phase === "opening",
+      "no stream-open-requested is pending",
+    );
     if (features !== undefined && !(features.name === "features" && features.ns === NS.STREAMS)) {
-      throw new XmppUsageError("accept-stream", s.phase, "features must be <features/> in the streams namespace");
+      throw new XmppUsageError(
+        "accept-stream",
+        s.phase,
+        "features must be <features/> in the streams namespace",
+      );
     }
     const streamId = id ?? s.nextStreamId;
-    this.require("accept-stream", streamId !== undefined && streamId !== "", "no stream id was supplied (transport-opened.streamId or accept-stream.id)");
+    this.require(
+      "accept-stream",
+      streamId !== undefined && streamId !== "",
+      "no stream id was supplied (transport-opened.streamId or accept-stream.id)",
+    );
     if (id === undefined) s.nextStreamId = undefined;
     if (nextStreamId !== undefined) s.nextStreamId = nextStreamId;
     // #38: a restart gets a new id.
-    this.require("accept-stream", streamId !== s.streamId, "a restarted stream needs a new id (RFC 6120 §4.3.3)");
+    this.require(
+      "accept-stream",
+      streamId !== s.streamId,
+      "a restarted stream needs a new id (RFC 6120 §4.3.3)",
+    );
     const peer = s.peer!;
     const attributes = responseAttributes(peer, streamId, s.config.defaultLang, s.config.domains);
     // #19: the response header; #20: features in their own message.
     this.send(s.codec.encodeOpen(attributes));
-    this.send(s.codec.encodeElement(features === undefined ? element("features", NS.STREAMS) : withoutStartTls(features)));
+    this.send(
+      s.codec.encodeElement(
+        features === undefined ? element("features", NS.STREAMS) : withoutStartTls(features),
+      ),
+    );
     const restart = s.streamId !== undefined;
     s.streamId = streamId;
     s.phase = "open";
@@ -479,7 +568,11 @@ class Stepper {
 
   transportSecured(): void {
     const s = this.s;
-    this.require("transport-secured", s.tlsPending && s.phase === "open" && s.transportOpen, "no STARTTLS is pending");
+    this.require(
+      "transport-secured",
+      s.tlsPending && s.phase === "open" && s.transportOpen,
+      "no STARTTLS is pending",
+    );
     s.tlsPending = false;
     s.restartPending = false;
     s.secure = true;
@@ -491,7 +584,11 @@ class Stepper {
 
   restartStream(): void {
     const s = this.s;
-    this.require("restart-stream", s.config.role === "client" && s.phase === "open" && s.restartPending && !s.tlsPending, "no restart is due");
+    this.require(
+      "restart-stream",
+      s.config.role === "client" && s.phase === "open" && s.restartPending && !s.tlsPending,
+      "no restart is due",
+    );
     s.restartPending = false;
     const pending = s.codec.restart();
     // #36 / #37: a fresh <open/>, never a <close/>, at a restart.
@@ -502,13 +599,25 @@ class Stepper {
   sendElement(el: XmlElement): void {
     const s = this.s;
     const relaying = s.phase === "closing" && s.closeReceived && !s.closeSent;
-    this.require("send-element", s.transportOpen && (s.phase === "open" || relaying), "the stream is not open");
+    this.require(
+      "send-element",
+      s.transportOpen && (s.phase === "open" || relaying),
+      "the stream is not open",
+    );
     this.require("send-element", !s.restartPending, "a stream restart is due");
     this.require("send-element", !isStreamError(el), "use fail-stream to send a stream error");
-    this.require("send-element", el.ns !== NS.FRAMING, "use the session inputs to open or close the stream");
+    this.require(
+      "send-element",
+      el.ns !== NS.FRAMING,
+      "use the session inputs to open or close the stream",
+    );
     if (s.config.role === "server") {
       const isFeatures = el.name === "features" && el.ns === NS.STREAMS;
-      this.send(s.codec.encodeElement(isFeatures && s.config.transport === "websocket" ? withoutStartTls(el) : el));
+      this.send(
+        s.codec.encodeElement(
+          isFeatures && s.config.transport === "websocket" ? withoutStartTls(el) : el,
+        ),
+      );
       if (el.name === "success" && el.ns === NS.SASL) {
         // #35: after SASL success the client must restart; give it openTimeoutMs to do so.
         s.restartPending = true;
@@ -529,12 +638,24 @@ class Stepper {
       this.terminal({ type: "stream-closed", initiator: "peer" });
       return;
     }
-    this.require("close-stream", s.transportOpen && s.phase !== "closing" && s.phase !== "closed", "the stream is already closing");
+    this.require(
+      "close-stream",
+      s.transportOpen && s.phase !== "closing" && s.phase !== "closed",
+      "the stream is already closing",
+    );
     if (seeOtherUri !== undefined) {
       this.require("close-stream", s.config.role === "server", "only a server redirects");
-      this.require("close-stream", s.phase !== "idle", "the server says nothing before the client's <open/> (#17)");
+      this.require(
+        "close-stream",
+        s.phase !== "idle",
+        "the server says nothing before the client's <open/> (#17)",
+      );
       if (s.secure && WEAK_SCHEMES.has(schemeOf(seeOtherUri))) {
-        throw new XmppUsageError("close-stream", s.phase, `see-other-uri ${seeOtherUri} would weaken a secure connection (RFC 7395 §3.6.1)`);
+        throw new XmppUsageError(
+          "close-stream",
+          s.phase,
+          `see-other-uri ${seeOtherUri} would weaken a secure connection (RFC 7395 §3.6.1)`,
+        );
       }
       // #32: <close see-other-uri/>, in answer to <open/> or later, then the transport close.
       this.send(s.codec.encodeClose(seeOtherUri));
@@ -562,12 +683,29 @@ class Stepper {
   }
 
   /** Sends a stream error and closes: #23, #24 (header first during open), #25. */
-  fail(condition: StreamErrorCondition, text: string | undefined, closeCode: number = CLOSE_CODES.NORMAL, content?: string): void {
+  fail(
+    condition: StreamErrorCondition,
+    text: string | undefined,
+    closeCode: number = CLOSE_CODES.NORMAL,
+    content?: string,
+  ): void {
     const s = this.s;
     const codec = s.codec;
-    if (s.config.role === "server" && (s.phase === "idle" || s.phase === "opening" || s.restartPending)) {
+    if (
+      s.config.role === "server" &&
+      (s.phase === "idle" || s.phase === "opening" || s.restartPending)
+    ) {
       const request = s.peer ?? {};
-      this.send(codec.encodeOpen(responseAttributes(request, s.nextStreamId ?? s.streamId, s.config.defaultLang, s.config.domains)));
+      this.send(
+        codec.encodeOpen(
+          responseAttributes(
+            request,
+            s.nextStreamId ?? s.streamId,
+            s.config.defaultLang,
+            s.config.domains,
+          ),
+        ),
+      );
     }
     if (!s.closeSent) {
       this.send(codec.encodeElement(streamError(condition, text, content)));
@@ -584,7 +722,10 @@ class Stepper {
 function withoutStartTls(features: XmlElement): XmlElement {
   // #43 / #44: STARTTLS never appears on, and is ignored over, a WebSocket (RFC 7395 §3.9).
   if (!features.children.some((c) => typeof c !== "string" && c.ns === NS.TLS)) return features;
-  return { ...features, children: features.children.filter((c) => typeof c === "string" || c.ns !== NS.TLS) };
+  return {
+    ...features,
+    children: features.children.filter((c) => typeof c === "string" || c.ns !== NS.TLS),
+  };
 }
 
 /** RFC 6455 §5.5: a close reason fits in 123 bytes of UTF-8. */

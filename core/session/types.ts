@@ -119,7 +119,12 @@ export type Input =
   | { readonly type: "text-received"; readonly now: number; readonly data: string | Uint8Array }
   /** A WebSocket binary message (never valid, RFC 7395 §3.2). */
   | { readonly type: "binary-received"; readonly now: number; readonly byteLength: number }
-  | { readonly type: "transport-closed"; readonly now: number; readonly code?: number; readonly reason?: string }
+  | {
+    readonly type: "transport-closed";
+    readonly now: number;
+    readonly code?: number;
+    readonly reason?: string;
+  }
   | { readonly type: "timer-fired"; readonly now: number; readonly timer: TimerName }
   /**
    * Server: answer a `stream-open-requested` with the response header and `features`.
@@ -141,7 +146,12 @@ export type Input =
    * Drop the transport without any stream close (`<close/>` or footer), e.g. so that the
    * server keeps an XEP-0198 session resumable (digest §2.2), or a WebSocket closed with 1014.
    */
-  | { readonly type: "abort-transport"; readonly now: number; readonly code: number; readonly reason: string }
+  | {
+    readonly type: "abort-transport";
+    readonly now: number;
+    readonly code: number;
+    readonly reason: string;
+  }
   | { readonly type: "send-element"; readonly now: number; readonly element: XmlElement }
   /** Close the stream; a server may name another endpoint (`see-other-uri`, RFC 7395 §3.6.1). */
   | { readonly type: "close-stream"; readonly now: number; readonly seeOtherUri?: string }
@@ -175,9 +185,18 @@ export type Output =
   | { readonly type: "set-timer"; readonly timer: TimerName; readonly at: number }
   | { readonly type: "clear-timer"; readonly timer: TimerName }
   /** Server: the client asked to open a stream; answer with `accept-stream` (or close/fail). */
-  | { readonly type: "stream-open-requested"; readonly attributes: StreamAttributes; readonly restart: boolean }
+  | {
+    readonly type: "stream-open-requested";
+    readonly attributes: StreamAttributes;
+    readonly restart: boolean;
+  }
   /** The stream is open: both headers have been exchanged. */
-  | { readonly type: "stream-opened"; readonly id: string | undefined; readonly attributes: StreamAttributes; readonly restart: boolean }
+  | {
+    readonly type: "stream-opened";
+    readonly id: string | undefined;
+    readonly attributes: StreamAttributes;
+    readonly restart: boolean;
+  }
   | { readonly type: "element-received"; readonly element: XmlElement }
   /** Client: SASL succeeded; send `restart-stream` (RFC 7395 §3.7). */
   | { readonly type: "restart-required" }

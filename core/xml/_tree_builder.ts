@@ -20,7 +20,7 @@ import type { XmlElement, XmlNode } from "./element.ts";
 import type { SaxAttribute, SaxHandlers, SaxTag } from "./_sax.ts";
 import type { XmlLimits } from "./limits.ts";
 import { findIllegalCharacter } from "./restricted.ts";
-import { ParseStop, type XmlErrorCondition, xmlError } from "./parse_error.ts";
+import { ParseStop, xmlError, type XmlErrorCondition } from "./parse_error.ts";
 
 /** Receives what the builder completes. */
 export interface TreeSink {
@@ -111,7 +111,11 @@ export class TreeBuilder implements SaxHandlers {
       const a: SaxAttribute = attributes[raw]!;
       this.#checkAttribute(a);
       if (a.prefix === "xmlns" || raw === "xmlns") continue;
-      const key = a.uri === "" ? a.local : a.uri === XML_NS ? "xml:" + a.local : "{" + a.uri + "}" + a.local;
+      const key = a.uri === ""
+        ? a.local
+        : a.uri === XML_NS
+        ? "xml:" + a.local
+        : "{" + a.uri + "}" + a.local;
       if (attrs === undefined) attrs = {};
       else if (key in attrs) stop("not-well-formed", `Duplicate attribute ${raw}`);
       attrs[key] = a.value;
@@ -120,7 +124,12 @@ export class TreeBuilder implements SaxHandlers {
     if (count > limits.maxAttributes) {
       stop("policy-violation", `More than ${limits.maxAttributes} attributes`, true);
     }
-    const el: OpenElement = { name: tag.local, ns: tag.uri, attrs: attrs ?? NO_ATTRS, children: [] };
+    const el: OpenElement = {
+      name: tag.local,
+      ns: tag.uri,
+      attrs: attrs ?? NO_ATTRS,
+      children: [],
+    };
     this.#open++;
     if (this.#open === this.#rootDepth) {
       this.#sink.onHeader(el);
@@ -138,7 +147,11 @@ export class TreeBuilder implements SaxHandlers {
     }
     const value = a.value;
     if (value.length > limits.maxAttributeValueLength) {
-      stop("policy-violation", `Attribute value longer than ${limits.maxAttributeValueLength}`, true);
+      stop(
+        "policy-violation",
+        `Attribute value longer than ${limits.maxAttributeValueLength}`,
+        true,
+      );
     }
     if (value.indexOf("<") >= 0) stop("not-well-formed", "'<' in an attribute value");
     if (this.checkDecodedText && findIllegalCharacter(value) >= 0) {

@@ -107,7 +107,9 @@ function write(
   out = "<" + qname + out + ">";
   for (let i = 0; i < children.length; i++) {
     const child = children[i]!;
-    out += typeof child === "string" ? escapeText(child) : write(child, childDefault, prefixes, scope);
+    out += typeof child === "string"
+      ? escapeText(child)
+      : write(child, childDefault, prefixes, scope);
   }
   return out + "</" + qname + ">";
 }

@@ -143,7 +143,9 @@ export class StreamParser {
       return [];
     }
     const forbidden = this.#scanner.scan(text);
-    if (forbidden !== undefined) return this.#fail(xmlError("restricted-xml", forbiddenText(forbidden)));
+    if (forbidden !== undefined) {
+      return this.#fail(xmlError("restricted-xml", forbiddenText(forbidden)));
+    }
     const illegal = findIllegalCharacter(text);
     if (illegal >= 0) return this.#fail(xmlError("not-well-formed", "Character forbidden by XML"));
     if (text.indexOf("&#") >= 0) this.#builder.checkDecodedText = true;
@@ -158,7 +160,10 @@ export class StreamParser {
     }
     const max = this.#limits.maxBytes;
     if (this.#builder.depth() > 1 && this.#sax.position() - this.#boundary > max) {
-      return this.#fail(xmlError("policy-violation", `An element exceeds ${max} characters`, true), this.#events);
+      return this.#fail(
+        xmlError("policy-violation", `An element exceeds ${max} characters`, true),
+        this.#events,
+      );
     }
     return this.#events;
   }

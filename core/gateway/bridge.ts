@@ -1,0 +1,430 @@
+/**
+ * The gateway bridge: a pure reducer joining an RFC 7395 server session (toward the browser)
+ * and an RFC 6120 client session (toward the XMPP server), per digest §2. Notices of one side
+ * become commands for the other; orders for the transports pass through to the adapter.
+ *
+ * @example
+ * ```ts
+ * import { createGateway, gatewayStep } from "./bridge.ts";
+ * let gw = createGateway({ domains: ["localhost"] });
+ * ({ gateway: gw } = gatewayStep(gw, { type: "client", input: { type: "transport-opened", now: 0, secure: true, streamId: "c1" } }));
+ * const { outputs } = gatewayStep(gw, { type: "client", input: {
+ *   type: "text-received", now: 1,
+ *   data: "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>",
+ * } });
+ * console.log(outputs.some((o) => o.type === "connect-upstream")); // true
+ * ```
+ * @module
+ */
+
+import { canSend, createSession, step } from "../session/step.ts";
+import type { Input, Output, Session } from "../session/types.ts";
+import { element, type XmlElement } from "../xml/element.ts";
+import { NS } from "../namespaces.ts";
+import { CLOSE_CODES } from "../close_codes.ts";
+import { filterFeaturesForWebSocket, startTlsOffer } from "./features.ts";
+import type {
+  Gateway,
+  GatewayConfig,
+  GatewayInput,
+  GatewayOutput,
+  ResolvedGatewayConfig,
+} from "./types.ts";
+
+type Side = "client" | "upstream";
+type Draft = { -readonly [K in keyof Gateway]: Gateway[K] };
+
+/**
+ * Creates a gateway connection whose client side awaits the browser's transport.
+ *
+ * @example
+ * ```ts
+ * import { createGateway } from "./bridge.ts";
+ * console.log(createGateway({ domains: ["localhost"] }).phase); // "waiting-open"
+ * ```
+ */
+export function createGateway(config: GatewayConfig): Gateway {
+  const resolved: ResolvedGatewayConfig = {
+    domains: config.domains,
+    upstreamTls: config.upstreamTls ?? "optional",
+    clientLimits: config.clientLimits ?? {},
+    upstreamLimits: { maxBytes: 1_048_576, ...config.upstreamLimits },
+    maxBufferedElements: config.maxBufferedElements ?? 64,
+    openTimeoutMs: config.openTimeoutMs ?? 30_000,
+    closeTimeoutMs: config.closeTimeoutMs ?? 5_000,
+    seeOtherHost: config.seeOtherHost ?? {},
+    upstreamFailureCondition: config.upstreamFailureCondition ?? "remote-connection-failed",
+  };
+  if (resolved.domains.length === 0) throw new RangeError("A gateway needs at least one domain");
+  return {
+    config: resolved,
+    phase: "waiting-open",
+    client: createSession({
+      role: "server",
+      domains: resolved.domains,
+      limits: resolved.clientLimits,
+      openTimeoutMs: resolved.openTimeoutMs,
+      closeTimeoutMs: resolved.closeTimeoutMs,
+      autoReplyClose: false,
+    }),
+    upstream: undefined,
+    upstreamId: undefined,
+    awaitingFeatures: false,
+    buffer: [],
+  };
+}
+
+/**
+ * Applies one input to a gateway connection.
+ *
+ * @example
+ * ```ts
+ * import { createGateway, gatewayStep } from "./bridge.ts";
+ * const gw = createGateway({ domains: ["localhost"] });
+ * const { gateway } = gatewayStep(gw, { type: "upstream-failed", now: 0, reason: "no route" });
+ * console.log(gateway.phase); // "waiting-open" (nothing was connecting)
+ * ```
+ */
+export function gatewayStep(
+  gateway: Gateway,
+  input: GatewayInput,
+): { gateway: Gateway; outputs: readonly GatewayOutput[] } {
+  const bridge = new Bridge({ ...gateway });
+  bridge.handle(input);
+  return { gateway: bridge.g, outputs: bridge.out };
+}
+
+class Bridge {
+  readonly g: Draft;
+  readonly out: GatewayOutput[] = [];
+  #now = 0;
+
+  constructor(g: Draft) {
+    this.g = g;
+  }
+
+  handle(input: GatewayInput): void {
+    switch (input.type) {
+      case "client":
+        this.#now = input.input.now;
+        return this.feed("client", input.input);
+      case "upstream":
+        this.#now = input.input.now;
+        if (this.g.upstream === undefined) return;
+        return this.feed("upstream", input.input);
+      case "upstream-failed":
+        this.#now = input.now;
+        if (this.g.phase !== "connecting") return;
+        this.event("upstream-connect-failed", input.reason);
+        this.g.upstream = undefined;
+        return this.failClient(
+          this.g.config.upstreamFailureCondition,
+          "The XMPP server cannot be reached",
+        );
+      case "shutdown":
+        this.#now = input.now;
+        return this.shutdown(input.seeOtherUri);
+    }
+  }
+
+  event(event: string, detail?: string): void {
+    this.out.push(
+      detail === undefined
+        ? { type: "gateway-event", event }
+        : { type: "gateway-event", event, detail },
+    );
+  }
+
+  /** Steps one side and routes its outputs. */
+  feed(side: Side, input: Input): void {
+    const session = side === "client" ? this.g.client : this.g.upstream;
+    if (session === undefined) return;
+    const { session: next, outputs } = step(session, input);
+    if (side === "client") this.g.client = next;
+    else this.g.upstream = next;
+    for (const output of outputs) this.route(side, output);
+    if (
+      this.g.client.phase === "closed" && !this.g.client.transportOpen &&
+      (this.g.upstream === undefined || !this.g.upstream.transportOpen)
+    ) {
+      this.g.phase = "ended";
+    }
+  }
+
+  /** Steps `side` with a command only if the session can take it now. */
+  command(side: Side, input: Input, allowed: (s: Session) => boolean): void {
+    const session = side === "client" ? this.g.client : this.g.upstream;
+    if (session !== undefined && allowed(session)) this.feed(side, input);
+  }
+
+  route(side: Side, output: Output): void {
+    switch (output.type) {
+      case "send-text":
+      case "close-transport":
+      case "set-timer":
+      case "clear-timer":
+      case "start-tls":
+        this.out.push(
+          side === "client" ? { type: "client", output } : { type: "upstream", output },
+        );
+        return;
+      default:
+        return side === "client" ? this.fromClient(output) : this.fromUpstream(output);
+    }
+  }
+
+  // ---- notices of the client (browser) session --------------------------------------------
+
+  fromClient(notice: Output): void {
+    const g = this.g;
+    switch (notice.type) {
+      case "stream-open-requested": {
+        if (notice.restart) {
+          // Digest §2.8: the client's new <open/> becomes a new upstream header.
+          g.awaitingFeatures = true;
+          return this.command(
+            "upstream",
+            { type: "restart-stream", now: this.#now },
+            (s) => s.restartPending && !s.tlsPending,
+          );
+        }
+        const a = notice.attributes;
+        g.upstream = createSession({
+          role: "client",
+          transport: "tcp",
+          to: a.to!,
+          ...(a.from !== undefined ? { from: a.from } : {}),
+          ...(a.lang !== undefined ? { lang: a.lang } : {}),
+          limits: g.config.upstreamLimits,
+          openTimeoutMs: g.config.openTimeoutMs,
+          closeTimeoutMs: g.config.closeTimeoutMs,
+          autoReplyClose: false,
+        });
+        g.phase = "connecting";
+        g.awaitingFeatures = true;
+        this.out.push({ type: "connect-upstream", domain: a.to!, now: this.#now });
+        return;
+      }
+      case "element-received":
+        return this.clientElement(notice.element);
+      case "close-requested":
+        // Digest §2.2: <close/> becomes the stream footer; the client's <close/> is answered
+        // when the server's footer arrives (stanzas in flight are still relayed).
+        if (g.upstream !== undefined && canSendOrClose(g.upstream)) {
+          return this.command("upstream", { type: "close-stream", now: this.#now }, canSendOrClose);
+        }
+        this.abortUpstream();
+        return this.command("client", { type: "close-stream", now: this.#now }, canReplyClose);
+      case "stream-failed":
+        this.event(
+          "client-stream-failed",
+          `${notice.reason}${notice.condition ? " " + notice.condition : ""}`,
+        );
+        if (notice.reason === "stream-error" && notice.condition !== undefined) {
+          // A stream error (from the client, or found in its input) ends the XMPP session.
+          return this.command("upstream", {
+            type: "fail-stream",
+            now: this.#now,
+            condition: notice.condition,
+            ...(notice.text ? { text: notice.text } : {}),
+          }, isLive);
+        }
+        // Digest §2.2: a WebSocket that drops without <close/> closes TCP without the footer,
+        // so the server keeps an XEP-0198 session resumable.
+        return this.abortUpstream();
+      case "stream-closed":
+      case "stream-redirected":
+        // The client's stream is over: end the server's stream cleanly too, if still open.
+        return this.command("upstream", { type: "close-stream", now: this.#now }, canSendOrClose);
+      default:
+        return;
+    }
+  }
+
+  clientElement(el: XmlElement): void {
+    const g = this.g;
+    if (el.name === "starttls" && el.ns === NS.TLS) {
+      // Digest §2.2: never forwarded; answered like a server that did not offer it.
+      this.command("client", {
+        type: "send-element",
+        now: this.#now,
+        element: element("failure", NS.TLS),
+      }, canSend);
+      this.command("client", { type: "close-stream", now: this.#now }, isLive);
+      return this.command("upstream", { type: "close-stream", now: this.#now }, canSendOrClose);
+    }
+    if (g.upstream !== undefined && canSend(g.upstream) && !g.awaitingFeatures) {
+      return this.feed("upstream", { type: "send-element", now: this.#now, element: el });
+    }
+    if (g.buffer.length >= g.config.maxBufferedElements) {
+      return this.failClient(
+        "resource-constraint",
+        "Too much data before the XMPP server was ready",
+      );
+    }
+    g.buffer = [...g.buffer, el];
+  }
+
+  // ---- notices of the upstream (server) session -------------------------------------------
+
+  fromUpstream(notice: Output): void {
+    const g = this.g;
+    switch (notice.type) {
+      case "stream-opened":
+        g.upstreamId = notice.id;
+        g.phase = "negotiating";
+        return;
+      case "element-received":
+        return this.upstreamElement(notice.element);
+      case "close-requested":
+        // The server closed its stream: relay the close to the client and answer the server.
+        this.command("upstream", { type: "close-stream", now: this.#now }, canReplyClose);
+        return this.command("client", { type: "close-stream", now: this.#now }, isLive);
+      case "stream-closed":
+        // Our footer was answered: now answer the client's <close/>.
+        return this.command("client", { type: "close-stream", now: this.#now }, canReplyClose);
+      case "stream-failed":
+        this.event(
+          "upstream-stream-failed",
+          `${notice.reason}${notice.condition ? " " + notice.condition : ""}`,
+        );
+        if (notice.by === "peer" && notice.condition !== undefined) {
+          if (notice.condition === "see-other-host" && notice.content !== undefined) {
+            const uri = g.config.seeOtherHost[notice.content];
+            if (uri !== undefined) {
+              return this.command("client", {
+                type: "close-stream",
+                now: this.#now,
+                seeOtherUri: uri,
+              }, isLive);
+            }
+            this.event("unmapped-see-other-host", notice.content);
+          }
+          return this.failClient(notice.condition, notice.text);
+        }
+        if (notice.reason === "transport-lost" || notice.reason === "close-timeout") {
+          // Digest §2.3: a transport failure, not a stream error: no <close/>, so the client
+          // may resume (XEP-0198).
+          return this.command("client", {
+            type: "abort-transport",
+            now: this.#now,
+            code: CLOSE_CODES.BAD_GATEWAY,
+            reason: "The XMPP server connection was lost",
+          }, isLive);
+        }
+        if (notice.reason === "aborted") return;
+        return this.failClient(
+          notice.reason === "open-timeout"
+            ? g.config.upstreamFailureCondition
+            : "internal-server-error",
+          notice.text ?? "The XMPP server stream failed",
+        );
+      default:
+        return;
+    }
+  }
+
+  upstreamElement(el: XmlElement): void {
+    const g = this.g;
+    if (g.awaitingFeatures && el.name === "features" && el.ns === NS.STREAMS) {
+      return this.upstreamFeatures(el);
+    }
+    if (el.name === "failure" && el.ns === NS.TLS) {
+      return this.failClient("internal-server-error", "STARTTLS with the XMPP server failed");
+    }
+    if (el.name === "proceed" && el.ns === NS.TLS) return; // the session asked for start-tls
+    // Everything else is relayed as one standalone message (digest §2.3).
+    this.command("client", { type: "send-element", now: this.#now, element: el }, canSend);
+  }
+
+  upstreamFeatures(features: XmlElement): void {
+    const g = this.g;
+    const upstream = g.upstream!;
+    const offer = startTlsOffer(features);
+    const policy = g.config.upstreamTls;
+    if (!upstream.secure && offer !== "none" && (policy === "optional" || policy === "required")) {
+      // Digest §2.8: STARTTLS is the gateway's own business; the client never sees it.
+      this.event("upstream-starttls");
+      return this.feed("upstream", {
+        type: "send-element",
+        now: this.#now,
+        element: element("starttls", NS.TLS),
+      });
+    }
+    if (!upstream.secure && policy === "required") {
+      return this.failClient(
+        "internal-server-error",
+        "The XMPP server does not offer the required STARTTLS",
+      );
+    }
+    if (offer === "required" && !upstream.secure) {
+      return this.failClient(
+        "internal-server-error",
+        "The XMPP server requires STARTTLS, which the gateway is configured not to use",
+      );
+    }
+    g.awaitingFeatures = false;
+    g.phase = "relaying";
+    this.command("client", {
+      type: "accept-stream",
+      now: this.#now,
+      features: filterFeaturesForWebSocket(features),
+      ...(g.upstreamId !== undefined ? { id: g.upstreamId } : {}),
+    }, (s) => s.phase === "opening");
+    const buffered = g.buffer;
+    g.buffer = [];
+    for (const el of buffered) {
+      this.command("upstream", { type: "send-element", now: this.#now, element: el }, canSend);
+    }
+  }
+
+  // ---- helpers -------------------------------------------------------------------------
+
+  failClient(condition: Parameters<typeof failInput>[1], text: string | undefined): void {
+    this.command("client", failInput(this.#now, condition, text), isLive);
+    this.abortUpstream();
+  }
+
+  abortUpstream(): void {
+    this.command("upstream", {
+      type: "abort-transport",
+      now: this.#now,
+      code: CLOSE_CODES.NORMAL,
+      reason: "client gone",
+    }, (s) => s.transportOpen);
+  }
+
+  shutdown(seeOtherUri: string | undefined): void {
+    if (seeOtherUri !== undefined && this.g.client.phase !== "idle") {
+      this.command("client", { type: "close-stream", now: this.#now, seeOtherUri }, isLive);
+    } else {
+      this.command(
+        "client",
+        failInput(this.#now, "system-shutdown", "The gateway is shutting down"),
+        isLive,
+      );
+    }
+    // The server may keep the session for resumption (no footer), as for a dropped client.
+    this.abortUpstream();
+  }
+}
+
+function failInput(
+  now: number,
+  condition: import("../stream_errors.ts").StreamErrorCondition,
+  text: string | undefined,
+): Input {
+  return { type: "fail-stream", now, condition, ...(text !== undefined ? { text } : {}) };
+}
+
+function isLive(s: Session): boolean {
+  return s.transportOpen && s.phase !== "closed";
+}
+
+function canSendOrClose(s: Session): boolean {
+  return s.transportOpen && (s.phase === "open" || s.phase === "opening");
+}
+
+function canReplyClose(s: Session): boolean {
+  return s.transportOpen && s.phase === "closing" && s.closeReceived && !s.closeSent;
+}

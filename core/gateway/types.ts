@@ -1,0 +1,107 @@
+/**
+ * Types of the gateway: an RFC 7395 server session toward the browser and an RFC 6120 client
+ * session toward the XMPP server, joined by a pure bridge.
+ *
+ * @example
+ * ```ts
+ * import type { GatewayInput } from "./types.ts";
+ * const input: GatewayInput = { type: "upstream-failed", now: 0, reason: "connection refused" };
+ * console.log(input.type); // "upstream-failed"
+ * ```
+ * @module
+ */
+
+import type { Input, Output, Session } from "../session/types.ts";
+import type { XmlElement } from "../xml/element.ts";
+import type { XmlLimits } from "../xml/limits.ts";
+import type { StreamErrorCondition } from "../stream_errors.ts";
+
+/** How the gateway treats TLS toward the upstream server. */
+export type UpstreamTls =
+  /** STARTTLS when offered, plain otherwise (for loopback or trusted links). */
+  | "optional"
+  /** STARTTLS must succeed; a server that does not offer it is refused. */
+  | "required"
+  /** The connection is TLS from the first byte (XEP-0368 direct TLS); no STARTTLS. */
+  | "direct"
+  /** Never STARTTLS (the server must not require it). */
+  | "off";
+
+/** Gateway configuration (pure protocol policy; addresses live in the adapter). */
+export interface GatewayConfig {
+  /** Domains the client may name in `<open to>`; anything else gets `host-unknown`. */
+  readonly domains: readonly string[];
+  /** TLS policy toward the upstream server (default `optional`). */
+  readonly upstreamTls?: UpstreamTls;
+  /** Limits on client messages (RFC 7395 side). */
+  readonly clientLimits?: Partial<XmlLimits>;
+  /** Limits on upstream first-level elements (RFC 6120 side; default maxBytes 1 MiB). */
+  readonly upstreamLimits?: Partial<XmlLimits>;
+  /** Client elements held while the upstream stream is not ready (default 64). */
+  readonly maxBufferedElements?: number;
+  /** Timeouts (ms) for stream headers and close handshakes on both sides. */
+  readonly openTimeoutMs?: number;
+  readonly closeTimeoutMs?: number;
+  /**
+   * Upstream `see-other-host` targets mapped to WebSocket URLs: `{ "xmpp2.example.com":
+   * "wss://xmpp2.example.com/xmpp-websocket" }`. Unmapped redirects are reported as errors.
+   */
+  readonly seeOtherHost?: Readonly<Record<string, string>>;
+  /** Stream error sent to the client when the upstream cannot be reached. */
+  readonly upstreamFailureCondition?: StreamErrorCondition;
+}
+
+/** Where the bridge stands. */
+export type GatewayPhase =
+  | "waiting-open"
+  | "connecting"
+  | "negotiating"
+  | "relaying"
+  | "ended";
+
+/** The state of one gateway connection. */
+export interface Gateway {
+  readonly config: ResolvedGatewayConfig;
+  readonly phase: GatewayPhase;
+  /** The RFC 7395 server session (toward the browser). */
+  readonly client: Session;
+  /** The RFC 6120 client session (toward the server), once `<open/>` arrived. */
+  readonly upstream: Session | undefined;
+  /** The upstream stream id to hand to the client with the features. */
+  readonly upstreamId: string | undefined;
+  /** Whether the next upstream features answer a client `<open/>` (accept-stream due). */
+  readonly awaitingFeatures: boolean;
+  /** Client elements waiting for the upstream stream. */
+  readonly buffer: readonly XmlElement[];
+}
+
+/** The configuration with defaults filled in. */
+export interface ResolvedGatewayConfig {
+  readonly domains: readonly string[];
+  readonly upstreamTls: UpstreamTls;
+  readonly clientLimits: Partial<XmlLimits>;
+  readonly upstreamLimits: Partial<XmlLimits>;
+  readonly maxBufferedElements: number;
+  readonly openTimeoutMs: number;
+  readonly closeTimeoutMs: number;
+  readonly seeOtherHost: Readonly<Record<string, string>>;
+  readonly upstreamFailureCondition: StreamErrorCondition;
+}
+
+/** Inputs of the gateway: an input for one side, or an adapter report. */
+export type GatewayInput =
+  | { readonly type: "client"; readonly input: Input }
+  | { readonly type: "upstream"; readonly input: Input }
+  /** The upstream TCP (or TLS) connection could not be made. */
+  | { readonly type: "upstream-failed"; readonly now: number; readonly reason: string }
+  /** Operator action: end the session (shutdown drain), optionally moving the client. */
+  | { readonly type: "shutdown"; readonly now: number; readonly seeOtherUri?: string };
+
+/** Orders for the adapter (per side) and notices for logs and metrics. */
+export type GatewayOutput =
+  | { readonly type: "client"; readonly output: Output }
+  | { readonly type: "upstream"; readonly output: Output }
+  /** Open the upstream connection for `domain` (the adapter knows the address). */
+  | { readonly type: "connect-upstream"; readonly domain: string; readonly now: number }
+  /** Something worth a log line or a metric. */
+  | { readonly type: "gateway-event"; readonly event: string; readonly detail?: string };

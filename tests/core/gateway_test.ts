@@ -1,0 +1,270 @@
+/**
+ * Bridge tests (digest §2): a gateway driven with scripted browser messages and upstream bytes.
+ */
+
+import { assert, assertEquals } from "@std/assert";
+import {
+  createGateway,
+  type Gateway,
+  type GatewayConfig,
+  type GatewayOutput,
+  gatewayStep,
+} from "../../core/mod.ts";
+
+const F = "urn:ietf:params:xml:ns:xmpp-framing";
+const OPEN = `<open xmlns='${F}' to='localhost' version='1.0'/>`;
+const HEADER = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' " +
+  "xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='up-1' version='1.0' xml:lang='en'>";
+const FEATURES = "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" +
+  "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1-PLUS</mechanism>" +
+  "<mechanism>PLAIN</mechanism></mechanisms></stream:features>";
+
+class Harness {
+  gw: Gateway;
+  now = 0;
+  toClient: string[] = [];
+  toUpstream: string[] = [];
+  all: GatewayOutput[] = [];
+  constructor(config: Partial<GatewayConfig> = {}) {
+    this.gw = createGateway({ domains: ["localhost"], ...config });
+  }
+  run(input: Parameters<typeof gatewayStep>[1]): GatewayOutput[] {
+    const { gateway, outputs } = gatewayStep(this.gw, input);
+    this.gw = gateway;
+    this.all.push(...outputs);
+    for (const o of outputs) {
+      if (o.type === "client" && o.output.type === "send-text") this.toClient.push(o.output.text);
+      if (o.type === "upstream" && o.output.type === "send-text") {
+        this.toUpstream.push(o.output.text);
+      }
+    }
+    return [...outputs];
+  }
+  client(data: string) {
+    return this.run({ type: "client", input: { type: "text-received", now: ++this.now, data } });
+  }
+  upstream(data: string) {
+    return this.run({
+      type: "upstream",
+      input: { type: "text-received", now: ++this.now, data: new TextEncoder().encode(data) },
+    });
+  }
+  /** Browser connects, opens; upstream connects and answers with header + features. */
+  open(upstreamFeatures = FEATURES, secure = false) {
+    this.run({
+      type: "client",
+      input: { type: "transport-opened", now: ++this.now, secure: true, streamId: "ws-1" },
+    });
+    const out = this.client(OPEN);
+    assert(out.some((o) => o.type === "connect-upstream" && o.domain === "localhost"));
+    this.run({ type: "upstream", input: { type: "transport-opened", now: ++this.now, secure } });
+    this.upstream(HEADER + upstreamFeatures);
+  }
+}
+
+Deno.test("§2.2/§2.3 open: <open/> becomes a stream header, upstream header + features become <open/> + filtered features (§2.9)", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open(
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1-PLUS</mechanism><mechanism>PLAIN</mechanism></mechanisms><compression xmlns='http://jabber.org/features/compress'><method>zlib</method></compression></stream:features>",
+  );
+  assertEquals(h.toUpstream, [
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>",
+  ]);
+  assertEquals(h.toClient, [
+    `<open xmlns='${F}' from='localhost' id='up-1' version='1.0' xml:lang='en'/>`,
+    "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+  ]);
+  assertEquals(h.gw.phase, "relaying");
+});
+
+Deno.test("§2.8 STARTTLS upstream is the gateway's own business; the client sees post-TLS features", () => {
+  const h = new Harness({ upstreamTls: "required" });
+  h.open();
+  assertEquals(h.toClient, [], "nothing reaches the client before TLS");
+  assertEquals(h.toUpstream[1], "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  const out = h.upstream("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  assert(out.some((o) => o.type === "upstream" && o.output.type === "start-tls"));
+  h.run({ type: "upstream", input: { type: "transport-secured", now: ++h.now } });
+  assert(
+    h.toUpstream[2]!.startsWith("<?xml version='1.0'?><stream:stream"),
+    "a new header after TLS",
+  );
+  h.upstream(
+    HEADER.replace("up-1", "up-2") +
+      "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+  );
+  assertEquals(h.toClient.length, 2);
+  assert(h.toClient[0]!.includes("id='up-2'"), "the client sees the post-TLS stream id");
+  assert(!h.toClient[1]!.includes("starttls"));
+});
+
+Deno.test("§2.9 required STARTTLS refused by policy 'off' ends the client stream with an error", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open(
+    "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>",
+  );
+  assertEquals(h.toClient.length, 3, "open, error, close");
+  assert(h.toClient[1]!.includes("internal-server-error"));
+});
+
+Deno.test("§2.2/§2.3 stanzas are relayed both ways as standalone elements; whitespace is dropped", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open("<stream:features/>");
+  h.client("<message xmlns='jabber:client' to='a@localhost'><body>hi</body></message>");
+  assertEquals(h.toUpstream.at(-1), "<message to='a@localhost'><body>hi</body></message>");
+  const before = h.toClient.length;
+  h.upstream("  \n<message from='a@localhost'><body>yo</body><x xmlns='urn:x'/></message> ");
+  assertEquals(h.toClient.slice(before), [
+    "<message xmlns='jabber:client' from='a@localhost'><body>yo</body><x xmlns='urn:x'/></message>",
+  ]);
+});
+
+Deno.test("§2.8 restart after SASL success: upstream parser and header restart, client gets new <open/>", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open(
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+  );
+  h.client("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>");
+  h.upstream("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+  assertEquals(h.toClient.at(-1), "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+  const sent = h.toUpstream.length;
+  h.client(OPEN);
+  assertEquals(h.toUpstream.length, sent + 1);
+  assert(
+    h.toUpstream.at(-1)!.startsWith("<?xml version='1.0'?><stream:stream"),
+    "no footer before the new header",
+  );
+  h.upstream(
+    HEADER.replace("up-1", "up-2") +
+      "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+  );
+  assert(h.toClient.at(-2)!.includes("id='up-2'"));
+  assert(h.toClient.at(-1)!.includes("urn:ietf:params:xml:ns:xmpp-bind"));
+});
+
+Deno.test("§2.8 SASL2 success is not a restart", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open("<stream:features/>");
+  h.upstream(
+    "<success xmlns='urn:xmpp:sasl:2'><authorization-identifier>a@localhost/r</authorization-identifier></success><message from='x@localhost'/>",
+  );
+  assertEquals(h.toClient.length, 4, "success and the next stanza are both relayed");
+});
+
+Deno.test("§2.2 <close/> becomes the footer; the client's <close/> is answered after the server's footer", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open("<stream:features/>");
+  const before = h.toClient.length;
+  h.client(`<close xmlns='${F}'/>`);
+  assertEquals(h.toUpstream.at(-1), "</stream:stream>");
+  assertEquals(h.toClient.length, before, "no reply before the server's footer");
+  h.upstream("<message from='late@localhost'/></stream:stream>");
+  assertEquals(h.toClient.slice(before), [
+    "<message xmlns='jabber:client' from='late@localhost'/>",
+    `<close xmlns='${F}'/>`,
+  ]);
+  assert(h.all.some((o) => o.type === "upstream" && o.output.type === "close-transport"));
+});
+
+Deno.test("§2.2 a WebSocket dropped without <close/> closes TCP without the footer (resumable)", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open("<stream:features/>");
+  h.run({ type: "client", input: { type: "transport-closed", now: ++h.now, code: 1006 } });
+  assert(!h.toUpstream.includes("</stream:stream>"));
+  assert(h.all.some((o) => o.type === "upstream" && o.output.type === "close-transport"));
+});
+
+Deno.test("§2.3 an upstream lost without footer closes the WebSocket with 1014 and no <close/>", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open("<stream:features/>");
+  const before = h.toClient.length;
+  h.run({ type: "upstream", input: { type: "transport-closed", now: ++h.now } });
+  assertEquals(h.toClient.length, before, "no <close/>");
+  const close = h.all.find((o) => o.type === "client" && o.output.type === "close-transport");
+  assertEquals(
+    close?.type === "client" && close.output.type === "close-transport" && close.output.code,
+    1014,
+  );
+});
+
+Deno.test("§2.3 unreachable upstream: <open/>, stream error, <close/>", () => {
+  const h = new Harness();
+  h.run({
+    type: "client",
+    input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" },
+  });
+  h.client(OPEN);
+  h.run({ type: "upstream-failed", now: 3, reason: "ECONNREFUSED" });
+  assertEquals(h.toClient.length, 3);
+  assert(h.toClient[0]!.startsWith(`<open xmlns='${F}' from='localhost'`));
+  assert(h.toClient[1]!.includes("<remote-connection-failed"));
+  assertEquals(h.toClient[2], `<close xmlns='${F}'/>`);
+});
+
+Deno.test("§5.5 no open relay: <open to> outside the configured domains gets host-unknown, nothing connects", () => {
+  const h = new Harness();
+  h.run({
+    type: "client",
+    input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" },
+  });
+  const out = h.client(`<open xmlns='${F}' to='intranet.example' version='1.0'/>`);
+  assert(!out.some((o) => o.type === "connect-upstream"));
+  assert(h.toClient[1]!.includes("host-unknown"));
+});
+
+Deno.test("§2.2 client STARTTLS is answered with <failure/> and never forwarded", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open("<stream:features/>");
+  const sent = h.toUpstream.length;
+  h.client("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  assertEquals(h.toUpstream.length, sent + 1, "only the footer goes upstream");
+  assert(h.toClient.some((t) => t === "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"));
+});
+
+Deno.test("§2.10 see-other-host is mapped to see-other-uri when configured", () => {
+  const h = new Harness({
+    upstreamTls: "off",
+    seeOtherHost: { "b.localhost": "wss://b.localhost/xmpp-websocket" },
+  });
+  h.open("<stream:features/>");
+  h.upstream(
+    "<stream:error><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>b.localhost</see-other-host></stream:error>",
+  );
+  assertEquals(
+    h.toClient.at(-1),
+    `<close xmlns='${F}' see-other-uri='wss://b.localhost/xmpp-websocket'/>`,
+  );
+});
+
+Deno.test("§2.3 an upstream stream error is relayed, then <close/>", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open("<stream:features/>");
+  h.upstream(
+    "<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>",
+  );
+  assert(h.toClient.at(-2)!.includes("<conflict"));
+  assertEquals(h.toClient.at(-1), `<close xmlns='${F}'/>`);
+});
+
+Deno.test("§2.12 client data sent before the upstream is ready is buffered in order, and bounded", () => {
+  const h = new Harness({ upstreamTls: "off", maxBufferedElements: 2 });
+  h.run({
+    type: "client",
+    input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" },
+  });
+  h.client(OPEN);
+  h.client("<a xmlns='urn:a'/>");
+  h.client("<b xmlns='urn:b'/>");
+  h.run({ type: "upstream", input: { type: "transport-opened", now: ++h.now, secure: false } });
+  h.upstream(HEADER + "<stream:features/>");
+  assertEquals(h.toUpstream.slice(1), ["<a xmlns='urn:a'/>", "<b xmlns='urn:b'/>"]);
+  const h2 = new Harness({ maxBufferedElements: 1 });
+  h2.run({
+    type: "client",
+    input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" },
+  });
+  h2.client(OPEN);
+  h2.client("<a xmlns='urn:a'/>");
+  h2.client("<b xmlns='urn:b'/>");
+  assert(h2.toClient.some((t) => t.includes("resource-constraint")));
+});

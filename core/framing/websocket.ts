@@ -39,7 +39,6 @@ export interface WebSocketFramingOptions {
 
 /** Output context: stream-namespace elements carry their own `stream` prefix declaration. */
 const OUTPUT: SerializeContext = { prefixes: { [NS.STREAMS]: "stream" } };
-const HEADER_NAMES: ReadonlySet<string> = new Set(["open", "close", "stream"]);
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** The RFC 7395 codec. One instance per connection (it owns a reusable parser). */
@@ -132,7 +131,9 @@ function classify(el: XmlElement): Frame {
       true,
     );
   }
-  if (HEADER_NAMES.has(el.name) && (el.ns === "" || el.ns === NS.STREAMS || el.ns === NS.CLIENT)) {
+  if (el.name === "open" || el.name === "close" || (el.name === "stream" && el.ns === NS.STREAMS)) {
+    // #11 / #51: a stream header in any other namespace (even a differently cased framing
+    // namespace) MUST get <invalid-namespace/>.
     return invalid(
       "invalid-namespace",
       `RFC 7395 §3.3.2: <${el.name}/> must be qualified by ${NS.FRAMING}`,

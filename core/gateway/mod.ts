@@ -11,3 +11,5 @@
 export * from "./types.ts";
 export { createGateway, gatewayStep } from "./bridge.ts";
 export { filterFeaturesForWebSocket, startTlsOffer } from "./features.ts";
+export { type Endpoint, proxyHeaderV1, proxyHeaderV2 } from "./proxy_protocol.ts";
+export { orderSrvTargets, type SrvRecord } from "./srv.ts";

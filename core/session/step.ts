@@ -203,6 +203,13 @@ class Stepper {
           this.s.transportOpen && this.s.phase !== "closed",
           "the stream has ended",
         );
+        if (this.s.config.role === "server" && this.s.phase === "idle") {
+          // #17: the server says nothing before the client's <open/>: just end the transport.
+          this.s.phase = "closed";
+          this.out.push({ type: "clear-timer", timer: "open" });
+          this.closeTransport(CLOSE_CODES.GOING_AWAY, input.text ?? input.condition);
+          return this.failed("stream-error", "local", input.condition, input.text, input.content);
+        }
         return this.fail(input.condition, input.text, CLOSE_CODES.NORMAL, input.content);
     }
   }
@@ -357,6 +364,10 @@ class Stepper {
       case "invalid":
         if (!frame.streamError) {
           this.s.phase = "closed";
+          this.out.push({ type: "clear-timer", timer: "open" }, {
+            type: "clear-timer",
+            timer: "close",
+          });
           this.closeTransport(frame.closeCode, frame.text);
           this.failed("stream-error", "local", frame.condition, frame.text);
           return;
@@ -446,7 +457,7 @@ class Stepper {
     this.setTimer("close", s.config.closeTimeoutMs);
     if (seeOtherUri !== undefined && s.config.role === "client") {
       // #33: never follow a redirect to a weaker security context.
-      if (s.secure && WEAK_SCHEMES.has(schemeOf(seeOtherUri))) {
+      if (!redirectAllowed(seeOtherUri, s.secure)) {
         this.failed(
           "insecure-redirect",
           "local",
@@ -467,10 +478,17 @@ class Stepper {
       // #26: a stream error from the peer ends the stream; the peer follows it with <close/>.
       const info = readStreamError(el);
       this.failed("stream-error", "peer", info.condition, info.text, info.content);
-      if (s.phase === "closing") {
+      if (s.phase === "closing" && s.closeSent) {
         s.phase = "closed";
         this.closeTransport(CLOSE_CODES.NORMAL, "Stream error received");
+        return;
       }
+      // The stream is dead: close our side now and wait (bounded) for the peer's <close/>.
+      if (!s.closeSent) this.send(s.codec.encodeClose());
+      s.closeSent = true;
+      s.phase = "closing";
+      this.out.push({ type: "clear-timer", timer: "open" });
+      this.setTimer("close", s.config.closeTimeoutMs);
       return;
     }
     if (s.config.role === "server" && (s.phase === "idle" || s.restartPending)) {
@@ -608,6 +626,11 @@ class Stepper {
     this.require("send-element", !isStreamError(el), "use fail-stream to send a stream error");
     this.require(
       "send-element",
+      !(s.config.transport === "websocket" && el.ns === NS.TLS && el.name !== "failure"),
+      "STARTTLS never runs over a WebSocket (RFC 7395 §3.9)",
+    );
+    this.require(
+      "send-element",
       el.ns !== NS.FRAMING,
       "use the session inputs to open or close the stream",
     );
@@ -650,11 +673,11 @@ class Stepper {
         s.phase !== "idle",
         "the server says nothing before the client's <open/> (#17)",
       );
-      if (s.secure && WEAK_SCHEMES.has(schemeOf(seeOtherUri))) {
+      if (!redirectAllowed(seeOtherUri, s.secure)) {
         throw new XmppUsageError(
           "close-stream",
           s.phase,
-          `see-other-uri ${seeOtherUri} would weaken a secure connection (RFC 7395 §3.6.1)`,
+          `see-other-uri ${seeOtherUri} is not a URI, or would weaken a secure connection (RFC 7395 §3.6.1)`,
         );
       }
       // #32: <close see-other-uri/>, in answer to <open/> or later, then the transport close.
@@ -666,7 +689,7 @@ class Stepper {
       this.terminal({ type: "stream-closed", initiator: "local" });
       return;
     }
-    if (s.phase === "idle" || (s.phase === "opening" && s.config.role === "server")) {
+    if (s.phase === "idle") {
       // Nothing is open to close gracefully yet: end the transport.
       s.phase = "closed";
       this.out.push({ type: "clear-timer", timer: "open" });
@@ -736,7 +759,16 @@ function closeReason(reason: string): string {
   return cut + "...";
 }
 
-function schemeOf(uri: string): string {
-  const colon = uri.indexOf(":");
-  return colon < 0 ? "" : uri.slice(0, colon + 1).toLowerCase();
+/**
+ * #33: a redirect target must parse as a URI (the way a browser parses it: `new URL` drops
+ * leading spaces and tabs) and must not weaken a secure connection (wss to ws or http).
+ */
+function redirectAllowed(uri: string, secure: boolean): boolean {
+  let scheme: string;
+  try {
+    scheme = new URL(uri).protocol;
+  } catch {
+    return false;
+  }
+  return !(secure && WEAK_SCHEMES.has(scheme));
 }

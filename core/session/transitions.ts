@@ -18,7 +18,8 @@ export const TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
   // server: waiting for <open/>; client: transport not yet open
   idle: ["opening", "closed"],
   // server: <open/> received, waiting for accept-stream; client: <open/> sent
-  opening: ["open", "closed"],
+  // (or a <close/> in answer to / instead of the stream header)
+  opening: ["open", "closing", "closed"],
   // restart after SASL success goes back to opening
   open: ["opening", "closing", "closed"],
   // our <close/> sent, waiting for the peer's

@@ -1,0 +1,257 @@
+/**
+ * Types of the hub: the pure, in-memory XMPP server that sits behind the RFC 7395 session
+ * reducer of every client connection (issue 4). One hub serves one domain and all its
+ * connections; `hubStep(hub, input) -> { hub, outputs }` is its only transition.
+ *
+ * Inputs are facts reported by the adapter, in the past tense; each carries `now` (ms, the
+ * adapter's clock) and `random` (a fresh unpredictable string, at least 18 printable characters
+ * without comma, used for SASL nonces, generated resources and stream management ids). Outputs
+ * are orders to the adapter (`accept`, `send`, `fail`, `close`, `set-timer`, `clear-timer`) and
+ * `log` notices.
+ *
+ * @example
+ * ```ts
+ * import type { HubInput } from "./types.ts";
+ * const input: HubInput = { type: "timer-fired", now: 0, random: "r", name: "login:c1" };
+ * console.log(input.type); // "timer-fired"
+ * ```
+ * @module
+ */
+
+import type { XmlElement } from "../xml/element.ts";
+import type { StreamAttributes } from "../framing/types.ts";
+import type { StreamErrorCondition } from "../stream_errors.ts";
+import type { SaslServerState, StoredAccount } from "../sasl/types.ts";
+
+/** A stanza rate limit: a token bucket refilled at `perSecond`, holding at most `burst`. */
+export interface RateLimit {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/** Configuration of a hub. Only `domain` and `accounts` are required. */
+export interface HubConfig {
+  /** The domain served (the domain part of every account's JID). */
+  readonly domain: string;
+  /** The accounts, with SCRAM credentials only (never a password). */
+  readonly accounts: readonly StoredAccount[];
+  /** Failed SASL attempts allowed per connection before `policy-violation` (default 3). */
+  readonly maxAuthAttempts?: number;
+  /**
+   * Time from the connection's first `<open/>` to a bound resource (or a resumed session),
+   * in ms (default 60 000); then the stream ends with `connection-timeout`.
+   */
+  readonly loginTimeoutMs?: number;
+  /** How long a dropped XEP-0198 session waits for resumption, in ms (default 300 000). */
+  readonly hibernationMs?: number;
+  /** Unacknowledged stanzas kept per XEP-0198 session before it ends (default 500). */
+  readonly maxUnacked?: number;
+  /** Elements accepted per connection (default 20 per second, bursts of 100). */
+  readonly rate?: RateLimit;
+  /** Connections at once, authenticated or not (default 1 000); more: `resource-constraint`. */
+  readonly maxConnections?: number;
+  /** Bound sessions at once, hibernated ones included (default 1 000). */
+  readonly maxSessions?: number;
+  /** Bound sessions per account (default 10). */
+  readonly maxSessionsPerAccount?: number;
+  /** XEP-0199: ping a client silent for this long, in ms (default 120 000; 0: never). */
+  readonly pingIntervalMs?: number;
+  /** XEP-0199: end the stream when a ping gets no traffic back within this, in ms (default 30 000). */
+  readonly pingTimeoutMs?: number;
+  /** The name in the server's XEP-0030 identity (default `xmpp-websocket`). */
+  readonly serverName?: string;
+}
+
+/** A hub's configuration with every default filled in. */
+export interface ResolvedHubConfig {
+  readonly domain: string;
+  readonly maxAuthAttempts: number;
+  readonly loginTimeoutMs: number;
+  readonly hibernationMs: number;
+  readonly maxUnacked: number;
+  readonly rate: RateLimit;
+  readonly maxConnections: number;
+  readonly maxSessions: number;
+  readonly maxSessionsPerAccount: number;
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
+  readonly serverName: string;
+}
+
+/** A token bucket's state. */
+export interface TokenBucket {
+  readonly tokens: number;
+  readonly at: number;
+}
+
+/** Where a connection stands in the login. */
+export type ConnectionStage = "connected" | "authenticated" | "bound";
+
+/** One client connection (one RFC 7395 stream). */
+export interface HubConnection {
+  readonly id: string;
+  /** wss, or declared secure by the operator. */
+  readonly secure: boolean;
+  /** From a loopback address (PLAIN is allowed, as over wss). */
+  readonly loopback: boolean;
+  readonly stage: ConnectionStage;
+  /** A SASL exchange under way. */
+  readonly sasl: SaslServerState | undefined;
+  /** Failed SASL attempts so far. */
+  readonly authFailures: number;
+  /** The authenticated account (stage `authenticated` or `bound`). */
+  readonly username: string | undefined;
+  /** The full JID of the session (stage `bound`). */
+  readonly jid: string | undefined;
+  readonly bucket: TokenBucket;
+  /** When the client last sent anything. */
+  readonly lastActivity: number;
+  /** When the outstanding XEP-0199 ping was sent, if one is. */
+  readonly pingSentAt: number | undefined;
+}
+
+/** XEP-0198 state of a session. Counters wrap at 2^32. */
+export interface StreamManagement {
+  /** The resumption id, when resumption was enabled. */
+  readonly id: string | undefined;
+  /** Stanzas handled from the client (the server's `h`). */
+  readonly inbound: number;
+  /** The client's last acknowledged `h`. */
+  readonly acked: number;
+  /** Stanzas sent (or queued while hibernating) and not acknowledged yet, oldest first. */
+  readonly unacked: readonly XmlElement[];
+  /** Whether an `<r/>` is outstanding. */
+  readonly requested: boolean;
+}
+
+/** A bound resource: lives on a connection, or hibernates between connections (XEP-0198). */
+export interface BoundSession {
+  /** The full JID. */
+  readonly jid: string;
+  readonly username: string;
+  /** The connection carrying it; `undefined` while hibernating. */
+  readonly connId: string | undefined;
+  /** The last broadcast available presence (stamped); `undefined`: unavailable. */
+  readonly presence: XmlElement | undefined;
+  readonly priority: number;
+  /** Whether the client asked for the roster (it is an "interested resource", RFC 6121 §2.1.6). */
+  readonly rosterRequested: boolean;
+  /** Bare or full JIDs that got directed available presence (RFC 6121 §4.6). */
+  readonly directed: readonly string[];
+  readonly sm: StreamManagement | undefined;
+}
+
+/** A presence subscription state (RFC 6121 §2.1.2.5). */
+export type Subscription = "none" | "to" | "from" | "both";
+
+/** One roster item. */
+export interface RosterItem {
+  /** The contact's bare JID. */
+  readonly jid: string;
+  readonly name: string | undefined;
+  readonly subscription: Subscription;
+  /** A subscription request sent by the user is pending (`ask='subscribe'`). */
+  readonly ask: boolean;
+  readonly groups: readonly string[];
+}
+
+/** One account's roster, kept in memory only. */
+export interface Roster {
+  readonly items: ReadonlyMap<string, RosterItem>;
+  /** Bare JIDs whose subscription request to this account awaits an answer. */
+  readonly pendingIn: ReadonlySet<string>;
+}
+
+/** The state of the hub: plain readonly data. */
+export interface Hub {
+  readonly config: ResolvedHubConfig;
+  /** Accounts by (lowercase) username. */
+  readonly accounts: ReadonlyMap<string, StoredAccount>;
+  readonly connections: ReadonlyMap<string, HubConnection>;
+  /** Bound sessions by full JID. */
+  readonly sessions: ReadonlyMap<string, BoundSession>;
+  /** XEP-0198 resumption ids to full JIDs. */
+  readonly resumable: ReadonlyMap<string, string>;
+  /** Rosters by account bare JID. */
+  readonly rosters: ReadonlyMap<string, Roster>;
+  /** Counter for the ids of stanzas the server generates. */
+  readonly counter: number;
+}
+
+/** Fields every input carries. */
+interface InputBase {
+  /** The adapter's clock, ms. */
+  readonly now: number;
+  /** A fresh random string (at least 18 printable characters, no comma). */
+  readonly random: string;
+}
+
+/** What the adapter tells the hub. */
+export type HubInput =
+  | InputBase & {
+    readonly type: "connection-opened";
+    readonly connId: string;
+    readonly secure: boolean;
+    readonly loopback: boolean;
+  }
+  | InputBase & {
+    readonly type: "open-requested";
+    readonly connId: string;
+    readonly attributes: StreamAttributes;
+    /** After SASL success (RFC 6120 §4.3.3). */
+    readonly restart: boolean;
+  }
+  | InputBase & {
+    readonly type: "element-received";
+    readonly connId: string;
+    readonly element: XmlElement;
+  }
+  | InputBase & {
+    readonly type: "connection-ended";
+    readonly connId: string;
+    /**
+     * False when the transport was lost without `<close/>` or a stream error: a session with
+     * XEP-0198 resumption then hibernates instead of ending.
+     */
+    readonly clean: boolean;
+  }
+  | InputBase & { readonly type: "timer-fired"; readonly name: string };
+
+/** How much a log notice matters. */
+export type LogLevel = "debug" | "info" | "warn";
+
+/** A log notice. */
+export interface HubLogEvent {
+  readonly type: "log";
+  readonly level: LogLevel;
+  /** A short, stable event name (`authenticated`, `bound`, `resumed`, ...). */
+  readonly event: string;
+  readonly connId?: string;
+  readonly jid?: string;
+  readonly text?: string;
+}
+
+/** What the hub asks of the adapter. */
+export type HubOutput =
+  /** Answer the connection's `<open/>` with these `<features/>`. */
+  | { readonly type: "accept"; readonly connId: string; readonly features: XmlElement }
+  | { readonly type: "send"; readonly connId: string; readonly element: XmlElement }
+  /** End the stream with a stream error. */
+  | {
+    readonly type: "fail";
+    readonly connId: string;
+    readonly condition: StreamErrorCondition;
+    readonly text?: string;
+  }
+  /** End the stream with `<close/>`. */
+  | { readonly type: "close"; readonly connId: string }
+  /** Arm (or re-arm) the timer `name` to fire at `at` (the clock of `now`). */
+  | { readonly type: "set-timer"; readonly name: string; readonly at: number }
+  | { readonly type: "clear-timer"; readonly name: string }
+  | HubLogEvent;
+
+/** The result of one step. */
+export interface HubStepResult {
+  readonly hub: Hub;
+  readonly outputs: readonly HubOutput[];
+}

@@ -47,6 +47,12 @@ export interface ProsodyOptions {
   readonly logLevel?: "debug" | "info" | "warn";
   /** How long to wait for the c2s port, in ms (default 10 000). */
   readonly startTimeoutMs?: number;
+  /**
+   * How long `stop()` lets Prosody shut down after SIGTERM before SIGKILL (default 200 ms).
+   * Prosody 0.12 retries closing lingering connections only once a second, so a graceful stop
+   * often takes about 1 s; raise this to observe its `system-shutdown` handling.
+   */
+  readonly stopGraceMs?: number;
 }
 
 /** A running Prosody. */
@@ -70,7 +76,7 @@ export interface ProsodyServer extends AsyncDisposable {
   readonly startupMs: number;
   /** The log written so far. */
   readLog(): Promise<string>;
-  /** Stops Prosody (SIGTERM, then SIGKILL after 5 s) and removes the folder. Idempotent. */
+  /** Stops Prosody (SIGTERM, then SIGKILL after `stopGraceMs`), removes the folder. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -102,10 +108,10 @@ async function startOnce(options: ProsodyOptions): Promise<ProsodyServer> {
     const dataDir = `${dir}/data`;
     const configPath = `${dir}/prosody.cfg.lua`;
     const logPath = `${dir}/prosody.log`;
-    const [c2sPort, httpPort, tlsPort] = freePorts(3);
+    const [c2sPort, httpPort, tlsPort] = freePorts(3) as [number, number, number];
     const directTlsPort = directTls ? tlsPort : undefined;
-    let certs: { ca: string; cert: string; key: string } | undefined;
-    if (tls) certs = await makeCertificates(dir, domain);
+    await Deno.mkdir(`${dir}/certs`);
+    const certs = tls ? await makeCertificates(`${dir}/certs`, domain) : undefined;
     await writeAccounts(dataDir, domain, options.accounts ?? [], options.scramIterations ?? 4096);
     const modules = [
       "roster",
@@ -145,7 +151,6 @@ async function startOnce(options: ProsodyOptions): Promise<ProsodyServer> {
       `s2s_require_encryption = false`,
       `allow_unencrypted_plain_auth = ${options.allowUnencryptedPlain ?? true}`,
       `consider_websocket_secure = true`,
-      `cross_domain_websocket = true`,
       `modules_enabled = { ${modules.map(lua).join(", ")} }`,
       sslLine,
       options.extraConfig ?? "",
@@ -180,7 +185,7 @@ async function startOnce(options: ProsodyOptions): Promise<ProsodyServer> {
             try {
               child.kill("SIGKILL");
             } catch { /* already gone */ }
-          }, 5_000);
+          }, options.stopGraceMs ?? 200);
           await status;
           clearTimeout(timer);
         }
@@ -193,6 +198,7 @@ async function startOnce(options: ProsodyOptions): Promise<ProsodyServer> {
     try {
       await waitForPort(c2sPort, options.startTimeoutMs ?? 10_000, () => exited);
       const startupMs = performance.now() - started;
+      await waitForPort(httpPort, 2_000, () => exited);
       if (directTlsPort !== undefined) await waitForPort(directTlsPort, 2_000, () => exited);
       const log = await readLog();
       if (/Failed to open server port|address already in use/i.test(log)) {
@@ -221,7 +227,9 @@ async function startOnce(options: ProsodyOptions): Promise<ProsodyServer> {
       const err = await stderr;
       if (error instanceof PortClashError) throw error;
       throw new Error(
-        `Prosody did not start: ${(error as Error).message}\n--- stderr ---\n${err}\n--- log ---\n${log}`,
+        `Prosody did not start: ${
+          (error as Error).message
+        }\n--- stderr ---\n${err}\n--- log ---\n${log}`,
       );
     }
   } catch (error) {
@@ -232,8 +240,10 @@ async function startOnce(options: ProsodyOptions): Promise<ProsodyServer> {
 
 /** Distinct free TCP ports on 127.0.0.1 (bound to port 0, then released). */
 function freePorts(count: number): number[] {
-  const listeners = Array.from({ length: count }, () =>
-    Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const listeners = Array.from(
+    { length: count },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
   const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
   for (const l of listeners) l.close();
   return ports;
@@ -248,7 +258,9 @@ async function waitForPort(port: number, timeoutMs: number, exited: () => boolea
       conn.close();
       return;
     } catch {
-      if (performance.now() > deadline) throw new Error(`port ${port} not open after ${timeoutMs} ms`);
+      if (performance.now() > deadline) {
+        throw new Error(`port ${port} not open after ${timeoutMs} ms`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
@@ -272,7 +284,8 @@ function lua(value: string): string {
 function encodePathPart(part: string): string {
   return part.replace(
     /[^A-Za-z0-9]/g,
-    (c) => [...new TextEncoder().encode(c)].map((b) => "%" + b.toString(16).padStart(2, "0")).join(""),
+    (c) =>
+      [...new TextEncoder().encode(c)].map((b) => "%" + b.toString(16).padStart(2, "0")).join(""),
   );
 }
 
@@ -289,7 +302,9 @@ async function writeAccounts(
     const keys = await scramSha1Keys(password, salt, iterations);
     await Deno.writeTextFile(
       `${folder}/${encodePathPart(username.toLowerCase())}.dat`,
-      `return {\n\t["iteration_count"] = ${iterations};\n\t["server_key"] = ${lua(keys.serverKey)};\n` +
+      `return {\n\t["iteration_count"] = ${iterations};\n\t["server_key"] = ${
+        lua(keys.serverKey)
+      };\n` +
         `\t["stored_key"] = ${lua(keys.storedKey)};\n\t["salt"] = ${lua(salt)};\n};\n`,
     );
   }
@@ -298,13 +313,21 @@ async function writeAccounts(
 /** RFC 5802 StoredKey and ServerKey (hex), as Prosody's `internal_hashed` stores them. */
 async function scramSha1Keys(password: string, salt: string, iterations: number) {
   const utf8 = new TextEncoder();
-  const base = await crypto.subtle.importKey("raw", utf8.encode(password), "PBKDF2", false, ["deriveBits"]);
+  const base = await crypto.subtle.importKey("raw", utf8.encode(password), "PBKDF2", false, [
+    "deriveBits",
+  ]);
   const salted = await crypto.subtle.deriveBits(
     { name: "PBKDF2", hash: "SHA-1", salt: utf8.encode(salt), iterations },
     base,
     160,
   );
-  const hmacKey = await crypto.subtle.importKey("raw", salted, { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+  const hmacKey = await crypto.subtle.importKey(
+    "raw",
+    salted,
+    { name: "HMAC", hash: "SHA-1" },
+    false,
+    ["sign"],
+  );
   const clientKey = await crypto.subtle.sign("HMAC", hmacKey, utf8.encode("Client Key"));
   const serverKey = await crypto.subtle.sign("HMAC", hmacKey, utf8.encode("Server Key"));
   const storedKey = await crypto.subtle.digest("SHA-1", clientKey);
@@ -316,9 +339,7 @@ function hex(buffer: ArrayBuffer): string {
 }
 
 /** A test CA and a leaf certificate for `domain` (and 127.0.0.1) signed by it (EC P-256). */
-async function makeCertificates(dir: string, domain: string) {
-  const certs = `${dir}/certs`;
-  await Deno.mkdir(certs);
+async function makeCertificates(certs: string, domain: string) {
   const p = (name: string) => `${certs}/${name}`;
   const san = `subjectAltName=DNS:${domain},DNS:localhost,IP:127.0.0.1`;
   await Deno.writeTextFile(
@@ -333,7 +354,16 @@ async function makeCertificates(dir: string, domain: string) {
     "-subj", "/CN=xmpp-websocket test CA",
     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
   ]);
-  await openssl(["req", ...ec, "-keyout", p("server.key"), "-out", p("server.csr"), "-subj", `/CN=${domain}`]);
+  await openssl([
+    "req",
+    ...ec,
+    "-keyout",
+    p("server.key"),
+    "-out",
+    p("server.csr"),
+    "-subj",
+    `/CN=${domain}`,
+  ]);
   // deno-fmt-ignore
   await openssl([
     "x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
@@ -343,7 +373,12 @@ async function makeCertificates(dir: string, domain: string) {
 }
 
 async function openssl(args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, stdin: "null", stdout: "piped", stderr: "piped" })
+  const out = await new Deno.Command("openssl", {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   if (!out.success) {
     throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);

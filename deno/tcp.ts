@@ -1,0 +1,218 @@
+/**
+ * The Deno TCP adapter: carries bytes between a core session (RFC 6120 framing) and
+ * `Deno.connect` / `Deno.startTls`. It makes no protocol decision: chunks go to `onChunk` as
+ * read, strings from `write` go out as UTF-8 in order, and TLS starts when the caller says so
+ * (on the core's `start-tls` output).
+ *
+ * @example
+ * ```ts
+ * import { connectTcp } from "./tcp.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const echo = listener.accept().then((conn) => conn.readable.pipeTo(conn.writable));
+ * let received = "";
+ * const tcp = await connectTcp({ hostname: "127.0.0.1", port: listener.addr.port }, {
+ *   onChunk: (chunk, connection) => {
+ *     received += new TextDecoder().decode(chunk);
+ *     if (received === "<presence/>") void connection.close();
+ *   },
+ *   onClosed: () => {},
+ * });
+ * tcp.write("<presence/>");
+ * await tcp.closed;
+ * await echo;
+ * listener.close();
+ * console.log(received); // "<presence/>"
+ * ```
+ * @module
+ */
+
+/** TLS settings: the CA certificates (PEM) to trust, and the name to verify. */
+export interface TcpTlsOptions {
+  readonly caCerts?: readonly string[];
+  /** The server name for SNI and verification (default: the hostname connected to). */
+  readonly serverName?: string;
+}
+
+/** Where to connect. `tls: "direct"` starts TLS before any XMPP byte (XEP-0368). */
+export interface TcpConnectOptions extends TcpTlsOptions {
+  readonly hostname: string;
+  readonly port: number;
+  readonly tls?: "none" | "direct";
+  /** Bytes that may wait unwritten before `write` throws (default 1 MiB). */
+  readonly maxQueuedBytes?: number;
+  /** How long `close()` waits for queued bytes to drain before it drops them (default 5 000 ms). */
+  readonly closeFlushMs?: number;
+}
+
+/**
+ * What the connection reports, synchronously. `onChunk` may run before `connectTcp` settles:
+ * use its `connection` argument. `onClosed` runs exactly once, with the error if one ended it.
+ */
+export interface TcpHandlers {
+  onChunk(chunk: Uint8Array, connection: TcpConnection): void;
+  onClosed(error?: unknown): void;
+}
+
+/** An open connection. */
+export interface TcpConnection {
+  readonly secure: boolean;
+  /** Queues UTF-8 text; throws when closed or when the queue bound is exceeded. */
+  write(text: string): void;
+  /** Upgrades to TLS (STARTTLS). Call it from `onChunk`: the upgrade runs before the next read. */
+  startTls(options?: TcpTlsOptions): Promise<void>;
+  /** Writes what is queued (bounded by `closeFlushMs`), then closes; settles after `onClosed`. */
+  close(): Promise<void>;
+  /** Settles when the read loop has ended and `onClosed` has run. */
+  readonly closed: Promise<void>;
+}
+
+/**
+ * Connects and starts reading. Rejects if the connection or the direct TLS handshake fails.
+ *
+ * @example
+ * ```ts
+ * import { connectTcp } from "./tcp.ts";
+ * const port = 1; // nothing listens on port 1
+ * const error = await connectTcp({ hostname: "127.0.0.1", port }, {
+ *   onChunk: () => {},
+ *   onClosed: () => {},
+ * }).catch((e) => e);
+ * console.log(error instanceof Deno.errors.ConnectionRefused); // true
+ * ```
+ */
+export async function connectTcp(
+  options: TcpConnectOptions,
+  handlers: TcpHandlers,
+): Promise<TcpConnection> {
+  let conn: Deno.Conn = await Deno.connect({ hostname: options.hostname, port: options.port });
+  if (options.tls === "direct") conn = await startTlsOn(conn, options, options);
+  const max = options.maxQueuedBytes ?? 1 << 20;
+  const encoder = new TextEncoder();
+  let queue: Uint8Array[] = [];
+  let queued = 0;
+  let writing: Promise<void> = Promise.resolve(); // never rejects
+  let failure: unknown;
+  let secure = options.tls === "direct";
+  let open = true;
+  let inChunk = false;
+  let upgrade: (() => Promise<void>) | undefined;
+
+  const flush = async () => {
+    try {
+      while (queue.length > 0) {
+        const bytes = queue.shift()!;
+        for (let done = 0; done < bytes.length;) done += await conn.write(bytes.subarray(done));
+        queued -= bytes.length;
+      }
+    } catch (error) {
+      failure ??= error;
+      open = false;
+      queue = [];
+      closeQuietly(conn); // ends the read loop, which reports the failure
+    }
+  };
+  const connection: TcpConnection = {
+    get secure() {
+      return secure;
+    },
+    write(text) {
+      if (!open) throw new Error("Cannot write: the TCP connection is closed");
+      if (upgrade) throw new Error("Cannot write while the TLS upgrade is pending");
+      const bytes = encoder.encode(text);
+      if (queued + bytes.length > max) {
+        throw new Error(`Cannot write: ${queued} bytes are queued and the limit is ${max}`);
+      }
+      queue.push(bytes);
+      queued += bytes.length;
+      writing = writing.then(flush);
+    },
+    startTls(tlsOptions = {}) {
+      if (!open) return Promise.reject(new Error("Cannot start TLS: the TCP connection is closed"));
+      if (secure || upgrade) {
+        return Promise.reject(new Error("Cannot start TLS: TLS is already on"));
+      }
+      if (!inChunk) {
+        return Promise.reject(new Error("Cannot start TLS outside onChunk: a read is pending"));
+      }
+      return new Promise<void>((resolve, reject) => {
+        upgrade = async () => {
+          await writing;
+          try {
+            conn = await startTlsOn(conn, tlsOptions, options);
+          } catch (error) {
+            reject(error);
+            throw error; // the read loop reports it through onClosed
+          }
+          secure = true;
+          upgrade = undefined;
+          resolve();
+        };
+      });
+    },
+    async close() {
+      if (open) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const ms = options.closeFlushMs ?? 5_000;
+        await Promise.race([writing, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+        clearTimeout(timer);
+      }
+      open = false;
+      closeQuietly(conn);
+      await closed;
+    },
+    get closed() {
+      return closed;
+    },
+  };
+  const closed = (async () => {
+    try {
+      for (const buf = new Uint8Array(16 * 1024); open;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        inChunk = true;
+        try {
+          handlers.onChunk(buf.slice(0, n), connection);
+        } finally {
+          inChunk = false;
+        }
+        if (upgrade) await upgrade();
+      }
+    } catch (error) {
+      if (open) failure ??= error;
+    }
+    open = false;
+    await writing;
+    closeQuietly(conn);
+    if (failure === undefined) handlers.onClosed();
+    else handlers.onClosed(failure);
+  })();
+  return connection;
+}
+
+async function startTlsOn(
+  conn: Deno.Conn,
+  o: TcpTlsOptions,
+  defaults: TcpConnectOptions,
+): Promise<Deno.Conn> {
+  const caCerts = o.caCerts ?? defaults.caCerts;
+  try {
+    const tls = await Deno.startTls(conn as Deno.TcpConn, {
+      hostname: o.serverName ?? defaults.serverName ?? defaults.hostname,
+      ...(caCerts ? { caCerts: [...caCerts] } : {}),
+    });
+    await tls.handshake().catch((error) => {
+      closeQuietly(tls);
+      throw error;
+    });
+    return tls;
+  } catch (error) {
+    closeQuietly(conn);
+    throw error;
+  }
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
+}

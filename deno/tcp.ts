@@ -49,15 +49,16 @@ export interface TcpConnectOptions extends TcpTlsOptions {
  * use its `connection` argument. `onClosed` runs exactly once, with the error if one ended it.
  */
 export interface TcpHandlers {
-  onChunk(chunk: Uint8Array, connection: TcpConnection): void;
+  /** A returned promise pauses reading until it settles (backpressure). */
+  onChunk(chunk: Uint8Array, connection: TcpConnection): void | Promise<void>;
   onClosed(error?: unknown): void;
 }
 
 /** An open connection. */
 export interface TcpConnection {
   readonly secure: boolean;
-  /** Queues UTF-8 text; throws when closed or when the queue bound is exceeded. */
-  write(text: string): void;
+  /** Queues UTF-8 text (or raw bytes); throws when closed or when the queue bound is exceeded. */
+  write(data: string | Uint8Array): void;
   /** Upgrades to TLS (STARTTLS). Call it from `onChunk`: the upgrade runs before the next read. */
   startTls(options?: TcpTlsOptions): Promise<void>;
   /** Writes what is queued (bounded by `closeFlushMs`), then closes; settles after `onClosed`. */
@@ -115,10 +116,10 @@ export async function connectTcp(
     get secure() {
       return secure;
     },
-    write(text) {
+    write(data) {
       if (!open) throw new Error("Cannot write: the TCP connection is closed");
       if (upgrade) throw new Error("Cannot write while the TLS upgrade is pending");
-      const bytes = encoder.encode(text);
+      const bytes = typeof data === "string" ? encoder.encode(data) : data.slice();
       if (queued + bytes.length > max) {
         throw new Error(`Cannot write: ${queued} bytes are queued and the limit is ${max}`);
       }
@@ -170,12 +171,14 @@ export async function connectTcp(
         const n = await conn.read(buf);
         if (n === null) break;
         inChunk = true;
+        let pause: void | Promise<void>;
         try {
-          handlers.onChunk(buf.slice(0, n), connection);
+          pause = handlers.onChunk(buf.slice(0, n), connection);
         } finally {
           inChunk = false;
         }
         if (upgrade) await upgrade();
+        if (pause) await pause.catch(() => {});
       }
     } catch (error) {
       if (open) failure ??= error;

@@ -1,0 +1,217 @@
+/**
+ * One XMPP-over-WebSocket connection: feeds the events of a web-standard `WebSocket` to a core
+ * session as inputs, carries out the outputs in order, and hands the notices to the
+ * application. It makes no protocol decision: the core chooses every message and close code.
+ *
+ * Runtime-neutral: it needs only the web-standard `WebSocket`, `setTimeout`, `crypto` and
+ * `performance`.
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "./_connection.ts";
+ * const server = Deno.serve({ port: 0, onListen() {} }, (request) => {
+ *   const { socket, response } = Deno.upgradeWebSocket(request, { protocol: "xmpp" });
+ *   new Connection(socket, {}, { role: "server" }, "127.0.0.1:1234", false);
+ *   return response;
+ * });
+ * await server.shutdown();
+ * ```
+ * @module
+ */
+
+import {
+  canSend,
+  createSession,
+  type Input,
+  type Output,
+  type Session,
+  type SessionConfig,
+  step,
+  type StreamErrorCondition,
+  type TimerName,
+  type XmlElement,
+} from "../core/mod.ts";
+import { monotonicNow, TimerTable } from "./_timers.ts";
+import type { AcceptOptions, CloseOptions, XmppApplication, XmppConnection } from "./_types.ts";
+
+/** The adapter's driver of one connection (internal). */
+export class Connection implements XmppConnection {
+  readonly id: string = crypto.randomUUID();
+  readonly remoteAddr: string;
+  readonly secure: boolean;
+  /** Resolves once the transport is closed and `onEnded` was called. */
+  readonly ended: Promise<void>;
+  readonly #socket: WebSocket;
+  readonly #app: XmppApplication;
+  readonly #timers = new TimerTable<TimerName>();
+  readonly #queue: Output[] = [];
+  #session: Session;
+  #draining = false;
+
+  constructor(
+    socket: WebSocket,
+    app: XmppApplication,
+    config: SessionConfig,
+    remoteAddr: string,
+    secure: boolean,
+  ) {
+    this.#socket = socket;
+    this.#app = app;
+    this.#session = createSession(config);
+    this.remoteAddr = remoteAddr;
+    this.secure = secure;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.ended = promise;
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () =>
+      this.#input({
+        type: "transport-opened",
+        now: monotonicNow(),
+        secure,
+        protocol: socket.protocol,
+        streamId: crypto.randomUUID(),
+      });
+    socket.onmessage = (event: MessageEvent) => {
+      const now = monotonicNow();
+      const data: unknown = event.data;
+      this.#input(
+        typeof data === "string"
+          ? { type: "text-received", now, data }
+          : { type: "binary-received", now, byteLength: byteLengthOf(data) },
+      );
+    };
+    socket.onclose = (event: CloseEvent) => {
+      this.#input({
+        type: "transport-closed",
+        now: monotonicNow(),
+        code: event.code,
+        reason: event.reason,
+      });
+      this.#timers.clearAll();
+      resolve();
+    };
+    // An error is followed by a close event, except when the upgrade itself failed.
+    socket.onerror = () => {
+      if (!this.#session.transportOpen) resolve();
+    };
+  }
+
+  get streamId(): string | undefined {
+    return this.#session.streamId;
+  }
+
+  canSend(): boolean {
+    return canSend(this.#session);
+  }
+
+  accept(options: AcceptOptions = {}): boolean {
+    return this.#command({
+      type: "accept-stream",
+      now: monotonicNow(),
+      ...options,
+      nextStreamId: crypto.randomUUID(),
+    });
+  }
+
+  send(element: XmlElement): boolean {
+    return this.#command({ type: "send-element", now: monotonicNow(), element });
+  }
+
+  close(options: CloseOptions = {}): boolean {
+    return this.#command({ type: "close-stream", now: monotonicNow(), ...options });
+  }
+
+  fail(condition: StreamErrorCondition, text?: string): boolean {
+    const input: Input = { type: "fail-stream", now: monotonicNow(), condition };
+    return this.#command(text === undefined ? input : { ...input, text });
+  }
+
+  #command(input: Input): boolean {
+    if (!this.#session.transportOpen || this.#session.phase === "closed") return false;
+    this.#input(input);
+    return true;
+  }
+
+  /** Steps the session, then carries out the outputs in order (re-entrant calls queue theirs). */
+  #input(input: Input): void {
+    const { session, outputs } = step(this.#session, input);
+    this.#session = session;
+    this.#queue.push(...outputs);
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (let output = this.#queue.shift(); output; output = this.#queue.shift()) {
+        this.#execute(output);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #execute(output: Output): void {
+    const socket = this.#socket;
+    switch (output.type) {
+      case "send-text":
+        if (socket.readyState === WebSocket.OPEN) ignoreErrors(() => socket.send(output.text));
+        return;
+      case "close-transport":
+        if (socket.readyState <= WebSocket.OPEN) {
+          ignoreErrors(() => socket.close(output.code, output.reason));
+        }
+        return;
+      case "set-timer":
+        return this.#timers.set(
+          output.timer,
+          output.at,
+          (timer) => this.#input({ type: "timer-fired", now: monotonicNow(), timer }),
+        );
+      case "clear-timer":
+        return this.#timers.clear(output.timer);
+      case "stream-open-requested":
+        if (!this.#app.onOpenRequested) return void this.accept();
+        return this.#call(() =>
+          this.#app.onOpenRequested?.(this, output.attributes, output.restart)
+        );
+      case "stream-opened":
+        return this.#call(() => this.#app.onOpened?.(this, output));
+      case "element-received":
+        return this.#call(() => this.#app.onElement?.(this, output.element));
+      case "stream-closed":
+      case "stream-failed":
+      case "stream-redirected":
+        return this.#call(() => this.#app.onEnded?.(this, output));
+      case "restart-required": // client role only
+        return;
+    }
+  }
+
+  #call(hook: () => unknown): void {
+    try {
+      const result = hook();
+      if (result instanceof Promise) result.catch((error: unknown) => this.#hookFailed(error));
+    } catch (error) {
+      this.#hookFailed(error);
+    }
+  }
+
+  #hookFailed(error: unknown): void {
+    if (this.#app.onError) return this.#app.onError(this, error);
+    console.error(`xmpp-websocket: connection ${this.id}: application hook failed:`, error);
+    this.fail("internal-server-error");
+  }
+}
+
+function byteLengthOf(data: unknown): number {
+  if (data instanceof ArrayBuffer) return data.byteLength;
+  if (data instanceof Blob) return data.size;
+  return ArrayBuffer.isView(data) ? data.byteLength : 0;
+}
+
+/** A send or close racing the peer's close may throw; the close event still follows. */
+function ignoreErrors(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // The socket is closing: nothing more to do.
+  }
+}

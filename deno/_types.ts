@@ -1,0 +1,154 @@
+/**
+ * The public types of the Deno bindings: the application API (runtime-neutral) and the options
+ * and handle of `serveXmpp`.
+ *
+ * @example
+ * ```ts
+ * import type { XmppApplication } from "./_types.ts";
+ * const echo: XmppApplication = {
+ *   onOpenRequested: (conn) => conn.accept(),
+ *   onElement: (conn, element) => conn.send(element),
+ * };
+ * console.log(typeof echo.onElement); // "function"
+ * ```
+ * @module
+ */
+
+import type {
+  Output,
+  SessionConfig,
+  StreamAttributes,
+  StreamErrorCondition,
+  XmlElement,
+} from "../core/mod.ts";
+
+/** The notice that announces an open stream. */
+export type StreamOpenedNotice = Extract<Output, { readonly type: "stream-opened" }>;
+
+/** The notice that ends a session (exactly one per connection). */
+export type TerminalNotice = Extract<
+  Output,
+  { readonly type: "stream-closed" | "stream-failed" | "stream-redirected" }
+>;
+
+/** How to answer a stream open request. */
+export interface AcceptOptions {
+  /** The `<features/>` element (streams namespace); default: empty features. */
+  readonly features?: XmlElement;
+  /** The stream id to use instead of a fresh one (a gateway relays the upstream id). */
+  readonly id?: string;
+}
+
+/** How to close a stream. */
+export interface CloseOptions {
+  /** Send the client to another endpoint (`<close see-other-uri/>`, RFC 7395 §3.6.1). */
+  readonly seeOtherUri?: string;
+}
+
+/**
+ * One client connection, as the application sees it. The commands return `false`, doing
+ * nothing, once the stream has ended (a late asynchronous answer is not an error); in any other
+ * state they throw the core's `XmppUsageError` when the command is not allowed.
+ */
+export interface XmppConnection {
+  /** A random connection id, for logs. */
+  readonly id: string;
+  /** The peer's address, `host:port`. */
+  readonly remoteAddr: string;
+  /** Whether the channel counts as secure (wss, or declared so by the operator). */
+  readonly secure: boolean;
+  /** The id of the current stream, once accepted. */
+  readonly streamId: string | undefined;
+  /** Answers `onOpenRequested`; may be called later, asynchronously. */
+  accept(options?: AcceptOptions): boolean;
+  /** Sends one element (a stanza or nonza) on the open stream. */
+  send(element: XmlElement): boolean;
+  /** Starts the close handshake (`<close/>`), or redirects. */
+  close(options?: CloseOptions): boolean;
+  /** Ends the stream with a stream error (RFC 6120 §4.9). */
+  fail(condition: StreamErrorCondition, text?: string): boolean;
+  /** Whether `send` is allowed now (the stream is open and no restart is due). */
+  canSend(): boolean;
+}
+
+/**
+ * What the application does with connections. Every hook is optional; a hook may return a
+ * promise, whose rejection is handled like a throw (see `onError`).
+ */
+export interface XmppApplication {
+  /** The client sent `<open/>`; call `conn.accept()` now or later. Default: accept. */
+  onOpenRequested?(
+    conn: XmppConnection,
+    attributes: StreamAttributes,
+    restart: boolean,
+  ): unknown;
+  /** The stream is open (both headers exchanged). */
+  onOpened?(conn: XmppConnection, opened: StreamOpenedNotice): unknown;
+  /** The client sent an element. */
+  onElement?(conn: XmppConnection, element: XmlElement): unknown;
+  /** The session ended (called once). */
+  onEnded?(conn: XmppConnection, notice: TerminalNotice): unknown;
+  /**
+   * A hook threw or rejected. Default: log it and end the stream with
+   * `<internal-server-error/>`.
+   */
+  onError?(conn: XmppConnection, error: unknown): void;
+}
+
+/** The session settings a server passes to each connection's core session. */
+export type ServerSessionOptions = Pick<
+  SessionConfig,
+  "domains" | "limits" | "oversizeCondition" | "openTimeoutMs" | "closeTimeoutMs" | "defaultLang"
+>;
+
+/** A handler for requests outside the XMPP endpoint path. */
+export type FallbackHandler = (
+  request: Request,
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+) => Response | Promise<Response>;
+
+/** Options of `serveXmpp`. */
+export interface ServeXmppOptions {
+  /** Interface to listen on (Deno's default: `0.0.0.0`). */
+  readonly hostname?: string;
+  /** TCP port (default 5280; 0 picks a free port). */
+  readonly port?: number;
+  /** The endpoint path (default `/xmpp-websocket`). */
+  readonly path?: string;
+  /** Origins allowed to connect (RFC 6455 §10.2); others get 403. Default: any origin. */
+  readonly allowedOrigins?: readonly string[];
+  /** Whether a handshake without `Origin` (a non-browser client) is allowed (default true). */
+  readonly allowMissingOrigin?: boolean;
+  /** PEM certificate chain; with `key`, the endpoint serves wss (TLS). */
+  readonly cert?: string;
+  /** PEM private key for `cert`. */
+  readonly key?: string;
+  /** Whether sessions count as secure (default: when `cert` and `key` are given). */
+  readonly secure?: boolean;
+  /** Ping after this much client silence, in ms (default 25 000; below 60 000; 0: off). */
+  readonly pingIntervalMs?: number;
+  /** Settings of every connection's session (domains, limits, timeouts). */
+  readonly session?: ServerSessionOptions;
+  /** What to do with connections (default: accept every stream with empty features). */
+  readonly application?: XmppApplication;
+  /** Answers requests for other paths (default: 404). */
+  readonly handler?: FallbackHandler;
+  /** Aborting it shuts the server down (see {@link XmppServer.shutdown}). */
+  readonly signal?: AbortSignal;
+  /** Called once listening (default: silent). */
+  readonly onListen?: (addr: Deno.NetAddr) => void;
+}
+
+/** A running endpoint. */
+export interface XmppServer {
+  /** The underlying HTTP server. */
+  readonly server: Deno.HttpServer<Deno.NetAddr>;
+  /** The address listened on (the actual port when 0 was asked). */
+  readonly addr: Deno.NetAddr;
+  /** The live connections. */
+  readonly connections: ReadonlySet<XmppConnection>;
+  /** Resolves once the server has stopped and every connection has ended. */
+  readonly finished: Promise<void>;
+  /** Ends every live stream with `<system-shutdown/>`, then stops the server; resolves like `finished`. */
+  shutdown(): Promise<void>;
+}

@@ -1,0 +1,33 @@
+/**
+ * Deno bindings of xmpp-websocket: an RFC 7395 (XMPP over WebSocket) endpoint on `Deno.serve`.
+ *
+ * @example
+ * ```ts
+ * import { serveXmpp } from "./mod.ts";
+ * const xmpp = serveXmpp({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   session: { domains: ["localhost"] },
+ *   application: {
+ *     onOpenRequested: (conn) => conn.accept(),
+ *     onElement: (conn, element) => conn.send(element),
+ *   },
+ * });
+ * console.log(xmpp.addr.port > 0); // true
+ * await xmpp.shutdown();
+ * ```
+ * @module
+ */
+export { serveXmpp } from "./serve.ts";
+export type {
+  AcceptOptions,
+  CloseOptions,
+  FallbackHandler,
+  ServerSessionOptions,
+  ServeXmppOptions,
+  StreamOpenedNotice,
+  TerminalNotice,
+  XmppApplication,
+  XmppConnection,
+  XmppServer,
+} from "./_types.ts";

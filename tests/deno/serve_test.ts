@@ -1,0 +1,693 @@
+/**
+ * Loopback tests of `deno/serve.ts` on real sockets, with Deno's own `WebSocket` client and a
+ * hand-written raw client (for HTTP details and wire frames), sanitizers on. Names start with
+ * the rule number of the RFC 7395 digest (§1) where one applies.
+ */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes, assertThrows } from "@std/assert";
+import { DocumentParser, element, NS, serialize, type XmlElement } from "../../core/mod.ts";
+import {
+  serveXmpp,
+  type ServeXmppOptions,
+  type TerminalNotice,
+  type XmppApplication,
+  type XmppConnection,
+  type XmppServer,
+} from "../../deno/mod.ts";
+
+const OPEN = `<open xmlns='${NS.FRAMING}' to='localhost' version='1.0'/>`;
+const CLOSE = `<close xmlns='${NS.FRAMING}'/>`;
+const WAIT_MS = 3_000;
+
+// A throwaway self-signed P-256 certificate for 127.0.0.1 and localhost (valid 2000-2999), made
+// for this test only; the key protects nothing.
+const TEST_CERT = `-----BEGIN CERTIFICATE-----
+MIIBfTCCASOgAwIBAgIUdY2cWKZVUybpVuOsTFeCcMUm0BswCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTAwMDEwMTAwMDAwMFoYDzI5OTkxMjMx
+MDAwMDAwWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAARpFYuzJHeoemet32tw4gZhNcVv/P/nwMOXIBZ1RDKUf1T9eN7y0oZu
+s/8vFuqVr95EiZAuWz4sBSerKCsjXYGQo1EwTzAaBgNVHREEEzARgglsb2NhbGhv
+c3SHBH8AAAEwDAYDVR0TAQH/BAIwADAOBgNVHQ8BAf8EBAMCB4AwEwYDVR0lBAww
+CgYIKwYBBQUHAwEwCgYIKoZIzj0EAwIDSAAwRQIgJMrZ4xIfXa7XYNyMg1lDBYcK
+84x/jvztt0kN0jkDm7QCIQDUaTK/YbSQEDnMHUMIr078q650LVMwskQjJgpOBtV4
+RQ==
+-----END CERTIFICATE-----
+`;
+const TEST_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgBV3NqtAtw6gTOJeC
+BouSQ0AY8CcAImz3t3eMbpuJcTGhRANCAARpFYuzJHeoemet32tw4gZhNcVv/P/n
+wMOXIBZ1RDKUf1T9eN7y0oZus/8vFuqVr95EiZAuWz4sBSerKCsjXYGQ
+-----END PRIVATE KEY-----
+`;
+
+// ---- helpers ------------------------------------------------------------------------------
+
+function deadline<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A queue whose `next` waits (bounded) for the next item. */
+class Queue<T> {
+  readonly items: T[] = [];
+  #wake: (() => void) | undefined;
+
+  push(item: T): void {
+    this.items.push(item);
+    this.#wake?.();
+  }
+
+  async next(what: string, ms = WAIT_MS): Promise<T> {
+    if (this.items.length === 0) {
+      await deadline(new Promise<void>((resolve) => this.#wake = resolve), what, ms);
+      this.#wake = undefined;
+    }
+    return this.items.shift()!;
+  }
+}
+
+function parse(text: string): XmlElement {
+  const result = new DocumentParser().parse(text);
+  if (!result.ok) throw new Error(`Not one well-formed element: ${text}`);
+  return result.element;
+}
+
+/** An application that records what happens, plus overrides. */
+function recorder(overrides: XmppApplication = {}) {
+  const opened = new Queue<XmppConnection>();
+  const elements = new Queue<XmlElement>();
+  const ended = new Queue<TerminalNotice>();
+  const application: XmppApplication = {
+    onOpened: (conn) => opened.push(conn),
+    onElement: (_conn, el) => elements.push(el),
+    onEnded: (_conn, notice) => ended.push(notice),
+    ...overrides,
+  };
+  return { application, opened, elements, ended };
+}
+
+async function withServer(
+  options: ServeXmppOptions,
+  run: (xmpp: XmppServer, url: string) => Promise<void>,
+): Promise<void> {
+  const xmpp = serveXmpp({
+    hostname: "127.0.0.1",
+    port: 0,
+    session: { domains: ["localhost"] },
+    ...options,
+  });
+  try {
+    await run(xmpp, `ws://127.0.0.1:${xmpp.addr.port}/xmpp-websocket`);
+  } finally {
+    await deadline(xmpp.shutdown(), "the server to shut down");
+  }
+}
+
+/** Deno's WebSocket client with a message queue. */
+class Client {
+  readonly ws: WebSocket;
+  readonly messages = new Queue<string | ArrayBuffer>();
+  readonly opened: Promise<void>;
+  readonly closed: Promise<CloseEvent>;
+
+  constructor(url: string, protocols: string[] = ["xmpp"]) {
+    this.ws = new WebSocket(url, protocols);
+    this.ws.binaryType = "arraybuffer";
+    this.ws.onmessage = (event) => this.messages.push(event.data);
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.onopen = () => resolve();
+      this.ws.onerror = (event) =>
+        reject(new Error(`WebSocket error: ${(event as ErrorEvent).message}`));
+    });
+    this.closed = new Promise((resolve) => this.ws.addEventListener("close", resolve));
+  }
+
+  static async open(url: string, protocols?: string[]): Promise<Client> {
+    const client = new Client(url, protocols);
+    await deadline(client.opened, "the WebSocket to open");
+    return client;
+  }
+
+  async next(what = "a message"): Promise<string> {
+    const data = await this.messages.next(what);
+    if (typeof data !== "string") throw new Error("Unexpected binary message");
+    return data;
+  }
+
+  /** Sends `<open/>` and reads the response header and the features. */
+  async openStream(): Promise<{ open: XmlElement; features: XmlElement }> {
+    this.ws.send(OPEN);
+    return {
+      open: parse(await this.next("<open/>")),
+      features: parse(await this.next("<features/>")),
+    };
+  }
+
+  closeEvent(): Promise<CloseEvent> {
+    return deadline(this.closed, "the WebSocket to close");
+  }
+}
+
+/** A raw TCP client: hand-written HTTP and WebSocket frames, to see the wire exactly. */
+class RawClient {
+  readonly #conn: Deno.Conn;
+  #buffer = new Uint8Array(0);
+  #closed = false;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  static async connect(port: number): Promise<RawClient> {
+    return new RawClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  static async connectTls(port: number, caCert: string): Promise<RawClient> {
+    return new RawClient(await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [caCert] }));
+  }
+
+  write(data: string | Uint8Array): Promise<number> {
+    return this.#conn.write(typeof data === "string" ? new TextEncoder().encode(data) : data);
+  }
+
+  /** Reads more bytes; false at the end of the stream. */
+  async #fill(): Promise<boolean> {
+    const chunk = new Uint8Array(65_536);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.close();
+    }, WAIT_MS);
+    try {
+      const n = await this.#conn.read(chunk);
+      if (n === null) return false;
+      const merged = new Uint8Array(this.#buffer.length + n);
+      merged.set(this.#buffer);
+      merged.set(chunk.subarray(0, n), this.#buffer.length);
+      this.#buffer = merged;
+      return true;
+    } catch (error) {
+      if (timedOut) throw new Error(`Timed out after ${WAIT_MS} ms reading from the server`);
+      if (
+        error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BadResource
+      ) return false;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #take(length: number): Promise<Uint8Array | null> {
+    while (this.#buffer.length < length) if (!(await this.#fill())) return null;
+    const bytes = this.#buffer.slice(0, length);
+    this.#buffer = this.#buffer.slice(length);
+    return bytes;
+  }
+
+  /** Reads an HTTP response head and its `content-length` body. */
+  async readResponse(): Promise<{ status: number; headers: [string, string][]; body: string }> {
+    let end: number;
+    while ((end = new TextDecoder().decode(this.#buffer).indexOf("\r\n\r\n")) < 0) {
+      if (!(await this.#fill())) throw new Error("The connection closed before a response");
+    }
+    const [statusLine, ...lines] = new TextDecoder().decode((await this.#take(end + 4))!).trimEnd()
+      .split("\r\n");
+    const headers = lines.map((line): [string, string] => {
+      const colon = line.indexOf(":");
+      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+    });
+    const length = Number(headers.find(([name]) => name === "content-length")?.[1] ?? 0);
+    const body = new TextDecoder().decode((await this.#take(length)) ?? new Uint8Array());
+    return { status: Number(statusLine!.split(" ")[1]), headers, body };
+  }
+
+  /** Reads one (unmasked, server) frame; null at the end of the stream. */
+  async readFrame(): Promise<{ opcode: number; payload: Uint8Array } | null> {
+    const head = await this.#take(2);
+    if (head === null) return null;
+    let length = head[1]! & 0x7f;
+    if (length === 126) length = new DataView((await this.#take(2))!.buffer).getUint16(0);
+    else if (length === 127) {
+      length = Number(new DataView((await this.#take(8))!.buffer).getBigUint64(0));
+    }
+    const payload = await this.#take(length);
+    return payload === null ? null : { opcode: head[0]! & 0x0f, payload };
+  }
+
+  /** Writes one final, masked frame. */
+  writeFrame(opcode: number, payload: Uint8Array): Promise<number> {
+    assert(payload.length < 126);
+    const mask = crypto.getRandomValues(new Uint8Array(4));
+    const masked = payload.map((byte, i) => byte ^ mask[i % 4]!);
+    return this.write(new Uint8Array([0x80 | opcode, 0x80 | payload.length, ...mask, ...masked]));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#conn.close();
+  }
+}
+
+function upgradeRequest(port: number, headers: string[], path = "/xmpp-websocket"): string {
+  return [
+    `GET ${path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version: 13",
+    ...headers,
+    "",
+    "",
+  ].join("\r\n");
+}
+
+function closeCodeOf(frame: { opcode: number; payload: Uint8Array } | null): number | undefined {
+  if (frame === null || frame.opcode !== 0x8 || frame.payload.length < 2) return undefined;
+  return (frame.payload[0]! << 8) | frame.payload[1]!;
+}
+
+// ---- open, elements, close ----------------------------------------------------------------
+
+Deno.test("#19 #20 the server answers <open/> with its header, then features in a second message", async () => {
+  const app = recorder();
+  await withServer({ application: app.application }, async (_xmpp, url) => {
+    const client = await Client.open(url);
+    assertEquals(client.ws.protocol, "xmpp");
+    const { open, features } = await client.openStream();
+    assertEquals([open.name, open.ns], ["open", NS.FRAMING]);
+    assertEquals(open.attrs.from, "localhost");
+    assertEquals(open.attrs.version, "1.0");
+    assertEquals(open.attrs["xml:lang"], "en");
+    assertMatch(open.attrs.id ?? "", /^[0-9a-f-]{36}$/);
+    assertEquals([features.name, features.ns], ["features", NS.STREAMS]);
+    const conn = await app.opened.next("onOpened");
+    assertEquals(conn.streamId, open.attrs.id);
+    assert(conn.canSend());
+    assertEquals(conn.secure, false);
+    assertMatch(conn.remoteAddr, /^127\.0\.0\.1:\d+$/);
+    client.ws.close();
+    await client.closeEvent();
+  });
+});
+
+Deno.test("#12 elements reach the application, and the application's elements reach the client", async () => {
+  const app = recorder({
+    onElement: (conn, el) => {
+      app.elements.push(el);
+      conn.send(element("message", NS.CLIENT, { from: "echo@localhost" }, el.children));
+    },
+  });
+  await withServer({ application: app.application }, async (_xmpp, url) => {
+    const client = await Client.open(url);
+    await client.openStream();
+    client.ws.send(
+      `<message xmlns='${NS.CLIENT}' to='echo@localhost'><body>hi &amp; bye</body></message>`,
+    );
+    const received = await app.elements.next("onElement");
+    assertEquals([received.name, received.ns, received.attrs.to], [
+      "message",
+      NS.CLIENT,
+      "echo@localhost",
+    ]);
+    assertEquals(
+      await client.next("the echo"),
+      `<message xmlns='${NS.CLIENT}' from='echo@localhost'><body>hi &amp; bye</body></message>`,
+    );
+    client.ws.close();
+    await client.closeEvent();
+  });
+});
+
+Deno.test("application: accept may come later, asynchronously, with features and a given id", async () => {
+  const features = element("features", NS.STREAMS, {}, [
+    element("mechanisms", NS.SASL, {}, [element("mechanism", NS.SASL, {}, ["PLAIN"])]),
+  ]);
+  const app = recorder({
+    onOpenRequested: async (conn, attributes, restart) => {
+      assertEquals([attributes.to, attributes.version, restart], ["localhost", "1.0", false]);
+      await delay(50);
+      conn.accept({ features, id: "upstream-id-1" });
+    },
+  });
+  await withServer({ application: app.application }, async (_xmpp, url) => {
+    const client = await Client.open(url);
+    const { open, features: received } = await client.openStream();
+    assertEquals(open.attrs.id, "upstream-id-1");
+    assertEquals(serialize(received), serialize(features));
+    client.ws.close();
+    await client.closeEvent();
+  });
+});
+
+Deno.test("#35 #38 after <success/>, the client's new <open/> is a restart with a fresh stream id", async () => {
+  const restarts: boolean[] = [];
+  const app = recorder({
+    onOpenRequested: (conn, _attributes, restart) => {
+      restarts.push(restart);
+      conn.accept();
+    },
+    onElement: (conn) => conn.send(element("success", NS.SASL)),
+  });
+  await withServer({ application: app.application }, async (_xmpp, url) => {
+    const client = await Client.open(url);
+    const first = await client.openStream();
+    client.ws.send(`<auth xmlns='${NS.SASL}' mechanism='PLAIN'>AGEAYg==</auth>`);
+    assertEquals(parse(await client.next("<success/>")).name, "success");
+    const second = await client.openStream();
+    assert(second.open.attrs.id !== undefined && second.open.attrs.id !== first.open.attrs.id);
+    assertEquals(restarts, [false, true]);
+    assertEquals((await app.opened.next("onOpened")).streamId, second.open.attrs.id); // now on the new stream
+    client.ws.close();
+    await client.closeEvent();
+  });
+});
+
+Deno.test("application: a throwing hook ends the stream with <internal-server-error/>", async () => {
+  const app = recorder({
+    onElement: () => {
+      throw new Error("deliberate failure (expected in this test)");
+    },
+    onError: (conn) => conn.fail("internal-server-error"),
+  });
+  await withServer({ application: app.application }, async (_xmpp, url) => {
+    const client = await Client.open(url);
+    await client.openStream();
+    client.ws.send(`<presence xmlns='${NS.CLIENT}'/>`);
+    assertStringIncludes(await client.next("the stream error"), "internal-server-error");
+    assertEquals(await client.next("<close/>"), CLOSE);
+    assertEquals((await client.closeEvent()).code, 1000);
+    assertEquals((await app.ended.next("onEnded")).type, "stream-failed");
+  });
+});
+
+Deno.test("#27 #28 client-initiated close: the server answers <close/>, the client closes the WebSocket", async () => {
+  const app = recorder();
+  await withServer({ application: app.application }, async (_xmpp, url) => {
+    const client = await Client.open(url);
+    await client.openStream();
+    client.ws.send(CLOSE);
+    assertEquals(await client.next("the server's <close/>"), CLOSE);
+    assertEquals(await app.ended.next("onEnded"), { type: "stream-closed", initiator: "peer" });
+    client.ws.close(1000);
+    const event = await client.closeEvent();
+    assertEquals([event.code, event.wasClean], [1000, true]);
+  });
+});
+
+Deno.test("#27 #28 server-initiated close: <close/>, the client answers, the server closes with 1000", async () => {
+  const app = recorder();
+  await withServer({ application: app.application }, async (_xmpp, url) => {
+    const client = await Client.open(url);
+    await client.openStream();
+    const conn = await app.opened.next("onOpened");
+    assert(conn.close());
+    assertEquals(await client.next("the server's <close/>"), CLOSE);
+    assert(!conn.canSend());
+    client.ws.send(CLOSE);
+    const event = await client.closeEvent();
+    assertEquals([event.code, event.wasClean], [1000, true]);
+    assertEquals(await app.ended.next("onEnded"), { type: "stream-closed", initiator: "local" });
+    assertEquals(conn.send(element("presence", NS.CLIENT)), false); // ended: a no-op
+  });
+});
+
+Deno.test("#29 a client that never answers <close/> is disconnected after closeTimeoutMs", async () => {
+  const app = recorder();
+  await withServer({
+    application: app.application,
+    session: { domains: ["localhost"], closeTimeoutMs: 200 },
+  }, async (_xmpp, url) => {
+    const client = await Client.open(url);
+    await client.openStream();
+    (await app.opened.next("onOpened")).close();
+    assertEquals(await client.next("the server's <close/>"), CLOSE);
+    assertEquals((await client.closeEvent()).code, 1000);
+    assertEquals((await app.ended.next("onEnded")).type, "stream-failed");
+  });
+});
+
+// ---- handshake ----------------------------------------------------------------------------
+
+Deno.test("#3 an upgrade without the xmpp subprotocol gets 400 with an explanation, and no upgrade", async () => {
+  await withServer({}, async (xmpp) => {
+    for (
+      const offered of [[], ["Sec-WebSocket-Protocol: chat"], ["Sec-WebSocket-Protocol: XMPP"]]
+    ) {
+      const raw = await RawClient.connect(xmpp.addr.port);
+      try {
+        await raw.write(upgradeRequest(xmpp.addr.port, offered));
+        const response = await raw.readResponse();
+        assertEquals(response.status, 400);
+        assertStringIncludes(response.body, "subprotocol 'xmpp'");
+        assertEquals(response.headers.filter(([name]) => name === "sec-websocket-protocol"), []);
+        assertEquals(response.headers.filter(([name]) => name === "upgrade"), []);
+      } finally {
+        raw.close();
+      }
+    }
+    assertEquals(xmpp.connections.size, 0);
+  });
+});
+
+Deno.test("#3 Deno's WebSocket client offering no subprotocol cannot connect", async () => {
+  await withServer({}, async (_xmpp, url) => {
+    const client = new Client(url, []);
+    const error = await deadline(
+      client.opened.then(() => undefined, (e: Error) => e),
+      "the handshake to fail",
+    );
+    assert(error instanceof Error);
+    await client.closeEvent();
+  });
+});
+
+Deno.test("#2 'chat, xmpp' (one or two header lines) is answered with exactly one Sec-WebSocket-Protocol: xmpp", async () => {
+  await withServer({}, async (xmpp, url) => {
+    for (
+      const offered of [["Sec-WebSocket-Protocol: chat, xmpp"], [
+        "Sec-WebSocket-Protocol: chat",
+        "Sec-WebSocket-Protocol:  xmpp ",
+      ]]
+    ) {
+      const raw = await RawClient.connect(xmpp.addr.port);
+      try {
+        await raw.write(upgradeRequest(xmpp.addr.port, offered));
+        const response = await raw.readResponse();
+        assertEquals(response.status, 101);
+        assertEquals(response.headers.filter(([name]) => name === "sec-websocket-protocol"), [[
+          "sec-websocket-protocol",
+          "xmpp",
+        ]]);
+      } finally {
+        raw.close();
+      }
+    }
+    const client = await Client.open(url, ["chat", "xmpp"]);
+    assertEquals(client.ws.protocol, "xmpp");
+    client.ws.close();
+    await client.closeEvent();
+  });
+});
+
+Deno.test("§5.1 an Origin outside allowedOrigins gets 403; a listed one is upgraded", async () => {
+  const options = { allowedOrigins: ["https://Chat.Example.org/"], allowMissingOrigin: false };
+  await withServer(options, async (xmpp) => {
+    const cases: [string[], number][] = [
+      [["Origin: https://evil.example"], 403],
+      [[], 403],
+      [["Origin: https://chat.example.org"], 101],
+    ];
+    for (const [origin, status] of cases) {
+      const raw = await RawClient.connect(xmpp.addr.port);
+      try {
+        await raw.write(
+          upgradeRequest(xmpp.addr.port, [...origin, "Sec-WebSocket-Protocol: xmpp"]),
+        );
+        const response = await raw.readResponse();
+        assertEquals(response.status, status, origin.join());
+        if (status === 403) assertStringIncludes(response.body, "Forbidden");
+      } finally {
+        raw.close();
+      }
+    }
+  });
+});
+
+Deno.test("a plain GET on the endpoint gets the diagnostic page; other paths get 404 or the fallback handler", async () => {
+  await withServer({}, async (xmpp) => {
+    const base = `http://127.0.0.1:${xmpp.addr.port}`;
+    const page = await fetch(`${base}/xmpp-websocket`);
+    assertEquals(page.status, 200);
+    assertEquals(page.headers.get("content-type"), "text/html; charset=utf-8");
+    assertStringIncludes(await page.text(), "<code>xmpp</code>");
+    const post = await fetch(`${base}/xmpp-websocket`, { method: "POST", body: "x" });
+    assertEquals([post.status, post.headers.get("allow")], [405, "GET, HEAD"]);
+    await post.body?.cancel();
+    const missing = await fetch(`${base}/elsewhere`);
+    assertEquals([missing.status, await missing.text()], [404, "Not Found\n"]);
+  });
+  await withServer({
+    handler: (request) => new Response(`fallback ${new URL(request.url).pathname}`),
+  }, async (xmpp) => {
+    const response = await fetch(`http://127.0.0.1:${xmpp.addr.port}/healthz`);
+    assertEquals(await response.text(), "fallback /healthz");
+  });
+});
+
+Deno.test("cert and key serve wss, and the sessions are secure", async () => {
+  const app = recorder();
+  await withServer(
+    { application: app.application, cert: TEST_CERT, key: TEST_KEY },
+    async (xmpp) => {
+      const raw = await RawClient.connectTls(xmpp.addr.port, TEST_CERT);
+      try {
+        await raw.write(upgradeRequest(xmpp.addr.port, ["Sec-WebSocket-Protocol: xmpp"]));
+        assertEquals((await raw.readResponse()).status, 101);
+        await raw.writeFrame(0x1, new TextEncoder().encode(OPEN));
+        const open = await raw.readFrame();
+        assertEquals(open?.opcode, 0x1);
+        assertEquals(parse(new TextDecoder().decode(open!.payload)).name, "open");
+        assertEquals((await app.opened.next("onOpened")).secure, true);
+      } finally {
+        raw.close();
+      }
+      assertEquals((await app.ended.next("onEnded")).type, "stream-failed");
+    },
+  );
+});
+
+Deno.test("serveXmpp rejects invalid options with RangeError", () => {
+  assertThrows(() => serveXmpp({ pingIntervalMs: 60_000 }), RangeError, "pingIntervalMs");
+  assertThrows(() => serveXmpp({ cert: "x" }), RangeError, "'cert' and 'key'");
+  assertThrows(() => serveXmpp({ allowedOrigins: ["not an origin"] }), RangeError, "origin");
+  assertThrows(() => serveXmpp({ session: { openTimeoutMs: -1 } }), RangeError, "openTimeoutMs");
+});
+
+// ---- the transport's rules ----------------------------------------------------------------
+
+Deno.test("#17 the server says nothing first", async () => {
+  await withServer({}, async (_xmpp, url) => {
+    const client = await Client.open(url);
+    await delay(300);
+    assertEquals(client.messages.items, []);
+    client.ws.close();
+    await client.closeEvent();
+  });
+});
+
+Deno.test("#17 a client that never sends <open/> is closed with 1008 after openTimeoutMs", async () => {
+  await withServer({ session: { openTimeoutMs: 200 } }, async (_xmpp, url) => {
+    const client = await Client.open(url);
+    const event = await client.closeEvent();
+    assertEquals(event.code, 1008);
+    assertEquals(client.messages.items, []);
+  });
+});
+
+Deno.test("#6 a binary message closes with 1003", async () => {
+  const app = recorder();
+  await withServer({ application: app.application }, async (_xmpp, url) => {
+    const client = await Client.open(url);
+    await client.openStream();
+    client.ws.send(new TextEncoder().encode(`<presence xmlns='${NS.CLIENT}'/>`));
+    assertEquals((await client.closeEvent()).code, 1003);
+    const notice = await app.ended.next("onEnded");
+    assertEquals([notice.type, notice.type === "stream-failed" && notice.condition], [
+      "stream-failed",
+      "unsupported-stanza-type",
+    ]);
+    assertEquals(app.elements.items, []);
+  });
+});
+
+Deno.test("#7 invalid UTF-8 in a text frame: Deno drops the connection without a Close frame (no 1007)", async () => {
+  const app = recorder();
+  await withServer({ application: app.application }, async (xmpp) => {
+    const raw = await RawClient.connect(xmpp.addr.port);
+    try {
+      await raw.write(upgradeRequest(xmpp.addr.port, ["Sec-WebSocket-Protocol: xmpp"]));
+      assertEquals((await raw.readResponse()).status, 101);
+      await raw.writeFrame(0x1, new Uint8Array([0xc3, 0x28]));
+      // RFC 6455 §8.1 asks for 1007; Deno's server fails the connection with no Close frame.
+      const frame = await raw.readFrame();
+      assertEquals(
+        frame,
+        null,
+        `expected the connection to drop, got close code ${closeCodeOf(frame)}`,
+      );
+    } finally {
+      raw.close();
+    }
+    const notice = await app.ended.next("onEnded");
+    assertEquals([notice.type, notice.type === "stream-failed" && notice.reason], [
+      "stream-failed",
+      "transport-lost",
+    ]);
+  });
+});
+
+Deno.test("oversized message: a <policy-violation/> stream error, <close/>, then close code 1009", async () => {
+  await withServer(
+    { session: { domains: ["localhost"], limits: { maxBytes: 10_000 } } },
+    async (_xmpp, url) => {
+      const client = await Client.open(url);
+      await client.openStream();
+      client.ws.send(`<message xmlns='${NS.CLIENT}'><body>${"x".repeat(10_000)}</body></message>`);
+      const error = parse(await client.next("the stream error"));
+      assertEquals([error.name, error.ns], ["error", NS.STREAMS]);
+      assert(
+        error.children.some((child) =>
+          typeof child !== "string" && child.name === "policy-violation"
+        ),
+      );
+      assertEquals(await client.next("<close/>"), CLOSE);
+      assertEquals((await client.closeEvent()).code, 1009);
+    },
+  );
+});
+
+Deno.test("#41 keepalive: a Ping after pingIntervalMs of client silence, Pong to the client's Ping, 1001 when no Pong comes back", async () => {
+  const app = recorder();
+  await withServer({ application: app.application, pingIntervalMs: 150 }, async (xmpp) => {
+    const raw = await RawClient.connect(xmpp.addr.port);
+    try {
+      await raw.write(upgradeRequest(xmpp.addr.port, ["Sec-WebSocket-Protocol: xmpp"]));
+      assertEquals((await raw.readResponse()).status, 101);
+      const started = performance.now();
+      assertEquals((await raw.readFrame())?.opcode, 0x9);
+      assert(performance.now() - started >= 100, "the first Ping came too early");
+      await raw.writeFrame(0xa, new Uint8Array()); // Pong: the connection stays up
+      await raw.writeFrame(0x9, new TextEncoder().encode("abc")); // the client's own Ping
+      const pong = await raw.readFrame();
+      assertEquals([pong?.opcode, new TextDecoder().decode(pong?.payload)], [0xa, "abc"]);
+      assertEquals((await raw.readFrame())?.opcode, 0x9);
+      const close = await raw.readFrame(); // no Pong this time
+      assertEquals(closeCodeOf(close), 1001);
+    } finally {
+      raw.close();
+    }
+    assertEquals((await app.ended.next("onEnded")).type, "stream-failed");
+  });
+});
+
+Deno.test("shutdown: aborting the signal ends live streams with <system-shutdown/> and stops the server", async () => {
+  const controller = new AbortController();
+  const xmpp = serveXmpp({ hostname: "127.0.0.1", port: 0, signal: controller.signal });
+  const client = await Client.open(`ws://127.0.0.1:${xmpp.addr.port}/xmpp-websocket`);
+  await client.openStream();
+  controller.abort();
+  assertStringIncludes(await client.next("the stream error"), "system-shutdown");
+  assertEquals(await client.next("<close/>"), CLOSE);
+  assertEquals((await client.closeEvent()).code, 1000);
+  await deadline(xmpp.finished, "the server to finish");
+  assertEquals(xmpp.connections.size, 0);
+});

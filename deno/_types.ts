@@ -137,6 +137,34 @@ export interface ServeXmppOptions {
   readonly signal?: AbortSignal;
   /** Called once listening (default: silent). */
   readonly onListen?: (addr: Deno.NetAddr) => void;
+  /**
+   * Peers whose `X-Forwarded-For` / `Forwarded` headers name the real client (a reverse proxy).
+   * Headers from anyone else are ignored.
+   */
+  readonly trustedProxies?: readonly string[];
+  /**
+   * Drive each upgraded socket yourself instead of with a core session and `application`
+   * (the gateway does this).
+   */
+  readonly attach?: (socket: WebSocket, peer: PeerInfo) => AttachedSocket;
+}
+
+/** Who is connecting. */
+export interface PeerInfo {
+  /** The client's address (from a trusted proxy's headers when there is one). */
+  readonly client: { readonly hostname: string; readonly port: number };
+  /** The local address of the listener. */
+  readonly local: { readonly hostname: string; readonly port: number };
+  /** Whether the channel counts as secure. */
+  readonly secure: boolean;
+}
+
+/** A socket driven by an `attach` hook. */
+export interface AttachedSocket {
+  /** Resolves once the connection has ended. */
+  readonly ended: Promise<void>;
+  /** Ends the session for a shutdown, optionally redirecting the client. */
+  shutdown(seeOtherUri?: string): void;
 }
 
 /** A running endpoint. */
@@ -151,4 +179,11 @@ export interface XmppServer {
   readonly finished: Promise<void>;
   /** Ends every live stream with `<system-shutdown/>`, then stops the server; resolves like `finished`. */
   shutdown(): Promise<void>;
+  /**
+   * Stops accepting new connections (503), ends live sessions spread evenly over `windowMs`
+   * (with `<system-shutdown/>`, or a redirect to `seeOtherUri`), then stops the server.
+   */
+  drain(windowMs: number, seeOtherUri?: string): Promise<void>;
+  /** Number of live connections. */
+  readonly liveCount: number;
 }

@@ -21,8 +21,10 @@
 export { serveXmpp } from "./serve.ts";
 export type {
   AcceptOptions,
+  AttachedSocket,
   CloseOptions,
   FallbackHandler,
+  PeerInfo,
   ServerSessionOptions,
   ServeXmppOptions,
   StreamOpenedNotice,

@@ -21,7 +21,7 @@
 
 import { createSession, type SessionConfig } from "../core/mod.ts";
 import { Connection } from "./_connection.ts";
-import type { ServeXmppOptions, XmppServer } from "./_types.ts";
+import type { AttachedSocket, ServeXmppOptions, XmppServer } from "./_types.ts";
 import {
   checkUpgrade,
   diagnosticPage,
@@ -70,6 +70,9 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
   const application = options.application ?? {};
   const fallback = options.handler ?? (() => textResponse(404, "Not Found\n"));
   const connections = new Set<Connection>();
+  const live = new Set<AttachedSocket>();
+  const trusted = new Set(options.trustedProxies ?? []);
+  let accepting = true;
 
   const handle = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
     if (new URL(request.url).pathname !== path) return fallback(request, info);
@@ -77,9 +80,11 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
       if (request.method === "GET" || request.method === "HEAD") return diagnosticPage();
       return textResponse(405, "Method Not Allowed: use GET\n", { allow: "GET, HEAD" });
     }
+    if (!accepting) return textResponse(503, "Service Unavailable: shutting down\n");
     const decision = checkUpgrade(request, policy);
     if (!decision.ok) return textResponse(decision.status, decision.text);
-    const remoteAddr = formatAddr(info.remoteAddr); // unreadable once upgraded
+    const client = clientAddress(request, info.remoteAddr, trusted); // unreadable once upgraded
+    const remoteAddr = formatAddr(client);
     let upgrade: Deno.WebSocketUpgrade;
     try {
       upgrade = Deno.upgradeWebSocket(request, {
@@ -89,14 +94,26 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
     } catch (error) {
       return textResponse(400, `Bad Request: ${error instanceof Error ? error.message : error}\n`);
     }
-    const conn = new Connection(upgrade.socket, application, config, remoteAddr, secure);
-    connections.add(conn);
-    conn.ended.then(() => connections.delete(conn));
+    let attached: AttachedSocket;
+    if (options.attach) {
+      attached = options.attach(upgrade.socket, { client, local: server.addr, secure });
+    } else {
+      const conn = new Connection(upgrade.socket, application, config, remoteAddr, secure);
+      connections.add(conn);
+      conn.ended.then(() => connections.delete(conn));
+      attached = {
+        ended: conn.ended,
+        shutdown: (uri) =>
+          void (uri ? conn.close({ seeOtherUri: uri }) : conn.fail("system-shutdown")),
+      };
+    }
+    live.add(attached);
+    attached.ended.then(() => live.delete(attached));
     return upgrade.response;
   };
 
   const endStreams = () => {
-    for (const conn of connections) conn.fail("system-shutdown");
+    for (const conn of live) conn.shutdown();
   };
   options.signal?.addEventListener("abort", endStreams, { once: true });
   const server = Deno.serve({
@@ -108,22 +125,59 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
   }, handle);
   const finished = server.finished.then(async () => {
     options.signal?.removeEventListener("abort", endStreams);
-    while (connections.size > 0) await Promise.all([...connections].map((conn) => conn.ended));
+    while (live.size > 0) await Promise.all([...live].map((conn) => conn.ended));
   });
   return {
     server,
     addr: server.addr,
     connections,
     finished,
+    get liveCount() {
+      return live.size;
+    },
     async shutdown() {
+      accepting = false;
       endStreams();
+      await server.shutdown();
+      await finished;
+    },
+    async drain(windowMs: number, seeOtherUri?: string) {
+      accepting = false;
+      const sessions = [...live];
+      const gap = sessions.length > 1 ? windowMs / sessions.length : 0;
+      for (const conn of sessions) {
+        conn.shutdown(seeOtherUri);
+        if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
+      }
       await server.shutdown();
       await finished;
     },
   };
 }
 
-function formatAddr(addr: Deno.NetAddr): string {
+/**
+ * The client's address: the TCP peer, or the last untrusted hop named by a trusted proxy's
+ * `X-Forwarded-For` (or `Forwarded: for=`) header.
+ */
+function clientAddress(
+  request: Request,
+  peer: Deno.NetAddr,
+  trusted: ReadonlySet<string>,
+): { hostname: string; port: number } {
+  if (!trusted.has(peer.hostname)) return { hostname: peer.hostname, port: peer.port };
+  const forwarded = request.headers.get("forwarded");
+  const hops = forwarded
+    ? [...forwarded.matchAll(/for="?\[?([^\]";,]+)/gi)].map((m) => m[1]!.replace(/:\d+$/, ""))
+    : (request.headers.get("x-forwarded-for") ?? "").split(",").map((h) => h.trim()).filter(
+      Boolean,
+    );
+  for (let i = hops.length - 1; i >= 0; i--) {
+    if (!trusted.has(hops[i]!)) return { hostname: hops[i]!, port: 0 };
+  }
+  return { hostname: peer.hostname, port: peer.port };
+}
+
+function formatAddr(addr: { readonly hostname: string; readonly port: number }): string {
   return addr.hostname.includes(":")
     ? `[${addr.hostname}]:${addr.port}`
     : `${addr.hostname}:${addr.port}`;

@@ -32,10 +32,13 @@ export interface SrvRecord {
  * console.log(orderSrvTargets([{ target: ".", port: 0, priority: 0, weight: 0 }], Math.random)); // []
  * ```
  */
-export function orderSrvTargets(records: readonly SrvRecord[], random: () => number): SrvRecord[] {
+export function orderSrvTargets<T extends SrvRecord>(
+  records: readonly T[],
+  random: () => number,
+): T[] {
   if (records.length === 1 && (records[0]!.target === "." || records[0]!.target === "")) return [];
   const priorities = [...new Set(records.map((r) => r.priority))].sort((a, b) => a - b);
-  const ordered: SrvRecord[] = [];
+  const ordered: T[] = [];
   for (const priority of priorities) {
     const pool = records.filter((r) => r.priority === priority);
     while (pool.length > 0) {

@@ -1,0 +1,330 @@
+/**
+ * One gateway connection: a browser's WebSocket and the TCP connection to the XMPP server,
+ * driven by the core's gateway bridge. It carries out the bridge's orders and reports socket
+ * events as inputs; every protocol decision is the core's.
+ *
+ * @example
+ * ```ts ignore
+ * import { GatewayConnection } from "./_gateway_connection.ts";
+ * new GatewayConnection(socket, options, { hostname: "203.0.113.7", port: 50000 });
+ * ```
+ * @module
+ */
+
+import {
+  createGateway,
+  type Endpoint,
+  type Gateway,
+  type GatewayConfig,
+  type GatewayInput,
+  type GatewayOutput,
+  gatewayStep,
+  proxyHeaderV1,
+  proxyHeaderV2,
+  type TimerName,
+} from "../core/mod.ts";
+import { connectTcp, type TcpConnection } from "./tcp.ts";
+import { monotonicNow, TimerTable } from "./_timers.ts";
+import type { Logger } from "./_log.ts";
+import type { Metrics } from "./_metrics.ts";
+
+/** Where the upstream for a domain can be reached, in order of preference. */
+export interface UpstreamTarget {
+  readonly hostname: string;
+  readonly port: number;
+  readonly tls: "none" | "direct";
+}
+
+/** Settings shared by every gateway connection. */
+export interface GatewayConnectionOptions {
+  readonly config: GatewayConfig;
+  readonly resolve: (domain: string) => Promise<readonly UpstreamTarget[]>;
+  readonly caCerts: readonly string[] | undefined;
+  /** Name verified in the upstream certificate (default: the XMPP domain). */
+  readonly serverName: string | undefined;
+  readonly connectTimeoutMs: number;
+  readonly proxyProtocol: "off" | "v1" | "v2";
+  readonly secure: boolean;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+}
+
+const HIGH_WATER_BYTES = 1 << 20;
+
+/** The driver of one gateway connection (internal to the Deno adapter). */
+export class GatewayConnection {
+  readonly id = crypto.randomUUID().slice(0, 8);
+  /** Resolves when both transports are closed. */
+  readonly ended: Promise<void>;
+  readonly #socket: WebSocket;
+  readonly #options: GatewayConnectionOptions;
+  readonly #client: Endpoint;
+  readonly #timers = new TimerTable<string>();
+  readonly #queue: GatewayOutput[] = [];
+  #gateway: Gateway;
+  #tcp: TcpConnection | undefined;
+  #draining = false;
+  #markEnded: () => void = () => {};
+
+  constructor(socket: WebSocket, options: GatewayConnectionOptions, client: Endpoint) {
+    this.#socket = socket;
+    this.#options = options;
+    this.#client = client;
+    this.#gateway = createGateway(options.config);
+    this.ended = new Promise((resolve) => this.#markEnded = resolve);
+    options.metrics.connectionOpened();
+    options.log("info", "connection opened", {
+      conn: this.id,
+      client: `${client.hostname}:${client.port}`,
+    });
+    socket.onopen = () =>
+      this.#client_({
+        type: "transport-opened",
+        now: monotonicNow(),
+        secure: options.secure,
+        streamId: crypto.randomUUID(),
+      });
+    socket.onmessage = (event) => {
+      const now = monotonicNow();
+      if (typeof event.data === "string") {
+        this.#client_({ type: "text-received", now, data: event.data });
+      } else this.#client_({ type: "binary-received", now, byteLength: byteLength(event.data) });
+    };
+    socket.onclose = (event) => {
+      this.#client_({
+        type: "transport-closed",
+        now: monotonicNow(),
+        code: event.code,
+        reason: event.reason,
+      });
+      this.#checkEnded();
+    };
+  }
+
+  /** Ends the session for a shutdown (system-shutdown, or a redirect). */
+  shutdown(seeOtherUri?: string): void {
+    this.#run({ type: "shutdown", now: monotonicNow(), ...(seeOtherUri ? { seeOtherUri } : {}) });
+  }
+
+  #client_(input: Extract<GatewayInput, { type: "client" }>["input"]): void {
+    this.#run({ type: "client", input });
+  }
+
+  #upstream(input: Extract<GatewayInput, { type: "upstream" }>["input"]): void {
+    this.#run({ type: "upstream", input });
+  }
+
+  #run(input: GatewayInput): void {
+    const { gateway, outputs } = gatewayStep(this.#gateway, input);
+    this.#gateway = gateway;
+    this.#queue.push(...outputs);
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (let o = this.#queue.shift(); o; o = this.#queue.shift()) this.#execute(o);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #execute(o: GatewayOutput): void {
+    const { log, metrics } = this.#options;
+    switch (o.type) {
+      case "connect-upstream":
+        return void this.#connect(o.domain);
+      case "gateway-event": {
+        const [condition] = (o.detail ?? "").split(" ").slice(1);
+        if (o.event.endsWith("stream-failed") && condition) {
+          metrics.streamError(o.event.startsWith("client") ? "client" : "upstream", condition);
+        }
+        return log(o.event.includes("failed") ? "warn" : "info", o.event, {
+          conn: this.id,
+          ...(o.detail ? { detail: o.detail } : {}),
+        });
+      }
+      case "client":
+      case "upstream": {
+        const out = o.output;
+        const side = o.type;
+        if (out.type === "set-timer") {
+          return this.#timers.set(
+            `${side}:${out.timer}`,
+            out.at,
+            () =>
+              this.#run({
+                type: side,
+                input: { type: "timer-fired", now: monotonicNow(), timer: out.timer as TimerName },
+              }),
+          );
+        }
+        if (out.type === "clear-timer") return this.#timers.clear(`${side}:${out.timer}`);
+        if (side === "client") return this.#toClient(out);
+        return this.#toUpstream(out);
+      }
+    }
+  }
+
+  #toClient(out: Extract<GatewayOutput, { type: "client" }>["output"]): void {
+    const socket = this.#socket;
+    if (out.type === "send-text") {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      this.#options.metrics.relayed("to_client", out.text.length);
+      return quietly(() => socket.send(out.text));
+    }
+    if (out.type === "close-transport" && socket.readyState <= WebSocket.OPEN) {
+      this.#options.metrics.closeCode(out.code);
+      quietly(() => socket.close(out.code, out.reason));
+    }
+  }
+
+  #toUpstream(out: Extract<GatewayOutput, { type: "upstream" }>["output"]): void {
+    const tcp = this.#tcp;
+    if (tcp === undefined) return;
+    switch (out.type) {
+      case "send-text":
+        this.#options.metrics.relayed("to_server", out.text.length);
+        return quietly(() => tcp.write(out.text));
+      case "close-transport":
+        return void tcp.close();
+      case "start-tls":
+        tcp.startTls({ ...this.#tlsOptions() }).then(
+          () => this.#upstream({ type: "transport-secured", now: monotonicNow() }),
+          (error) =>
+            this.#options.log("warn", "upstream STARTTLS failed", {
+              conn: this.id,
+              error: String(error),
+            }),
+        );
+        return;
+    }
+  }
+
+  #tlsOptions(): { caCerts?: readonly string[]; serverName?: string } {
+    const { caCerts, serverName } = this.#options;
+    const domain = this.#gateway.upstream?.config.to;
+    const name = serverName ?? domain;
+    return { ...(caCerts ? { caCerts } : {}), ...(name ? { serverName: name } : {}) };
+  }
+
+  async #connect(domain: string): Promise<void> {
+    const { log, metrics, connectTimeoutMs } = this.#options;
+    const started = monotonicNow();
+    let lastError: unknown = "no upstream address";
+    const targets = await this.#options.resolve(domain).catch((error) => {
+      lastError = error;
+      return [] as UpstreamTarget[];
+    });
+    for (const target of targets) {
+      try {
+        const tcp = await withTimeout(
+          connectTcp({
+            hostname: target.hostname,
+            port: target.port,
+            tls: target.tls,
+            ...this.#tlsOptions(),
+          }, {
+            onChunk: (chunk, connection) => {
+              this.#tcp ??= connection;
+              this.#upstream({ type: "text-received", now: monotonicNow(), data: chunk });
+              return this.#socket.bufferedAmount > HIGH_WATER_BYTES ? this.#drained() : undefined;
+            },
+            onClosed: () => {
+              this.#upstream({ type: "transport-closed", now: monotonicNow() });
+              this.#checkEnded();
+            },
+          }),
+          connectTimeoutMs,
+        );
+        if (this.#gateway.phase !== "connecting") {
+          await tcp.close(); // the client went away meanwhile
+          return this.#checkEnded();
+        }
+        this.#tcp = tcp;
+        metrics.upstreamConnected((monotonicNow() - started) / 1000);
+        this.#writeProxyHeader(tcp, target);
+        log("info", "upstream connected", {
+          conn: this.id,
+          upstream: `${target.hostname}:${target.port}`,
+          tls: target.tls,
+        });
+        return this.#upstream({
+          type: "transport-opened",
+          now: monotonicNow(),
+          secure: tcp.secure,
+        });
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    metrics.upstreamConnectFailed();
+    log("warn", "upstream connect failed", { conn: this.id, domain, error: String(lastError) });
+    this.#run({ type: "upstream-failed", now: monotonicNow(), reason: String(lastError) });
+  }
+
+  #writeProxyHeader(tcp: TcpConnection, target: UpstreamTarget): void {
+    const mode = this.#options.proxyProtocol;
+    if (mode === "off") return;
+    const destination = { hostname: target.hostname, port: target.port };
+    tcp.write(
+      mode === "v1"
+        ? proxyHeaderV1(this.#client, destination)
+        : proxyHeaderV2(this.#client, destination),
+    );
+  }
+
+  /** Backpressure: pause upstream reads until the browser has taken what is buffered. */
+  async #drained(): Promise<void> {
+    while (
+      this.#socket.readyState === WebSocket.OPEN &&
+      this.#socket.bufferedAmount > HIGH_WATER_BYTES / 2
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  #checkEnded(): void {
+    const tcpOpen = this.#gateway.upstream?.transportOpen ?? false;
+    if (this.#socket.readyState === WebSocket.CLOSED && !tcpOpen) {
+      this.#timers.clearAll();
+      this.#options.metrics.connectionClosed();
+      this.#options.log("info", "connection closed", { conn: this.id });
+      this.#markEnded();
+      this.#markEnded = () => {};
+    }
+  }
+}
+
+function withTimeout<T extends { close(): Promise<void> }>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      reject(new Error(`connect timed out after ${ms} ms`));
+    }, ms);
+    promise.then((value) => {
+      clearTimeout(timer);
+      if (done) void value.close();
+      else resolve(value);
+    }, (error) => {
+      clearTimeout(timer);
+      if (!done) reject(error);
+    });
+  });
+}
+
+function byteLength(data: unknown): number {
+  if (data instanceof ArrayBuffer) return data.byteLength;
+  if (data instanceof Blob) return data.size;
+  return ArrayBuffer.isView(data) ? data.byteLength : 0;
+}
+
+function quietly(action: () => unknown): void {
+  try {
+    action();
+  } catch {
+    // The transport is closing; its close event follows.
+  }
+}

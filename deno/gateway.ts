@@ -1,0 +1,158 @@
+/**
+ * The gateway on Deno: an RFC 7395 endpoint whose every connection is bridged to an XMPP
+ * server over RFC 6120 TCP (STARTTLS or direct TLS), plus XEP-0156 discovery, `/healthz` and
+ * `/metrics`. All protocol decisions are the core's (`core/gateway`).
+ *
+ * @example
+ * ```ts ignore
+ * import { serveGateway } from "./gateway.ts";
+ * const gateway = serveGateway({
+ *   port: 5280, domains: ["example.com"], upstream: { hostname: "127.0.0.1", port: 5222 },
+ * });
+ * await gateway.finished;
+ * ```
+ * @module
+ */
+
+import { type GatewayConfig, orderSrvTargets } from "../core/mod.ts";
+import { serveXmpp } from "./serve.ts";
+import type { ServeXmppOptions, XmppServer } from "./_types.ts";
+import { GatewayConnection, type UpstreamTarget } from "./_gateway_connection.ts";
+import { createLogger, type Logger } from "./_log.ts";
+import { Metrics } from "./_metrics.ts";
+import { webHandler } from "./_web.ts";
+
+/** Options of {@link serveGateway}. */
+export interface GatewayServeOptions extends
+  Pick<
+    ServeXmppOptions,
+    | "hostname"
+    | "port"
+    | "path"
+    | "allowedOrigins"
+    | "allowMissingOrigin"
+    | "cert"
+    | "key"
+    | "secure"
+    | "pingIntervalMs"
+    | "trustedProxies"
+    | "onListen"
+  >,
+  Omit<GatewayConfig, "domains"> {
+  /** XMPP domains served. */
+  readonly domains: readonly string[];
+  /** A fixed upstream address, or `"srv"` to look the domain up (RFC 6120 §3.2, XEP-0368). */
+  readonly upstream: { readonly hostname: string; readonly port: number } | "srv";
+  /** PEM CA certificates trusted for the upstream (default: the system store). */
+  readonly upstreamCaCerts?: readonly string[];
+  /** Name to verify in the upstream certificate (default: the XMPP domain). */
+  readonly upstreamServerName?: string;
+  /** Upstream connect timeout in ms (default 10 000). */
+  readonly connectTimeoutMs?: number;
+  /** PROXY protocol header toward the upstream (default off). */
+  readonly proxyProtocol?: "off" | "v1" | "v2";
+  /** Where log lines go (default: text lines at info level on stderr). */
+  readonly log?: Logger;
+  /** Metrics registry (default: a new one). */
+  readonly metrics?: Metrics;
+}
+
+/** A running gateway. */
+export interface GatewayServer extends XmppServer {
+  readonly metrics: Metrics;
+}
+
+/**
+ * Starts the gateway. Throws `RangeError` on invalid options.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveGateway } from "./gateway.ts";
+ * const gw = serveGateway({ hostname: "127.0.0.1", port: 0, domains: ["localhost"], upstream: "srv" });
+ * await gw.shutdown();
+ * ```
+ */
+export function serveGateway(options: GatewayServeOptions): GatewayServer {
+  const log = options.log ?? createLogger("info", "text");
+  const metrics = options.metrics ?? new Metrics();
+  const upstreamTls = options.upstreamTls ?? "optional";
+  const resolve = options.upstream === "srv"
+    ? (domain: string) => resolveSrv(domain, upstreamTls)
+    : ((fixed) => () =>
+      Promise.resolve([{
+        ...fixed,
+        tls: upstreamTls === "direct" ? "direct" as const : "none" as const,
+      }]))(options.upstream);
+  const path = options.path ?? "/xmpp-websocket";
+  const secure = options.secure ?? options.cert !== undefined;
+  const config: GatewayConfig = { ...options, domains: options.domains, upstreamTls };
+  const connectionOptions = {
+    config,
+    resolve,
+    caCerts: options.upstreamCaCerts,
+    serverName: options.upstreamServerName,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    proxyProtocol: options.proxyProtocol ?? "off",
+    secure,
+    log,
+    metrics,
+  } as const;
+  const xmpp = serveXmpp({
+    ...pick(options, [
+      "hostname",
+      "port",
+      "allowedOrigins",
+      "allowMissingOrigin",
+      "cert",
+      "key",
+      "pingIntervalMs",
+      "trustedProxies",
+      "onListen",
+    ]),
+    path,
+    secure,
+    session: { domains: options.domains },
+    attach: (socket, peer) => new GatewayConnection(socket, connectionOptions, peer.client),
+    handler: webHandler({
+      websocketUrl: (request) => {
+        const url = new URL(request.url);
+        const scheme = secure || url.protocol === "https:" ? "wss:" : "ws:";
+        return `${scheme}//${request.headers.get("host") ?? url.host}${path}`;
+      },
+      metrics: () => metrics.render(),
+    }),
+  });
+  return Object.assign(xmpp, { metrics });
+}
+
+/** XEP-0368 and RFC 6120 §3.2: direct TLS and STARTTLS records merged by priority and weight. */
+async function resolveSrv(domain: string, tls: string): Promise<readonly UpstreamTarget[]> {
+  const lookup = (name: string) => Deno.resolveDns(name, "SRV").catch(() => [] as Deno.SrvRecord[]);
+  const [direct, plain] = await Promise.all([
+    tls === "off" ? Promise.resolve([]) : lookup(`_xmpps-client._tcp.${domain}`),
+    tls === "direct" ? Promise.resolve([]) : lookup(`_xmpp-client._tcp.${domain}`),
+  ]);
+  const records = [
+    ...direct.map((r) => ({ ...r, tls: "direct" as const })),
+    ...plain.map((r) => ({ ...r, tls: "none" as const })),
+  ];
+  const ordered = orderSrvTargets(records, Math.random);
+  if (ordered.length === 0) {
+    // RFC 6120 §3.2.2: no SRV records: the domain itself on the default port.
+    return [{
+      hostname: domain,
+      port: tls === "direct" ? 5223 : 5222,
+      tls: tls === "direct" ? "direct" : "none",
+    }];
+  }
+  return ordered.map((r) => ({ hostname: r.target, port: r.port, tls: r.tls }));
+}
+
+function pick<T extends object, K extends keyof T>(
+  value: T,
+  keys: readonly K[],
+): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (value[key] !== undefined) out[key] = value[key];
+  return out;
+}

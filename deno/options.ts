@@ -1,0 +1,425 @@
+/**
+ * Every option of the gateway, as one table read by the command-line parser, the environment
+ * reader, `--help` and the README: a flag, an environment variable, a default and a line of
+ * documentation each.
+ *
+ * @example
+ * ```ts
+ * import { parseOptions } from "./options.ts";
+ * const result = parseOptions(["--port", "5281", "--domain", "example.com"], {});
+ * if (result.ok) console.log(result.options.port, result.options.domains); // 5281 ["example.com"]
+ * ```
+ * @module
+ */
+
+import { parseArgs } from "@std/cli";
+
+/** One option's description. */
+export interface OptionSpec {
+  readonly flag: string;
+  readonly env: string;
+  readonly kind: "string" | "integer" | "boolean" | "list";
+  readonly default: string;
+  readonly help: string;
+}
+
+/** The option table (the order is the order of `--help`). */
+export const OPTION_SPECS = [
+  {
+    flag: "host",
+    env: "XMPP_WS_HOST",
+    kind: "string",
+    default: "127.0.0.1",
+    help: "Interface to listen on (0.0.0.0 for all)",
+  },
+  {
+    flag: "port",
+    env: "XMPP_WS_PORT",
+    kind: "integer",
+    default: "5280",
+    help: "HTTP(S) port of the WebSocket endpoint",
+  },
+  {
+    flag: "path",
+    env: "XMPP_WS_PATH",
+    kind: "string",
+    default: "/xmpp-websocket",
+    help: "Path of the WebSocket endpoint",
+  },
+  {
+    flag: "domain",
+    env: "XMPP_WS_DOMAINS",
+    kind: "list",
+    default: "localhost",
+    help: "XMPP domains served (<open to> must name one; comma-separated)",
+  },
+  {
+    flag: "upstream",
+    env: "XMPP_WS_UPSTREAM",
+    kind: "string",
+    default: "",
+    help:
+      "XMPP server as host:port, or 'srv' for DNS SRV lookup of the domain; empty: embedded server",
+  },
+  {
+    flag: "upstream-tls",
+    env: "XMPP_WS_UPSTREAM_TLS",
+    kind: "string",
+    default: "optional",
+    help: "TLS to the upstream: optional (STARTTLS when offered), required, direct (XEP-0368), off",
+  },
+  {
+    flag: "upstream-ca-file",
+    env: "XMPP_WS_UPSTREAM_CA_FILE",
+    kind: "string",
+    default: "",
+    help: "PEM file of CA certificates trusted for the upstream (private CAs)",
+  },
+  {
+    flag: "upstream-server-name",
+    env: "XMPP_WS_UPSTREAM_SERVER_NAME",
+    kind: "string",
+    default: "",
+    help: "Name to verify in the upstream certificate (default: the XMPP domain)",
+  },
+  {
+    flag: "upstream-connect-timeout",
+    env: "XMPP_WS_UPSTREAM_CONNECT_TIMEOUT",
+    kind: "integer",
+    default: "10000",
+    help: "Upstream connect timeout, ms",
+  },
+  {
+    flag: "see-other-host",
+    env: "XMPP_WS_SEE_OTHER_HOST",
+    kind: "list",
+    default: "",
+    help: "Map upstream see-other-host to see-other-uri: host=wss://url (comma-separated)",
+  },
+  {
+    flag: "origin",
+    env: "XMPP_WS_ORIGINS",
+    kind: "list",
+    default: "",
+    help: "Allowed Origin values (comma-separated); empty: any origin",
+  },
+  {
+    flag: "deny-missing-origin",
+    env: "XMPP_WS_DENY_MISSING_ORIGIN",
+    kind: "boolean",
+    default: "false",
+    help: "Refuse handshakes without an Origin header (non-browser clients)",
+  },
+  {
+    flag: "cert",
+    env: "XMPP_WS_CERT",
+    kind: "string",
+    default: "",
+    help: "PEM certificate chain file: serve wss",
+  },
+  {
+    flag: "key",
+    env: "XMPP_WS_KEY",
+    kind: "string",
+    default: "",
+    help: "PEM private key file for --cert",
+  },
+  {
+    flag: "secure",
+    env: "XMPP_WS_SECURE",
+    kind: "boolean",
+    default: "false",
+    help: "Treat connections as secure (TLS terminated by a trusted proxy in front)",
+  },
+  {
+    flag: "trusted-proxy",
+    env: "XMPP_WS_TRUSTED_PROXIES",
+    kind: "list",
+    default: "",
+    help: "Proxy addresses whose X-Forwarded-For / Forwarded headers are believed",
+  },
+  {
+    flag: "max-message-bytes",
+    env: "XMPP_WS_MAX_MESSAGE_BYTES",
+    kind: "integer",
+    default: "262144",
+    help: "Largest client message (RFC 6120 §13.12: at least 10000)",
+  },
+  {
+    flag: "max-upstream-element-bytes",
+    env: "XMPP_WS_MAX_UPSTREAM_ELEMENT_BYTES",
+    kind: "integer",
+    default: "1048576",
+    help: "Largest first-level element accepted from the upstream",
+  },
+  {
+    flag: "max-depth",
+    env: "XMPP_WS_MAX_DEPTH",
+    kind: "integer",
+    default: "64",
+    help: "Deepest element nesting accepted",
+  },
+  {
+    flag: "max-buffered-elements",
+    env: "XMPP_WS_MAX_BUFFERED_ELEMENTS",
+    kind: "integer",
+    default: "64",
+    help: "Client elements held while the upstream stream is not ready",
+  },
+  {
+    flag: "ping-interval",
+    env: "XMPP_WS_PING_INTERVAL",
+    kind: "integer",
+    default: "25000",
+    help:
+      "WebSocket ping after this much client silence, ms (below 60000: proxies cut idle links at 60 s)",
+  },
+  {
+    flag: "open-timeout",
+    env: "XMPP_WS_OPEN_TIMEOUT",
+    kind: "integer",
+    default: "30000",
+    help: "Wait for a stream header, ms",
+  },
+  {
+    flag: "close-timeout",
+    env: "XMPP_WS_CLOSE_TIMEOUT",
+    kind: "integer",
+    default: "5000",
+    help: "Wait for the peer's half of a close handshake, ms",
+  },
+  {
+    flag: "drain",
+    env: "XMPP_WS_DRAIN",
+    kind: "integer",
+    default: "10000",
+    help: "On SIGINT/SIGTERM, spread session shutdowns over this many ms",
+  },
+  {
+    flag: "shutdown-redirect",
+    env: "XMPP_WS_SHUTDOWN_REDIRECT",
+    kind: "string",
+    default: "",
+    help: "On shutdown, send clients here (see-other-uri) instead of system-shutdown",
+  },
+  {
+    flag: "accounts-file",
+    env: "XMPP_WS_ACCOUNTS_FILE",
+    kind: "string",
+    default: "",
+    help: "Embedded server: JSON accounts file",
+  },
+  {
+    flag: "account",
+    env: "XMPP_WS_ACCOUNTS",
+    kind: "list",
+    default: "",
+    help: "Embedded server: user:password accounts (comma-separated)",
+  },
+  {
+    flag: "log-level",
+    env: "XMPP_WS_LOG_LEVEL",
+    kind: "string",
+    default: "info",
+    help: "debug, info, warn or error",
+  },
+  {
+    flag: "log-format",
+    env: "XMPP_WS_LOG_FORMAT",
+    kind: "string",
+    default: "text",
+    help: "text or json",
+  },
+] as const satisfies readonly OptionSpec[];
+
+type Spec = typeof OPTION_SPECS[number];
+type CamelCase<S extends string> = S extends `${infer H}-${infer T}`
+  ? `${H}${Capitalize<CamelCase<T>>}`
+  : S;
+type ValueOf<K extends Spec["kind"]> = K extends "integer" ? number : K extends "boolean" ? boolean
+: K extends "list" ? readonly string[]
+: string;
+
+/** The parsed options, keyed by the camel-cased flag name. */
+export type GatewayOptions =
+  & { readonly [S in Spec as CamelCase<S["flag"]>]: ValueOf<S["kind"]> }
+  & {
+    readonly domains: readonly string[];
+  };
+
+/** The outcome of parsing: options, a request for help, or a message for the user. */
+export type ParseOutcome =
+  | { readonly ok: true; readonly options: GatewayOptions }
+  | { readonly ok: false; readonly help: true }
+  | { readonly ok: false; readonly help: false; readonly error: string };
+
+/**
+ * Parses command-line arguments over environment variables over defaults. Never throws: bad
+ * input gives a message naming the option.
+ *
+ * @example
+ * ```ts
+ * import { parseOptions } from "./options.ts";
+ * const bad = parseOptions(["--port", "http"], {});
+ * console.log(!bad.ok && !bad.help && bad.error); // "--port: expected an integer, got 'http'"
+ * ```
+ */
+export function parseOptions(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ParseOutcome {
+  const flags = OPTION_SPECS.map((s) => s.flag);
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parseOptionsRaw(args, flags);
+  } catch (error) {
+    if (error instanceof UnknownOption) {
+      return { ok: false, help: false, error: `${error.message}: unknown option (see --help)` };
+    }
+    throw error;
+  }
+  return build(parsed, env);
+}
+
+function parseOptionsRaw(
+  args: readonly string[],
+  flags: readonly string[],
+): Record<string, unknown> {
+  return parseArgs([...args], {
+    string: flags.filter((f) => !isBoolean(f)),
+    boolean: [...flags.filter(isBoolean), "help"],
+    collect: OPTION_SPECS.filter((s) => s.kind === "list").map((s) => s.flag),
+    alias: { h: "help" },
+    unknown: (arg: string) => {
+      throw new UnknownOption(arg);
+    },
+  });
+}
+
+class UnknownOption extends Error {}
+
+const CHOICES: Readonly<Record<string, readonly string[]>> = {
+  "upstream-tls": ["optional", "required", "direct", "off"],
+  "log-level": ["debug", "info", "warn", "error"],
+  "log-format": ["text", "json"],
+};
+
+function isBoolean(flag: string): boolean {
+  return OPTION_SPECS.some((s) => s.flag === flag && s.kind === "boolean");
+}
+
+function build(
+  parsed: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): ParseOutcome {
+  if (parsed.help) return { ok: false, help: true };
+  const out: Record<string, unknown> = {};
+  for (const spec of OPTION_SPECS) {
+    const raw = rawValue(spec, parsed, env);
+    const key = camel(spec.flag);
+    switch (spec.kind) {
+      case "string":
+        out[key] = raw;
+        break;
+      case "integer": {
+        if (!/^\d+$/.test(raw)) {
+          return {
+            ok: false,
+            help: false,
+            error: `--${spec.flag}: expected an integer, got '${raw}'`,
+          };
+        }
+        out[key] = Number(raw);
+        break;
+      }
+      case "boolean":
+        if (!["true", "false", "1", "0", ""].includes(raw)) {
+          return {
+            ok: false,
+            help: false,
+            error: `--${spec.flag}: expected true or false, got '${raw}'`,
+          };
+        }
+        out[key] = raw === "true" || raw === "1";
+        break;
+      case "list":
+        out[key] = raw.split(",").map((v) => v.trim()).filter((v) => v !== "");
+        break;
+    }
+  }
+  for (const [key, allowed] of Object.entries(CHOICES)) {
+    const value = String(out[camel(key)]);
+    if (!allowed.includes(value)) {
+      return {
+        ok: false,
+        help: false,
+        error: `--${key}: expected one of ${allowed.join(", ")}, got '${value}'`,
+      };
+    }
+  }
+  return { ok: true, options: { ...out, domains: out.domain } as unknown as GatewayOptions };
+}
+
+function rawValue(
+  spec: Spec,
+  parsed: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  const value = parsed[spec.flag];
+  if (Array.isArray(value) && value.length > 0) return value.map(String).join(",");
+  if (typeof value === "boolean" && value) return "true";
+  if (typeof value === "string") return value;
+  return env[spec.env] ?? spec.default;
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * The `--help` text, generated from {@link OPTION_SPECS}.
+ *
+ * @example
+ * ```ts
+ * import { helpText } from "./options.ts";
+ * console.log(helpText().includes("--port")); // true
+ * ```
+ */
+export function helpText(): string {
+  const lines = [
+    "xmpp-websocket gateway: XMPP over WebSocket (RFC 7395) in front of any XMPP server,",
+    "or of its embedded server when no --upstream is given.",
+    "",
+    "Usage: deno task start [options]",
+    "",
+    "Options (flag, environment variable, default):",
+  ];
+  for (const spec of OPTION_SPECS) {
+    const value = spec.kind === "boolean" ? "" : " <value>";
+    lines.push(
+      `  --${spec.flag}${value}`,
+      `      ${spec.help}`,
+      `      env ${spec.env}, default: ${spec.default === "" ? "(none)" : spec.default}`,
+    );
+  }
+  lines.push("  -h, --help", "      Print this help");
+  return lines.join("\n");
+}
+
+/**
+ * Parses a list of `host=uri` pairs (for `--see-other-host`).
+ *
+ * @example
+ * ```ts
+ * import { parsePairs } from "./options.ts";
+ * console.log(parsePairs(["b.example=wss://b.example/ws"])); // { "b.example": "wss://b.example/ws" }
+ * ```
+ */
+export function parsePairs(items: readonly string[]): Record<string, string> {
+  const pairs: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq > 0) pairs[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return pairs;
+}

@@ -304,11 +304,12 @@ class Bridge {
         }
         if (notice.reason === "transport-lost" || notice.reason === "close-timeout") {
           // Digest §2.3: a transport failure, not a stream error: no <close/>, so the client
-          // may resume (XEP-0198).
+          // may resume (XEP-0198). 1011 rather than 1014: 1014 is only IANA-registered, and
+          // common stacks (Deno's among them) refuse to send it.
           return this.command("client", {
             type: "abort-transport",
             now: this.#now,
-            code: CLOSE_CODES.BAD_GATEWAY,
+            code: CLOSE_CODES.INTERNAL_ERROR,
             reason: "The XMPP server connection was lost",
           }, isLive);
         }

@@ -174,7 +174,7 @@ Deno.test("§2.2 a WebSocket dropped without <close/> closes TCP without the foo
   assert(h.all.some((o) => o.type === "upstream" && o.output.type === "close-transport"));
 });
 
-Deno.test("§2.3 an upstream lost without footer closes the WebSocket with 1014 and no <close/>", () => {
+Deno.test("§2.3 an upstream lost without footer closes the WebSocket with 1011 and no <close/>", () => {
   const h = new Harness({ upstreamTls: "off" });
   h.open("<stream:features/>");
   const before = h.toClient.length;
@@ -183,7 +183,7 @@ Deno.test("§2.3 an upstream lost without footer closes the WebSocket with 1014 
   const close = h.all.find((o) => o.type === "client" && o.output.type === "close-transport");
   assertEquals(
     close?.type === "client" && close.output.type === "close-transport" && close.output.code,
-    1014,
+    1011,
   );
 });
 

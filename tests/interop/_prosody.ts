@@ -41,6 +41,11 @@ export interface ProsodyOptions {
   readonly modules?: readonly string[];
   /** Raw Lua appended to the global section of the config. */
   readonly extraConfig?: string;
+  /**
+   * Prosody's auth backend (default `internal_hashed`: SCRAM-SHA-1 keys only, so Prosody 0.12
+   * offers PLAIN and SCRAM-SHA-1; `internal_plain` lets it offer SCRAM-SHA-256 too).
+   */
+  readonly authentication?: "internal_hashed" | "internal_plain";
   /** SCRAM iteration count of the written accounts (default 4096). */
   readonly scramIterations?: number;
   /** Log level of `prosody.log` (default `info`). */
@@ -112,7 +117,13 @@ async function startOnce(options: ProsodyOptions): Promise<ProsodyServer> {
     const directTlsPort = directTls ? tlsPort : undefined;
     await Deno.mkdir(`${dir}/certs`);
     const certs = tls ? await makeCertificates(`${dir}/certs`, domain) : undefined;
-    await writeAccounts(dataDir, domain, options.accounts ?? [], options.scramIterations ?? 4096);
+    await writeAccounts(
+      dataDir,
+      domain,
+      options.accounts ?? [],
+      options.scramIterations ?? 4096,
+      options.authentication ?? "internal_hashed",
+    );
     const modules = [
       "roster",
       "saslauth",
@@ -145,7 +156,7 @@ async function startOnce(options: ProsodyOptions): Promise<ProsodyServer> {
       `http_ports = { ${httpPort} }`,
       `https_ports = { }`,
       `storage = "internal"`,
-      `authentication = "internal_hashed"`,
+      `authentication = "${options.authentication ?? "internal_hashed"}"`,
       `allow_registration = false`,
       `c2s_require_encryption = ${options.requireEncryption ?? starttls === "required"}`,
       `s2s_require_encryption = false`,
@@ -294,10 +305,18 @@ async function writeAccounts(
   domain: string,
   accounts: readonly ProsodyAccount[],
   iterations: number,
+  authentication: "internal_hashed" | "internal_plain",
 ): Promise<void> {
   const folder = `${dataDir}/${encodePathPart(domain)}/accounts`;
   await Deno.mkdir(folder, { recursive: true });
   for (const { username, password } of accounts) {
+    if (authentication === "internal_plain") {
+      await Deno.writeTextFile(
+        `${folder}/${encodePathPart(username.toLowerCase())}.dat`,
+        `return {\n\t["password"] = ${lua(password)};\n};\n`,
+      );
+      continue;
+    }
     const salt = crypto.randomUUID();
     const keys = await scramSha1Keys(password, salt, iterations);
     await Deno.writeTextFile(

@@ -1,0 +1,44 @@
+// A real third-party client (xmpp.js, @xmpp/client) logging in over WebSocket, sending a message
+// to itself, receiving it, pinging the server and closing cleanly. Prints one JSON line.
+// Usage: node xmppjs_chat.mjs <ws-url> <domain> <username> <password>
+import { client, xml } from "@xmpp/client";
+import WebSocket from "ws";
+
+globalThis.WebSocket = WebSocket; // Node 20 has none (see field notes)
+const [url, domain, username, password] = process.argv.slice(2);
+const report = { online: false, echoed: false, pong: false, closed: false, mechanism: null };
+const timer = setTimeout(() => {
+  console.log(JSON.stringify({ ...report, error: "timeout" }));
+  process.exit(2);
+}, 20000);
+
+const xmpp = client({ service: url, domain, username, password, resource: "xmppjs" });
+xmpp.on("error", (err) => {
+  console.log(JSON.stringify({ ...report, error: String(err) }));
+  process.exit(1);
+});
+xmpp.on("stanza", async (stanza) => {
+  if (stanza.is("message") && stanza.getChildText("body") === "hello from xmpp.js") {
+    report.echoed = true;
+    const pong = await xmpp.iqCaller.request(
+      xml("iq", { type: "get", to: domain }, xml("ping", "urn:xmpp:ping")),
+    );
+    report.pong = pong.attrs.type === "result";
+    await xmpp.stop();
+    report.closed = true;
+    clearTimeout(timer);
+    console.log(JSON.stringify(report));
+    process.exit(0);
+  }
+});
+xmpp.on("online", async (address) => {
+  report.online = true;
+  report.jid = address.toString();
+  await xmpp.send(
+    xml("message", { to: address.toString(), type: "chat" }, xml("body", {}, "hello from xmpp.js")),
+  );
+});
+xmpp.start().catch((err) => {
+  console.log(JSON.stringify({ ...report, error: String(err) }));
+  process.exit(1);
+});

@@ -33,3 +33,12 @@ export type {
   XmppConnection,
   XmppServer,
 } from "./_types.ts";
+export { type GatewayServeOptions, type GatewayServer, serveGateway } from "./gateway.ts";
+export {
+  connectTcp,
+  type TcpConnection,
+  type TcpConnectOptions,
+  type TcpHandlers,
+  type TcpTlsOptions,
+} from "./tcp.ts";
+export { main } from "./main.ts";

@@ -90,6 +90,14 @@ export const OPTION_SPECS = [
     help: "Upstream connect timeout, ms",
   },
   {
+    flag: "proxy-protocol",
+    env: "XMPP_WS_PROXY_PROTOCOL",
+    kind: "string",
+    default: "off",
+    help:
+      "PROXY protocol header toward the upstream: off, v1 or v2 (the server sees client addresses)",
+  },
+  {
     flag: "see-other-host",
     env: "XMPP_WS_SEE_OTHER_HOST",
     kind: "list",
@@ -300,6 +308,7 @@ class UnknownOption extends Error {}
 
 const CHOICES: Readonly<Record<string, readonly string[]>> = {
   "upstream-tls": ["optional", "required", "direct", "off"],
+  "proxy-protocol": ["off", "v1", "v2"],
   "log-level": ["debug", "info", "warn", "error"],
   "log-format": ["text", "json"],
 };

@@ -61,7 +61,7 @@ Deno.test("tcp: chunks arrive unmodified, even split inside a UTF-8 character", 
     const chunks: Uint8Array[] = [];
     let closedWith: unknown = "not yet";
     const tcp = await connectTcp({ hostname: "127.0.0.1", port }, {
-      onChunk: (chunk) => chunks.push(chunk),
+      onChunk: (chunk) => void chunks.push(chunk),
       onClosed: (error) => closedWith = error,
     });
     assertEquals(tcp.secure, false);

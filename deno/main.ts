@@ -1,0 +1,138 @@
+/**
+ * The command line: `deno task start [options]` runs the gateway in front of `--upstream`, or
+ * in front of the embedded server when no upstream is given. Every option also reads an
+ * environment variable (see `--help` and the README's table).
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./main.ts";
+ * Deno.exit(await main(["--help"], {}));
+ * ```
+ * @module
+ */
+
+import { type GatewayOptions, helpText, parseOptions, parsePairs } from "./options.ts";
+import { serveGateway } from "./gateway.ts";
+import { createLogger, type Logger } from "./_log.ts";
+import type { XmppServer } from "./_types.ts";
+import { startEmbedded } from "./_embedded_main.ts";
+
+/**
+ * Runs the program; resolves with the exit code (0 after a clean shutdown, 2 on bad options).
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./main.ts";
+ * console.log(await main(["--port", "nope"], {})); // 2 (and a message on stderr)
+ * ```
+ */
+export async function main(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  const parsed = parseOptions(args, env);
+  if (!parsed.ok) {
+    if (parsed.help) {
+      console.log(helpText());
+      return 0;
+    }
+    console.error(`xmpp-websocket: ${parsed.error}`);
+    return 2;
+  }
+  const options = parsed.options;
+  const log = createLogger(options.logLevel as "info", options.logFormat as "text");
+  let server: XmppServer;
+  try {
+    server = options.upstream === ""
+      ? await startEmbedded(options, log)
+      : await startGateway(options, log);
+  } catch (error) {
+    console.error(`xmpp-websocket: ${error instanceof Error ? error.message : error}`);
+    return 2;
+  }
+  const stop = () => {
+    log("info", "shutting down", { drainMs: options.drain, sessions: server.liveCount });
+    void server.drain(options.drain, options.shutdownRedirect || undefined);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await server.finished;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  log("info", "stopped");
+  return 0;
+}
+
+async function startGateway(options: GatewayOptions, log: Logger): Promise<XmppServer> {
+  const upstream = parseUpstream(options.upstream);
+  const tls = await readTls(options);
+  const caCerts = options.upstreamCaFile
+    ? [await readFile(options.upstreamCaFile, "--upstream-ca-file")]
+    : undefined;
+  return serveGateway({
+    hostname: options.host,
+    port: options.port,
+    path: options.path,
+    domains: options.domains,
+    upstream,
+    upstreamTls: options.upstreamTls as "optional",
+    ...(caCerts ? { upstreamCaCerts: caCerts } : {}),
+    ...(options.upstreamServerName ? { upstreamServerName: options.upstreamServerName } : {}),
+    connectTimeoutMs: options.upstreamConnectTimeout,
+    proxyProtocol: options.proxyProtocol as "off",
+    seeOtherHost: parsePairs(options.seeOtherHost),
+    ...(options.origin.length > 0 ? { allowedOrigins: options.origin } : {}),
+    allowMissingOrigin: !options.denyMissingOrigin,
+    ...tls,
+    ...(options.secure ? { secure: true } : {}),
+    trustedProxies: options.trustedProxy,
+    clientLimits: { maxBytes: options.maxMessageBytes, maxDepth: options.maxDepth },
+    upstreamLimits: { maxBytes: options.maxUpstreamElementBytes, maxDepth: options.maxDepth },
+    maxBufferedElements: options.maxBufferedElements,
+    pingIntervalMs: options.pingInterval,
+    openTimeoutMs: options.openTimeout,
+    closeTimeoutMs: options.closeTimeout,
+    log,
+    onListen: (addr) =>
+      log("info", "gateway listening", {
+        url: listenUrl(addr, options, tls.cert !== undefined),
+        upstream: options.upstream,
+        domains: options.domains.join(","),
+      }),
+  });
+}
+
+function parseUpstream(value: string): { hostname: string; port: number } | "srv" {
+  if (value === "srv") return "srv";
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(value);
+  if (match === null) throw new Error(`--upstream: expected host:port or 'srv', got '${value}'`);
+  return { hostname: match[1]!.replace(/^\[|\]$/g, ""), port: match[2] ? Number(match[2]) : 5222 };
+}
+
+/** Reads `--cert` / `--key` (both or neither). */
+export async function readTls(options: GatewayOptions): Promise<{ cert?: string; key?: string }> {
+  if (!options.cert && !options.key) return {};
+  if (!options.cert || !options.key) throw new Error("--cert and --key go together");
+  return {
+    cert: await readFile(options.cert, "--cert"),
+    key: await readFile(options.key, "--key"),
+  };
+}
+
+async function readFile(path: string, option: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new Error(
+      `${option}: cannot read ${path}: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+}
+
+/** The URL to print for the listening endpoint. */
+export function listenUrl(addr: Deno.NetAddr, options: GatewayOptions, tls: boolean): string {
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return `${tls ? "wss" : "ws"}://${host}:${addr.port}${options.path}`;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args, Deno.env.toObject()));

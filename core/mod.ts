@@ -20,3 +20,4 @@ export * from "./stream_errors.ts";
 export * from "./close_codes.ts";
 export * from "./errors.ts";
 export * from "./gateway/mod.ts";
+export * from "./sasl/mod.ts";

@@ -125,7 +125,7 @@ export function wordsToBytes(words: Int32Array, out: Uint8Array, offset: number)
  * console.log(hashBytes(SHA1, new Uint8Array()).length); // 20
  * ```
  */
-export function hashBytes(hash: HashFunction, data: Uint8Array): Uint8Array {
+export function hashBytes(hash: HashFunction, data: Uint8Array): Uint8Array<ArrayBuffer> {
   const state = hash.iv.slice();
   finishWords(hash, state, 0, data);
   const out = new Uint8Array(state.length * 4);

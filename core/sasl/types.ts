@@ -16,10 +16,14 @@
 /** Mechanisms implemented here. */
 export type SaslMechanismName = "SCRAM-SHA-256" | "SCRAM-SHA-1" | "PLAIN" | "ANONYMOUS";
 
+/** The SCRAM mechanisms implemented here (RFC 5802, RFC 7677); no -PLUS variants. */
+export type ScramMechanism = "SCRAM-SHA-256" | "SCRAM-SHA-1";
+
 /** SCRAM credentials as kept at rest (RFC 5802 §3): never the password itself. */
 export interface ScramCredentials {
   /** Base64 salt. */
   readonly salt: string;
+  /** The PBKDF2 iteration count (clients refuse fewer than 4096). */
   readonly iterations: number;
   /** Base64 H(ClientKey). */
   readonly storedKey: string;
@@ -29,7 +33,9 @@ export interface ScramCredentials {
 
 /** What a server knows about one account. */
 export interface StoredAccount {
+  /** The SASLprep'ed username, as `lookup` receives it and success reports it. */
   readonly username: string;
+  /** SCRAM credentials per hash; PLAIN verifies against SCRAM-SHA-256, else SCRAM-SHA-1. */
   readonly scram: {
     readonly "SCRAM-SHA-1"?: ScramCredentials;
     readonly "SCRAM-SHA-256"?: ScramCredentials;
@@ -60,11 +66,25 @@ export interface SaslServerContext {
   readonly plainAllowed: boolean;
   /** Whether ANONYMOUS is offered. */
   readonly anonymousAllowed: boolean;
+  /**
+   * A server-wide secret from which fake SCRAM salts and keys are derived for unknown users,
+   * so that a challenge does not reveal whether an account exists. Without it (or with `""`)
+   * the fake salt of a username is predictable, and an attacker who knows this code can tell
+   * unknown users apart; the final answer is `not-authorized` either way.
+   */
+  readonly secret?: string;
+  /**
+   * The server's domain: when set, an authzid equal to the bare JID `username@domain` is
+   * accepted as well as one equal to the username. Any other authzid is `invalid-authzid`.
+   */
+  readonly domain?: string;
 }
 
 /** Opaque state between steps of a server exchange. */
 export interface SaslServerState {
+  /** The mechanism being negotiated. */
   readonly mechanism: SaslMechanismName;
+  /** Mechanism-specific fields; `step` says what comes next. */
   readonly data: Readonly<Record<string, string>>;
 }
 
@@ -74,3 +94,31 @@ export type SaslServerResult =
   /** `data`: additional data with success (SCRAM server-final), base64. */
   | { readonly type: "success"; readonly data: string; readonly username: string | undefined }
   | { readonly type: "failure"; readonly condition: SaslFailureCondition; readonly text?: string };
+
+/** A failure in one step of a server exchange. */
+export type SaslServerFailure = Extract<SaslServerResult, { readonly type: "failure" }>;
+
+/** Why the client side gave up on a server's message (it should then send `<abort/>`). */
+export type SaslClientFailureReason =
+  /** The payload is not strict base64, or not UTF-8. */
+  | "incorrect-encoding"
+  /** The server's message does not follow the mechanism's grammar. */
+  | "malformed-challenge"
+  /** The server's nonce does not extend the client's. */
+  | "nonce-mismatch"
+  /** The iteration count is below the minimum (4096, RFC 7677) or above the client's limit. */
+  | "iterations-out-of-range"
+  /** The server sent `e=` (its text is the server's error value). */
+  | "server-error"
+  /** The server's signature is wrong: it does not know the password, or the exchange was tampered with. */
+  | "server-signature-mismatch";
+
+/** The client side refused a server message. */
+export interface SaslClientFailure {
+  /** Discriminant. */
+  readonly type: "failure";
+  /** What was wrong. */
+  readonly reason: SaslClientFailureReason;
+  /** A human-readable detail for logs. */
+  readonly text: string;
+}

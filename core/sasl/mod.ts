@@ -1,0 +1,42 @@
+/**
+ * Pure, synchronous SASL for XMPP (RFC 6120 §6): SCRAM-SHA-256 and SCRAM-SHA-1 (RFC 5802,
+ * RFC 7677, without channel binding), PLAIN (RFC 4616) and ANONYMOUS (RFC 4505), for the
+ * server and the client, over pure TypeScript SHA-1, SHA-256, HMAC and PBKDF2. Randomness
+ * (nonces, salts) comes in as arguments; peer input never throws.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   continueSaslServer, createStoredAccount, scramClientContinue, scramClientFinish,
+ *   scramClientStart, startSaslServer,
+ * } from "./mod.ts";
+ * const account = createStoredAccount("juliet", "r0m30", new Uint8Array(16).fill(9));
+ * const ctx = {
+ *   lookup: (name: string) => (name === "juliet" ? account : undefined),
+ *   nonce: "server-nonce-0123456789", plainAllowed: false, anonymousAllowed: false,
+ * };
+ * const client = scramClientStart("SCRAM-SHA-256", "juliet", "r0m30", "client-nonce-abc");
+ * const challenge = startSaslServer("SCRAM-SHA-256", client.data, ctx);
+ * if (challenge.type !== "challenge") throw new Error("unexpected");
+ * const response = scramClientContinue(client.state, challenge.data);
+ * if (response.type !== "response") throw new Error("unexpected");
+ * const success = continueSaslServer(challenge.state, response.data, ctx);
+ * if (success.type !== "success") throw new Error("unexpected");
+ * console.log(success.username); // "juliet"
+ * console.log(scramClientFinish(response.state, success.data).type); // "verified"
+ * ```
+ * @module
+ */
+export * from "./types.ts";
+export * from "./errors.ts";
+export * from "./base64.ts";
+export { digest, digestLength, type HashName } from "./hash.ts";
+export { hmac } from "./hmac.ts";
+export * from "./pbkdf2.ts";
+export * from "./saslprep.ts";
+export * from "./scram.ts";
+export * from "./scram_server.ts";
+export * from "./scram_client.ts";
+export * from "./plain.ts";
+export * from "./anonymous.ts";
+export * from "./server.ts";

@@ -21,3 +21,4 @@ export * from "./close_codes.ts";
 export * from "./errors.ts";
 export * from "./gateway/mod.ts";
 export * from "./sasl/mod.ts";
+export * from "./server/mod.ts";

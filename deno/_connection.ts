@@ -3,8 +3,10 @@
  * session as inputs, carries out the outputs in order, and hands the notices to the
  * application. It makes no protocol decision: the core chooses every message and close code.
  *
- * Runtime-neutral: it needs only the web-standard `WebSocket`, `setTimeout`, `crypto` and
- * `performance`.
+ * Runtime-neutral: it needs only the web-standard `WebSocket` surface (event handler properties,
+ * `send`, `close`, `readyState`, `protocol`, `binaryType`), `setTimeout`, `crypto` and
+ * `performance`; not a global `WebSocket` class (Node 20 has none), so the Node adapter drives
+ * `ws` sockets with it.
  *
  * @example
  * ```ts
@@ -34,6 +36,9 @@ import {
 import { monotonicNow, TimerTable } from "./_timers.ts";
 import type { AcceptOptions, CloseOptions, XmppApplication, XmppConnection } from "./_types.ts";
 
+/** `WebSocket.OPEN`, spelled out: Node 20 has no global `WebSocket` class. */
+const OPEN = 1;
+
 /** The adapter's driver of one connection (internal). */
 export class Connection implements XmppConnection {
   readonly id: string = crypto.randomUUID();
@@ -60,8 +65,8 @@ export class Connection implements XmppConnection {
     this.#session = createSession(config);
     this.remoteAddr = remoteAddr;
     this.secure = secure;
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.ended = promise;
+    let resolve: () => void = () => {};
+    this.ended = new Promise<void>((done) => resolve = done); // no Promise.withResolvers on Node 20
     socket.binaryType = "arraybuffer";
     socket.onopen = () =>
       this.#input({
@@ -152,10 +157,10 @@ export class Connection implements XmppConnection {
     const socket = this.#socket;
     switch (output.type) {
       case "send-text":
-        if (socket.readyState === WebSocket.OPEN) ignoreErrors(() => socket.send(output.text));
+        if (socket.readyState === OPEN) ignoreErrors(() => socket.send(output.text));
         return;
       case "close-transport":
-        if (socket.readyState <= WebSocket.OPEN) {
+        if (socket.readyState <= OPEN) {
           ignoreErrors(() => socket.close(output.code, output.reason));
         }
         return;

@@ -23,7 +23,7 @@ import {
   proxyHeaderV2,
   type TimerName,
 } from "../core/mod.ts";
-import { connectTcp, type TcpConnection } from "./tcp.ts";
+import { connectTcp, type TcpConnection, type TcpConnectOptions, type TcpHandlers } from "./tcp.ts";
 import { monotonicNow, TimerTable } from "./_timers.ts";
 import type { Logger } from "./_log.ts";
 import type { Metrics } from "./_metrics.ts";
@@ -47,9 +47,14 @@ export interface GatewayConnectionOptions {
   readonly secure: boolean;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** Opens the upstream TCP connection (default: Deno's `connectTcp`; Node injects its own). */
+  readonly connect?: (options: TcpConnectOptions, handlers: TcpHandlers) => Promise<TcpConnection>;
 }
 
 const HIGH_WATER_BYTES = 1 << 20;
+/** `WebSocket.OPEN` and `WebSocket.CLOSED`, spelled out: Node 20 has no global `WebSocket`. */
+const OPEN = 1;
+const CLOSED = 3;
 
 /** The driver of one gateway connection (internal to the Deno adapter). */
 export class GatewayConnection {
@@ -167,11 +172,11 @@ export class GatewayConnection {
   #toClient(out: Extract<GatewayOutput, { type: "client" }>["output"]): void {
     const socket = this.#socket;
     if (out.type === "send-text") {
-      if (socket.readyState !== WebSocket.OPEN) return;
+      if (socket.readyState !== OPEN) return;
       this.#options.metrics.relayed("to_client", out.text.length);
       return quietly(() => socket.send(out.text));
     }
-    if (out.type === "close-transport" && socket.readyState <= WebSocket.OPEN) {
+    if (out.type === "close-transport" && socket.readyState <= OPEN) {
       this.#options.metrics.closeCode(out.code);
       quietly(() => socket.close(out.code, out.reason));
     }
@@ -207,7 +212,7 @@ export class GatewayConnection {
   }
 
   async #connect(domain: string): Promise<void> {
-    const { log, metrics, connectTimeoutMs } = this.#options;
+    const { log, metrics, connectTimeoutMs, connect = connectTcp } = this.#options;
     const started = monotonicNow();
     let lastError: unknown = "no upstream address";
     const targets = await this.#options.resolve(domain).catch((error) => {
@@ -217,7 +222,7 @@ export class GatewayConnection {
     for (const target of targets) {
       try {
         const tcp = await withTimeout(
-          connectTcp({
+          connect({
             hostname: target.hostname,
             port: target.port,
             tls: target.tls,
@@ -275,7 +280,7 @@ export class GatewayConnection {
   /** Backpressure: pause upstream reads until the browser has taken what is buffered. */
   async #drained(): Promise<void> {
     while (
-      this.#socket.readyState === WebSocket.OPEN &&
+      this.#socket.readyState === OPEN &&
       this.#socket.bufferedAmount > HIGH_WATER_BYTES / 2
     ) {
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -284,7 +289,7 @@ export class GatewayConnection {
 
   #checkEnded(): void {
     const tcpOpen = this.#gateway.upstream?.transportOpen ?? false;
-    if (this.#socket.readyState === WebSocket.CLOSED && !tcpOpen) {
+    if (this.#socket.readyState === CLOSED && !tcpOpen) {
       this.#timers.clearAll();
       this.#options.metrics.connectionClosed();
       this.#options.log("info", "connection closed", { conn: this.id });

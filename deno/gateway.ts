@@ -14,7 +14,7 @@
  * @module
  */
 
-import { type GatewayConfig, orderSrvTargets } from "../core/mod.ts";
+import { type GatewayConfig, orderSrvTargets, type SrvRecord } from "../core/mod.ts";
 import { serveXmpp } from "./serve.ts";
 import type { ServeXmppOptions, XmppServer } from "./_types.ts";
 import { GatewayConnection, type UpstreamTarget } from "./_gateway_connection.ts";
@@ -125,12 +125,31 @@ export function serveGateway(options: GatewayServeOptions): GatewayServer {
   return Object.assign(xmpp, { metrics });
 }
 
-/** XEP-0368 and RFC 6120 §3.2: direct TLS and STARTTLS records merged by priority and weight. */
-async function resolveSrv(domain: string, tls: string): Promise<readonly UpstreamTarget[]> {
-  const lookup = (name: string) => Deno.resolveDns(name, "SRV").catch(() => [] as Deno.SrvRecord[]);
+/** Looks up the SRV records of one name; resolves `[]` when there are none. */
+export type SrvLookup = (name: string) => Promise<readonly SrvRecord[]>;
+
+/**
+ * The upstream targets of a domain (XEP-0368 and RFC 6120 §3.2): direct TLS and STARTTLS SRV
+ * records merged by priority and weight, or the domain itself on the default port when there are
+ * none. `lookup` is the runtime's DNS (default: `Deno.resolveDns`); the Node adapter injects its
+ * own.
+ *
+ * @example
+ * ```ts
+ * import { resolveSrv } from "./gateway.ts";
+ * const targets = await resolveSrv("example.com", "optional", () => Promise.resolve([]));
+ * console.log(targets); // [{ hostname: "example.com", port: 5222, tls: "none" }]
+ * ```
+ */
+export async function resolveSrv(
+  domain: string,
+  tls: string,
+  lookup: SrvLookup = denoSrvLookup,
+): Promise<readonly UpstreamTarget[]> {
+  const find = (name: string) => lookup(name).catch(() => [] as SrvRecord[]);
   const [direct, plain] = await Promise.all([
-    tls === "off" ? Promise.resolve([]) : lookup(`_xmpps-client._tcp.${domain}`),
-    tls === "direct" ? Promise.resolve([]) : lookup(`_xmpp-client._tcp.${domain}`),
+    tls === "off" ? Promise.resolve([]) : find(`_xmpps-client._tcp.${domain}`),
+    tls === "direct" ? Promise.resolve([]) : find(`_xmpp-client._tcp.${domain}`),
   ]);
   const records = [
     ...direct.map((r) => ({ ...r, tls: "direct" as const })),
@@ -146,6 +165,10 @@ async function resolveSrv(domain: string, tls: string): Promise<readonly Upstrea
     }];
   }
   return ordered.map((r) => ({ hostname: r.target, port: r.port, tls: r.tls }));
+}
+
+function denoSrvLookup(name: string): Promise<readonly SrvRecord[]> {
+  return Deno.resolveDns(name, "SRV");
 }
 
 function pick<T extends object, K extends keyof T>(

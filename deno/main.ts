@@ -16,6 +16,7 @@ import { serveGateway } from "./gateway.ts";
 import { createLogger, type Logger } from "./_log.ts";
 import type { XmppServer } from "./_types.ts";
 import { startEmbedded } from "./_embedded_main.ts";
+import { listenUrl, readFile, readTls } from "./_cli_files.ts";
 
 /**
  * Runs the program; resolves with the exit code (0 after a clean shutdown, 2 on bad options).
@@ -107,32 +108,6 @@ function parseUpstream(value: string): { hostname: string; port: number } | "srv
   const match = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(value);
   if (match === null) throw new Error(`--upstream: expected host:port or 'srv', got '${value}'`);
   return { hostname: match[1]!.replace(/^\[|\]$/g, ""), port: match[2] ? Number(match[2]) : 5222 };
-}
-
-/** Reads `--cert` / `--key` (both or neither). */
-export async function readTls(options: GatewayOptions): Promise<{ cert?: string; key?: string }> {
-  if (!options.cert && !options.key) return {};
-  if (!options.cert || !options.key) throw new Error("--cert and --key go together");
-  return {
-    cert: await readFile(options.cert, "--cert"),
-    key: await readFile(options.key, "--key"),
-  };
-}
-
-async function readFile(path: string, option: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    throw new Error(
-      `${option}: cannot read ${path}: ${error instanceof Error ? error.message : error}`,
-    );
-  }
-}
-
-/** The URL to print for the listening endpoint. */
-export function listenUrl(addr: Deno.NetAddr, options: GatewayOptions, tls: boolean): string {
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  return `${tls ? "wss" : "ws"}://${host}:${addr.port}${options.path}`;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args, Deno.env.toObject()));

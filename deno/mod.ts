@@ -42,3 +42,12 @@ export {
   type TcpTlsOptions,
 } from "./tcp.ts";
 export { main } from "./main.ts";
+export {
+  type AccountSources,
+  type DemoAccount,
+  type EmbeddedServer,
+  embeddedServer,
+  type EmbeddedServerOptions,
+  loadAccounts,
+  type LoadedAccounts,
+} from "./embedded.ts";

@@ -39,7 +39,7 @@ export interface WebSocketFramingOptions {
 
 /** Output context: stream-namespace elements carry their own `stream` prefix declaration. */
 const OUTPUT: SerializeContext = { prefixes: { [NS.STREAMS]: "stream" } };
-const decoder = new TextDecoder("utf-8", { fatal: true });
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The RFC 7395 codec. One instance per connection (it owns a reusable parser). */
 export class WebSocketFraming implements FramingCodec {

@@ -60,6 +60,12 @@ export interface HubConfig {
   readonly pingTimeoutMs?: number;
   /** The name in the server's XEP-0030 identity (default `xmpp-websocket`). */
   readonly serverName?: string;
+  /**
+   * A server-wide secret from which SCRAM answers for unknown usernames are derived, so that a
+   * challenge does not reveal whether an account exists (default `""`: predictable). The
+   * adapter passes a random one.
+   */
+  readonly saslSecret?: string;
 }
 
 /** A hub's configuration with every default filled in. */
@@ -76,6 +82,7 @@ export interface ResolvedHubConfig {
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
   readonly serverName: string;
+  readonly saslSecret: string;
 }
 
 /** A token bucket's state. */

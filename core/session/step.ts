@@ -24,6 +24,7 @@
 import type { XmlElement } from "../xml/element.ts";
 import { element } from "../xml/element.ts";
 import { utf8Length } from "../xml/limits.ts";
+import { findIllegalCharacter } from "../xml/restricted.ts";
 import { NS } from "../namespaces.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
 import { XmppUsageError } from "../errors.ts";
@@ -334,6 +335,7 @@ class Stepper {
     const s = this.s;
     if (!s.transportOpen) return;
     if (timer === "open") {
+      if (s.phase === "closed") return;
       if (!(s.phase === "idle" || s.phase === "opening" || s.restartPending)) return;
       if (s.config.role === "server" && s.phase === "opening" && !s.restartPending) return; // waiting for the app
       s.phase = "closed";
@@ -382,6 +384,8 @@ class Stepper {
       case "close":
         return this.closeReceived(frame.seeOtherUri);
       case "element":
+        // After a terminal notice (e.g. the peer's stream error) only its <close/> matters.
+        if (this.s.ended) return;
         return this.elementReceived(frame.element);
     }
   }
@@ -399,7 +403,6 @@ class Stepper {
     this.out.push({ type: "clear-timer", timer: "open" });
     s.peer = attributes;
     s.restartPending = false;
-    if (restart) this.frames(s.codec.restart());
     const refusal = checkOpen(attributes, s.config.domains);
     if (refusal !== undefined) return this.fail(refusal.condition, refusal.text);
     s.phase = "opening";
@@ -442,7 +445,7 @@ class Stepper {
       this.terminal({ type: "stream-closed", initiator: "local" });
       return;
     }
-    if (!s.config.autoReplyClose && seeOtherUri === undefined) {
+    if (!s.config.autoReplyClose && seeOtherUri === undefined && s.phase === "open") {
       // The application relays what is in flight, then answers with close-stream.
       s.phase = "closing";
       this.setTimer("close", s.config.closeTimeoutMs);
@@ -480,6 +483,13 @@ class Stepper {
       this.failed("stream-error", "peer", info.condition, info.text, info.content);
       if (s.phase === "closing" && s.closeSent) {
         s.phase = "closed";
+        this.out.push({ type: "clear-timer", timer: "close" });
+        this.closeTransport(CLOSE_CODES.NORMAL, "Stream error received");
+        return;
+      }
+      if (s.phase === "idle") {
+        s.phase = "closed";
+        this.out.push({ type: "clear-timer", timer: "open" });
         this.closeTransport(CLOSE_CODES.NORMAL, "Stream error received");
         return;
       }
@@ -634,21 +644,25 @@ class Stepper {
       el.ns !== NS.FRAMING,
       "use the session inputs to open or close the stream",
     );
+    const isFeatures = s.config.role === "server" && el.name === "features" && el.ns === NS.STREAMS;
+    const text = s.codec.encodeElement(
+      isFeatures && s.config.transport === "websocket" ? withoutStartTls(el) : el,
+    );
+    // Nothing that is not well-formed XML leaves (e.g. a NUL in an application's body text).
+    this.require(
+      "send-element",
+      findIllegalCharacter(text) < 0,
+      "the element holds a character XML forbids",
+    );
+    this.send(text);
     if (s.config.role === "server") {
-      const isFeatures = el.name === "features" && el.ns === NS.STREAMS;
-      this.send(
-        s.codec.encodeElement(
-          isFeatures && s.config.transport === "websocket" ? withoutStartTls(el) : el,
-        ),
-      );
       if (el.name === "success" && el.ns === NS.SASL) {
         // #35: after SASL success the client must restart; give it openTimeoutMs to do so.
         s.restartPending = true;
+        s.codec.restart();
         this.setTimer("open", s.config.openTimeoutMs);
       }
-      return;
     }
-    this.send(s.codec.encodeElement(el));
   }
 
   closeStream(seeOtherUri: string | undefined): void {
@@ -668,6 +682,11 @@ class Stepper {
     );
     if (seeOtherUri !== undefined) {
       this.require("close-stream", s.config.role === "server", "only a server redirects");
+      this.require(
+        "close-stream",
+        s.config.transport === "websocket",
+        "see-other-uri exists only over WebSocket",
+      );
       this.require(
         "close-stream",
         s.phase !== "idle",
@@ -696,6 +715,18 @@ class Stepper {
       this.closeTransport(CLOSE_CODES.NORMAL, "Closed before the stream opened");
       this.terminal({ type: "stream-closed", initiator: "local" });
       return;
+    }
+    if (s.config.role === "server" && s.phase === "opening" && s.config.transport === "tcp") {
+      this.send(
+        s.codec.encodeOpen(
+          responseAttributes(
+            s.peer ?? {},
+            s.nextStreamId ?? s.streamId,
+            s.config.defaultLang,
+            s.config.domains,
+          ),
+        ),
+      );
     }
     // #27: send <close/>, keep processing input, wait for the peer's <close/> (#29 timeout).
     this.send(s.codec.encodeClose());

@@ -117,6 +117,7 @@ export function createSaxDriver(handlers: SaxHandlers, options: SaxOptions): Sax
     MAX_BUFFER_LENGTH: options.maxBufferLength,
   });
   const S = parser.S;
+  const rootScope = parser.ns;
   let attributeEvents = 0;
   parser.onopentag = (tag: SaxTag) => {
     const count = attributeEvents;
@@ -151,7 +152,10 @@ export function createSaxDriver(handlers: SaxHandlers, options: SaxOptions): Sax
       parser.attribList = [];
       parser.q = "";
       parser.c = "";
-      parser.ns = Object.create(parser.rootNS);
+      // The same root scope object every time: sax never writes to it (each element with
+      // declarations gets its own child scope), and a fresh prototype per document would
+      // cost V8 a prototype-map transition on every message.
+      parser.ns = rootScope;
       parser.state = S.BEGIN;
       parser.position = 0;
       parser.line = 0;

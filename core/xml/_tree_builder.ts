@@ -44,9 +44,9 @@ interface OpenElement {
 const NO_ATTRS: Readonly<Record<string, string>> = Object.freeze({});
 const XML_NS = "http://www.w3.org/XML/1998/namespace";
 const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
-const VERSION_1_0 = /\bversion\s*=\s*(["'])1\.[0-9]+\1/;
-const ENCODING = /\bencoding\s*=\s*(["'])([^"']*)\1/;
-const STANDALONE = /\bstandalone\s*=/;
+/** XML 1.0 §2.8 XMLDecl body: version, then optional encoding and standalone, in order. */
+const XML_DECLARATION =
+  /^version[ \t\n]*=[ \t\n]*(["'])1\.[0-9]+\1(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(["'])(([A-Za-z][A-Za-z0-9._-]*))\2)?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(["'])(yes|no)\5)?[ \t\n]*$/;
 
 /** SAX handlers that build elements; see the module documentation. */
 export class TreeBuilder implements SaxHandlers {
@@ -63,6 +63,8 @@ export class TreeBuilder implements SaxHandlers {
   checkDecodedText = false;
   /** Reports the entity being read when the parser fails (set by the owner of the parser). */
   entityName: () => string = () => "";
+  /** Whether the document began with `<?xml` (set by the owner, from its raw scanner). */
+  declarationAtStart: () => boolean = () => false;
 
   constructor(limits: XmlLimits, rootDepth: 0 | 1, sink: TreeSink) {
     this.#limits = limits;
@@ -100,6 +102,7 @@ export class TreeBuilder implements SaxHandlers {
     if (this.#open + 1 - this.#rootDepth > limits.maxDepth) {
       stop("policy-violation", `Elements nested deeper than ${limits.maxDepth}`, true);
     }
+    if (hasTwoColons(tag.name)) stop("not-well-formed", `Invalid qualified name ${tag.name}`);
     if (tag.name.length > limits.maxNameLength) {
       stop("policy-violation", `Element name longer than ${limits.maxNameLength}`, true);
     }
@@ -153,7 +156,10 @@ export class TreeBuilder implements SaxHandlers {
         true,
       );
     }
-    if (value.indexOf("<") >= 0) stop("not-well-formed", "'<' in an attribute value");
+    if (a.prefix === "xmlns" && a.local !== "" && value === "") {
+      stop("not-well-formed", `Namespaces in XML 1.0 §6.1: ${a.name} cannot undeclare a prefix`);
+    }
+    if (hasTwoColons(a.name)) stop("not-well-formed", `Invalid qualified name ${a.name}`);
     if (this.checkDecodedText && findIllegalCharacter(value) >= 0) {
       stop("not-well-formed", "Character reference to a character XML forbids");
     }
@@ -192,16 +198,16 @@ export class TreeBuilder implements SaxHandlers {
   }
 
   onprocessinginstruction(name: string, body: string): void {
-    if (name !== "xml" || !this.#declarationAllowed) {
+    if (name !== "xml" || !this.#declarationAllowed || !this.declarationAtStart()) {
       stop("restricted-xml", "RFC 6120 §11.1: processing instructions are not allowed");
     }
     this.#declarationAllowed = false;
-    if (!VERSION_1_0.test(body)) stop("not-well-formed", "XML declaration without version 1.x");
-    const encoding = ENCODING.exec(body);
-    if (encoding !== null && encoding[2]!.toLowerCase() !== "utf-8") {
+    const declaration = XML_DECLARATION.exec(body);
+    if (declaration === null) stop("not-well-formed", "Malformed XML declaration (XML 1.0 §2.8)");
+    if (declaration[4] !== undefined && declaration[4].toLowerCase() !== "utf-8") {
       stop("unsupported-encoding", "RFC 6120 §11.6: only UTF-8 is allowed");
     }
-    if (STANDALONE.test(body)) {
+    if (declaration[6] !== undefined) {
       stop("restricted-xml", "RFC 6120 §11.5: the XML declaration must not contain standalone");
     }
   }
@@ -220,6 +226,12 @@ export class TreeBuilder implements SaxHandlers {
     }
     stop("not-well-formed", message);
   }
+}
+
+function hasTwoColons(name: string): boolean {
+  const first = name.indexOf(":");
+  return first >= 0 &&
+    (first === 0 || name.indexOf(":", first + 1) >= 0 || first === name.length - 1);
 }
 
 /**

@@ -17,9 +17,9 @@
 
 import type { XmlElement } from "./element.ts";
 import { createSaxDriver, type SaxDriver } from "./_sax.ts";
-import { forbiddenText, TreeBuilder } from "./_tree_builder.ts";
+import { TreeBuilder } from "./_tree_builder.ts";
 import { resolveXmlLimits, utf8Length, type XmlLimits } from "./limits.ts";
-import { findIllegalCharacter, MarkupScanner } from "./restricted.ts";
+import { findIllegalCharacter, RawScanner } from "./restricted.ts";
 import { ParseStop, type XmlError, xmlError } from "./parse_error.ts";
 
 /** The outcome of parsing one document. */
@@ -32,7 +32,7 @@ export class DocumentParser {
   readonly #limits: XmlLimits;
   readonly #builder: TreeBuilder;
   readonly #sax: SaxDriver;
-  readonly #scanner = new MarkupScanner();
+  readonly #scanner = new RawScanner();
   #element: XmlElement | undefined;
 
   /** Creates a parser with the given limits (defaults: {@link resolveXmlLimits}). */
@@ -51,6 +51,7 @@ export class DocumentParser {
       maxBufferLength: this.#limits.maxBytes,
     });
     this.#builder.entityName = () => this.#sax.entity();
+    this.#builder.declarationAtStart = () => this.#scanner.declarationAtStart;
   }
 
   /** The limits in force. */
@@ -65,6 +66,12 @@ export class DocumentParser {
   parse(text: string): ParseResult {
     const error = this.#precheck(text);
     if (error !== undefined) return { ok: false, error };
+    this.#scanner.reset();
+    const scanned = this.#scanner.scan(text, true);
+    if (scanned.error !== undefined) {
+      return { ok: false, error: xmlError(scanned.error.condition, scanned.error.text) };
+    }
+    text = scanned.text;
     const builder = this.#builder;
     builder.reset();
     builder.checkDecodedText = text.indexOf("&#") >= 0;
@@ -90,13 +97,6 @@ export class DocumentParser {
     const max = this.#limits.maxBytes;
     if (text.length > max || (text.length * 3 > max && utf8Length(text, max) > max)) {
       return xmlError("policy-violation", `The message exceeds ${max} bytes`, true);
-    }
-    if (text.indexOf("<!") >= 0) {
-      this.#scanner.reset();
-      const forbidden = this.#scanner.scan(text);
-      if (forbidden !== undefined) {
-        return xmlError("restricted-xml", forbiddenText(forbidden));
-      }
     }
     const illegal = findIllegalCharacter(text);
     if (illegal >= 0) {

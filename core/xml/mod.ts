@@ -18,6 +18,6 @@ export * from "./escape.ts";
 export * from "./serialize.ts";
 export * from "./limits.ts";
 export * from "./parse_error.ts";
-export { findIllegalCharacter, type ForbiddenMarkup, MarkupScanner } from "./restricted.ts";
+export { findIllegalCharacter, type RawError, type RawScan, RawScanner } from "./restricted.ts";
 export { DocumentParser, type ParseResult } from "./document_parser.ts";
 export { type StreamEvent, StreamParser, type StreamParserOptions } from "./stream_parser.ts";

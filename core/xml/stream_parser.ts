@@ -20,10 +20,10 @@
 
 import type { XmlElement } from "./element.ts";
 import { createSaxDriver, type SaxDriver } from "./_sax.ts";
-import { forbiddenText, TreeBuilder } from "./_tree_builder.ts";
+import { TreeBuilder } from "./_tree_builder.ts";
 import { resolveXmlLimits, type XmlLimits } from "./limits.ts";
-import { findIllegalCharacter, MarkupScanner } from "./restricted.ts";
-import { type XmlError, xmlError } from "./parse_error.ts";
+import { findIllegalCharacter, RawScanner } from "./restricted.ts";
+import { ParseStop, type XmlError, xmlError } from "./parse_error.ts";
 import { toXmlError } from "./document_parser.ts";
 
 /** One unit of an RFC 6120 stream. */
@@ -53,7 +53,7 @@ export class StreamParser {
   readonly #limits: XmlLimits;
   readonly #builder: TreeBuilder;
   readonly #sax: SaxDriver;
-  readonly #scanner = new MarkupScanner();
+  readonly #scanner = new RawScanner();
   readonly #pauseAfter: ((element: XmlElement) => boolean) | undefined;
   #decoder = new TextDecoder("utf-8", { fatal: true });
   #events: StreamEvent[] = [];
@@ -72,6 +72,12 @@ export class StreamParser {
         this.#boundary = this.#sax.position();
       },
       onElement: (element) => {
+        const max = this.#limits.maxBytes;
+        if (this.#sax.position() - this.#boundary > max) {
+          throw new ParseStop(
+            xmlError("policy-violation", `An element exceeds ${max} characters`, true),
+          );
+        }
         this.#events.push({ type: "element", element });
         this.#boundary = this.#sax.position();
         if (this.#pauseAfter?.(element)) {
@@ -92,6 +98,7 @@ export class StreamParser {
       maxBufferLength: this.#limits.maxBytes,
     });
     this.#builder.entityName = () => this.#sax.entity();
+    this.#builder.declarationAtStart = () => this.#scanner.declarationAtStart;
   }
 
   /**
@@ -142,24 +149,31 @@ export class StreamParser {
       this.#remainder += text;
       return [];
     }
-    const forbidden = this.#scanner.scan(text);
-    if (forbidden !== undefined) {
-      return this.#fail(xmlError("restricted-xml", forbiddenText(forbidden)));
-    }
     const illegal = findIllegalCharacter(text);
     if (illegal >= 0) return this.#fail(xmlError("not-well-formed", "Character forbidden by XML"));
-    if (text.indexOf("&#") >= 0) this.#builder.checkDecodedText = true;
+    const scanned = this.#scanner.scan(text, false);
+    if (scanned.error !== undefined) {
+      return this.#fail(xmlError(scanned.error.condition, scanned.error.text));
+    }
+    text = scanned.text;
+    // A character reference may straddle chunks: check decoded text once any '&' was seen.
+    if (text.indexOf("&") >= 0) this.#builder.checkDecodedText = true;
     const start = this.#sax.position();
     this.#events = [];
     try {
       this.#sax.write(text);
     } catch (thrown) {
       if (thrown !== PAUSE) return this.#fail(toXmlError(thrown), this.#events);
-      this.#remainder = text.slice(this.#pausedAt - start);
+      this.#remainder = text.slice(this.#pausedAt - start) + this.#scanner.takeCarry();
       return this.#events;
     }
     const max = this.#limits.maxBytes;
-    if (this.#builder.depth() > 1 && this.#sax.position() - this.#boundary > max) {
+    // Inside an element, or inside any unfinished markup (a start tag that never ends, even the
+    // stream header's), the size since the last boundary is bounded.
+    if (
+      (this.#builder.depth() > 1 || !this.#sax.atBoundary()) &&
+      this.#sax.position() - this.#boundary > max
+    ) {
       return this.#fail(
         xmlError("policy-violation", `An element exceeds ${max} characters`, true),
         this.#events,

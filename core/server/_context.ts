@@ -1,0 +1,203 @@
+/**
+ * The working state of one hub step: copy-on-write views of the hub's maps, the outputs so
+ * far, and the delivery primitive every module uses (it keeps the XEP-0198 queues). Private to
+ * `core/server/`.
+ *
+ * @example
+ * ```ts
+ * import { Context } from "./_context.ts";
+ * import { createHub } from "./config.ts";
+ * const ctx = new Context(createHub({ domain: "localhost", accounts: [] }), 0, "r".repeat(24));
+ * ctx.log("info", "hello");
+ * console.log(ctx.finish().outputs.length); // 1
+ * ```
+ * @module
+ */
+
+import { element, type XmlElement } from "../xml/element.ts";
+import { NS } from "../namespaces.ts";
+import type { StreamErrorCondition } from "../stream_errors.ts";
+import type { StoredAccount } from "../sasl/types.ts";
+import type {
+  BoundSession,
+  Hub,
+  HubConnection,
+  HubOutput,
+  HubStepResult,
+  LogLevel,
+  ResolvedHubConfig,
+  Roster,
+} from "./types.ts";
+
+/** A map read from the hub and copied on the first write. */
+export class CowMap<K, V> {
+  #base: ReadonlyMap<K, V>;
+  #copy: Map<K, V> | undefined;
+
+  constructor(base: ReadonlyMap<K, V>) {
+    this.#base = base;
+  }
+
+  get(key: K): V | undefined {
+    return (this.#copy ?? this.#base).get(key);
+  }
+
+  has(key: K): boolean {
+    return (this.#copy ?? this.#base).has(key);
+  }
+
+  get size(): number {
+    return (this.#copy ?? this.#base).size;
+  }
+
+  values(): IterableIterator<V> {
+    return (this.#copy ?? this.#base).values();
+  }
+
+  set(key: K, value: V): void {
+    (this.#copy ??= new Map(this.#base)).set(key, value);
+  }
+
+  delete(key: K): void {
+    if (this.has(key)) (this.#copy ??= new Map(this.#base)).delete(key);
+  }
+
+  /** The map to store in the next hub (the original when nothing changed). */
+  result(): ReadonlyMap<K, V> {
+    return this.#copy ?? this.#base;
+  }
+}
+
+const EMPTY_ROSTER: Roster = { items: new Map(), pendingIn: new Set() };
+
+/** One step's state and outputs. */
+export class Context {
+  readonly config: ResolvedHubConfig;
+  readonly accounts: ReadonlyMap<string, StoredAccount>;
+  readonly now: number;
+  readonly random: string;
+  readonly connections: CowMap<string, HubConnection>;
+  readonly sessions: CowMap<string, BoundSession>;
+  readonly resumable: CowMap<string, string>;
+  readonly rosters: CowMap<string, Roster>;
+  readonly outputs: HubOutput[] = [];
+  /** Sessions (full JIDs) whose XEP-0198 queue overflowed: ended once the step is done. */
+  readonly overflowed: Set<string> = new Set();
+  /** Connections failed during this step: nothing more is sent to them. */
+  readonly failed: Set<string> = new Set();
+  #hub: Hub;
+  #counter: number;
+
+  constructor(hub: Hub, now: number, random: string) {
+    this.#hub = hub;
+    this.config = hub.config;
+    this.accounts = hub.accounts;
+    this.now = now;
+    this.random = random;
+    this.connections = new CowMap(hub.connections);
+    this.sessions = new CowMap(hub.sessions);
+    this.resumable = new CowMap(hub.resumable);
+    this.rosters = new CowMap(hub.rosters);
+    this.#counter = hub.counter;
+  }
+
+  get domain(): string {
+    return this.config.domain;
+  }
+
+  /** A fresh id for a stanza the server generates. */
+  nextId(prefix: string): string {
+    this.#counter += 1;
+    return `${prefix}-${this.#counter}`;
+  }
+
+  /** Whether `username` is an account here. */
+  isAccount(username: string | undefined): username is string {
+    return username !== undefined && this.accounts.has(username);
+  }
+
+  roster(bare: string): Roster {
+    return this.rosters.get(bare) ?? EMPTY_ROSTER;
+  }
+
+  /** Sends an element on a connection as is (no XEP-0198 counting). */
+  send(connId: string, el: XmlElement): void {
+    if (this.failed.has(connId)) return;
+    this.outputs.push({ type: "send", connId, element: el });
+  }
+
+  /** Ends a connection's stream with a stream error (callers then tear the connection down). */
+  fail(connId: string, condition: StreamErrorCondition, text?: string): void {
+    if (this.failed.has(connId)) return;
+    this.failed.add(connId);
+    this.outputs.push(
+      text === undefined
+        ? { type: "fail", connId, condition }
+        : { type: "fail", connId, condition, text },
+    );
+  }
+
+  setTimer(name: string, at: number): void {
+    this.outputs.push({ type: "set-timer", name, at });
+  }
+
+  clearTimer(name: string): void {
+    this.outputs.push({ type: "clear-timer", name });
+  }
+
+  log(
+    level: LogLevel,
+    event: string,
+    fields: { connId?: string; jid?: string; text?: string } = {},
+  ): void {
+    this.outputs.push({ type: "log", level, event, ...fields });
+  }
+
+  updateConnection(id: string, patch: Partial<HubConnection>): void {
+    const conn = this.connections.get(id);
+    if (conn) this.connections.set(id, { ...conn, ...patch });
+  }
+
+  updateSession(jid: string, patch: Partial<BoundSession>): void {
+    const session = this.sessions.get(jid);
+    if (session) this.sessions.set(jid, { ...session, ...patch });
+  }
+
+  /**
+   * Delivers a stanza to a bound session: sent on its connection, and kept for XEP-0198 until
+   * acknowledged (queued only, while the session hibernates). Returns false when there is no
+   * such session.
+   */
+  deliver(jid: string, stanza: XmlElement): boolean {
+    const session = this.sessions.get(jid);
+    if (!session) return false;
+    const sm = session.sm;
+    if (session.connId !== undefined) this.send(session.connId, stanza);
+    if (!sm) return true;
+    const ask = session.connId !== undefined && !sm.requested;
+    this.updateSession(jid, {
+      sm: { ...sm, unacked: [...sm.unacked, stanza], requested: sm.requested || ask },
+    });
+    if (ask) this.send(session.connId!, element("r", NS.SM));
+    if (sm.unacked.length + 1 > this.config.maxUnacked) this.overflowed.add(jid);
+    return true;
+  }
+
+  /** The hub after this step, and its outputs. */
+  finish(): HubStepResult {
+    const hub: Hub = {
+      config: this.config,
+      accounts: this.accounts,
+      connections: this.connections.result(),
+      sessions: this.sessions.result(),
+      resumable: this.resumable.result(),
+      rosters: this.rosters.result(),
+      counter: this.#counter,
+    };
+    const unchanged = hub.connections === this.#hub.connections &&
+      hub.sessions === this.#hub.sessions &&
+      hub.resumable === this.#hub.resumable && hub.rosters === this.#hub.rosters &&
+      hub.counter === this.#hub.counter;
+    return { hub: unchanged ? this.#hub : hub, outputs: this.outputs };
+  }
+}

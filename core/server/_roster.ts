@@ -1,0 +1,124 @@
+/**
+ * The in-memory roster (RFC 6121 §2): items, pending incoming subscription requests, and
+ * roster pushes to the account's interested resources (those that asked for the roster).
+ * Rosters live only as long as the hub (no persistence).
+ *
+ * @example
+ * ```ts
+ * import { rosterItemElement } from "./_roster.ts";
+ * const item = { jid: "bob@localhost", name: "Bob", subscription: "both", ask: false, groups: ["Friends"] } as const;
+ * console.log(rosterItemElement(item).attrs); // { jid: "bob@localhost", name: "Bob", subscription: "both" }
+ * ```
+ * @module
+ */
+
+import { element, type XmlElement } from "../xml/element.ts";
+import { NS } from "../namespaces.ts";
+import type { Context } from "./_context.ts";
+import { sessionsOf } from "./_presence.ts";
+import { HUB_NS } from "./stanza.ts";
+import type { RosterItem, Subscription } from "./types.ts";
+
+/**
+ * The `<item/>` of a roster result or push.
+ *
+ * @example
+ * ```ts
+ * import { rosterItemElement } from "./_roster.ts";
+ * const item = { jid: "bob@localhost", name: undefined, subscription: "none", ask: true, groups: [] } as const;
+ * console.log(rosterItemElement(item).attrs.ask); // "subscribe"
+ * ```
+ */
+export function rosterItemElement(item: RosterItem): XmlElement {
+  return element("item", HUB_NS.ROSTER, {
+    jid: item.jid,
+    name: item.name,
+    subscription: item.subscription,
+    ask: item.ask ? "subscribe" : undefined,
+  }, item.groups.map((group) => element("group", HUB_NS.ROSTER, {}, [group])));
+}
+
+/**
+ * A new item with no subscription.
+ *
+ * @example
+ * ```ts
+ * import { newRosterItem } from "./_roster.ts";
+ * console.log(newRosterItem("bob@localhost").subscription); // "none"
+ * ```
+ */
+export function newRosterItem(jid: string): RosterItem {
+  return { jid, name: undefined, subscription: "none", ask: false, groups: [] };
+}
+
+/**
+ * Adds a direction to a subscription state (`to` or `from`).
+ *
+ * @example
+ * ```ts
+ * import { addDirection } from "./_roster.ts";
+ * console.log(addDirection("from", "to"), addDirection("none", "from")); // "both" "from"
+ * ```
+ */
+export function addDirection(state: Subscription, direction: "to" | "from"): Subscription {
+  if (state === "both" || state === direction) return state;
+  return state === "none" ? direction : "both";
+}
+
+/**
+ * Removes a direction from a subscription state.
+ *
+ * @example
+ * ```ts
+ * import { removeDirection } from "./_roster.ts";
+ * console.log(removeDirection("both", "to"), removeDirection("to", "to")); // "from" "none"
+ * ```
+ */
+export function removeDirection(state: Subscription, direction: "to" | "from"): Subscription {
+  if (state === "both") return direction === "to" ? "from" : "to";
+  return state === direction ? "none" : state;
+}
+
+/** The item for `contact` in `owner`'s roster. */
+export function getItem(ctx: Context, owner: string, contact: string): RosterItem | undefined {
+  return ctx.roster(owner).items.get(contact);
+}
+
+/** Stores an item and pushes it to the owner's interested resources. */
+export function putItem(ctx: Context, owner: string, item: RosterItem): void {
+  const roster = ctx.roster(owner);
+  ctx.rosters.set(owner, { ...roster, items: new Map(roster.items).set(item.jid, item) });
+  push(ctx, owner, rosterItemElement(item));
+}
+
+/** Removes an item and pushes `subscription='remove'`. */
+export function removeItem(ctx: Context, owner: string, contact: string): void {
+  const roster = ctx.roster(owner);
+  const items = new Map(roster.items);
+  items.delete(contact);
+  ctx.rosters.set(owner, { ...roster, items });
+  push(ctx, owner, element("item", HUB_NS.ROSTER, { jid: contact, subscription: "remove" }));
+}
+
+/** Records or clears a pending incoming subscription request from `contact`. */
+export function setPendingIn(ctx: Context, owner: string, contact: string, pending: boolean): void {
+  const roster = ctx.roster(owner);
+  if (roster.pendingIn.has(contact) === pending) return;
+  const pendingIn = new Set(roster.pendingIn);
+  if (pending) pendingIn.add(contact);
+  else pendingIn.delete(contact);
+  ctx.rosters.set(owner, { ...roster, pendingIn });
+}
+
+/** RFC 6121 §2.1.6: a roster push to every resource of `owner` that requested the roster. */
+function push(ctx: Context, owner: string, item: XmlElement): void {
+  for (const session of sessionsOf(ctx, owner)) {
+    if (!session.rosterRequested) continue;
+    ctx.deliver(
+      session.jid,
+      element("iq", NS.CLIENT, { type: "set", id: ctx.nextId("push"), to: session.jid }, [
+        element("query", HUB_NS.ROSTER, {}, [item]),
+      ]),
+    );
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * The hub reducer: `hubStep(hub, input) -> { hub, outputs }`. Pure and synchronous; a
+ * misbehaving client produces stream or stanza errors, never a throw. Only misuse of the API
+ * (reporting the same connection id twice) throws `XmppUsageError`.
+ *
+ * Per element from a connection: the rate limit first (exceeded: `policy-violation`), then
+ * SASL before authentication (anything else: `not-authorized`), binding or XEP-0198 resumption
+ * after it (anything else: `not-authorized`), then stanzas, which are stamped with the sender's
+ * full JID (a `from` naming anyone else: `invalid-from`), counted for XEP-0198 and routed.
+ * Elements in `jabber:server` get `invalid-namespace`; other unknown elements
+ * `unsupported-stanza-type`. Logins that do not bind (or resume) within `loginTimeoutMs` end
+ * with `connection-timeout`, as do clients that stay silent after an XEP-0199 ping.
+ *
+ * @example
+ * ```ts
+ * import { createHub } from "./config.ts";
+ * import { hubStep } from "./hub.ts";
+ * let hub = createHub({ domain: "localhost", accounts: [] });
+ * const random = "0123456789abcdefghij";
+ * ({ hub } = hubStep(hub, { type: "connection-opened", now: 0, random, connId: "c1", secure: true, loopback: false }));
+ * const { outputs } = hubStep(hub, {
+ *   type: "open-requested", now: 1, random, connId: "c1", attributes: { to: "localhost", version: "1.0" }, restart: false,
+ * });
+ * console.log(outputs[0]?.type); // "accept"
+ * ```
+ * @module
+ */
+
+import { childElement, element, type XmlElement } from "../xml/element.ts";
+import { NS } from "../namespaces.ts";
+import { XmppUsageError } from "../errors.ts";
+import type { StreamAttributes } from "../framing/types.ts";
+import { Context } from "./_context.ts";
+import { saslElement } from "./_auth.ts";
+import { saslFeatures, sessionFeatures } from "./features.ts";
+import { bareString } from "./jid.ts";
+import { bind, endSession, teardown } from "./_lifecycle.ts";
+import { timerName } from "./timers.ts";
+import { fullBucket, takeToken } from "./rate.ts";
+import { routeStanza } from "./_route.ts";
+import { smElement } from "./_sm.ts";
+import { HUB_NS, isStanza, withAttrs } from "./stanza.ts";
+import type { Hub, HubConnection, HubInput, HubStepResult } from "./types.ts";
+
+/**
+ * Applies one input to the hub. See the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { createHub, hubStep } from "./mod.ts";
+ * const hub = createHub({ domain: "localhost", accounts: [] });
+ * const { outputs } = hubStep(hub, { type: "timer-fired", now: 0, random: "r", name: "login:gone" });
+ * console.log(outputs); // [] (a timer of a connection that has ended)
+ * ```
+ */
+export function hubStep(hub: Hub, input: HubInput): HubStepResult {
+  const ctx = new Context(hub, input.now, input.random);
+  switch (input.type) {
+    case "connection-opened":
+      connectionOpened(ctx, input.connId, input.secure, input.loopback);
+      break;
+    case "open-requested":
+      openRequested(ctx, input.connId, input.attributes);
+      break;
+    case "element-received":
+      elementReceived(ctx, input.connId, input.element);
+      break;
+    case "connection-ended":
+      teardown(ctx, input.connId, !input.clean);
+      break;
+    case "timer-fired":
+      timerFired(ctx, input.name);
+      break;
+  }
+  endOverflowed(ctx);
+  return ctx.finish();
+}
+
+function connectionOpened(ctx: Context, connId: string, secure: boolean, loopback: boolean): void {
+  if (ctx.connections.has(connId)) {
+    throw new XmppUsageError(
+      "connection-opened",
+      "running",
+      `connection ${connId} is already open`,
+    );
+  }
+  if (ctx.connections.size >= ctx.config.maxConnections) {
+    ctx.log("warn", "limit-connections", { connId });
+    return ctx.fail(connId, "resource-constraint", "Too many connections");
+  }
+  ctx.connections.set(connId, {
+    id: connId,
+    secure,
+    loopback,
+    stage: "connected",
+    sasl: undefined,
+    authFailures: 0,
+    username: undefined,
+    jid: undefined,
+    bucket: fullBucket(ctx.config.rate, ctx.now),
+    lastActivity: ctx.now,
+    pingSentAt: undefined,
+  });
+  ctx.setTimer(timerName("login", connId), ctx.now + ctx.config.loginTimeoutMs);
+}
+
+function openRequested(ctx: Context, connId: string, attributes: StreamAttributes): void {
+  const conn = ctx.connections.get(connId);
+  if (!conn) return;
+  if (attributes.to?.toLowerCase() !== ctx.domain) {
+    ctx.fail(connId, "host-unknown", `This server serves ${ctx.domain}`);
+    return teardown(ctx, connId, false);
+  }
+  const features = conn.stage === "connected"
+    ? saslFeatures(conn.secure || conn.loopback)
+    : conn.stage === "authenticated"
+    ? sessionFeatures()
+    : element("features", NS.STREAMS);
+  ctx.outputs.push({ type: "accept", connId, features });
+}
+
+function elementReceived(ctx: Context, connId: string, el: XmlElement): void {
+  const conn = ctx.connections.get(connId);
+  if (!conn) return;
+  const taken = takeToken(conn.bucket, ctx.config.rate, ctx.now);
+  ctx.updateConnection(connId, {
+    bucket: taken.bucket,
+    lastActivity: ctx.now,
+    pingSentAt: undefined,
+  });
+  if (!taken.ok) {
+    ctx.log("warn", "limit-rate", { connId, ...(conn.jid ? { jid: conn.jid } : {}) });
+    return failAndEnd(ctx, connId, "policy-violation", "Too many stanzas: slow down");
+  }
+  const current = ctx.connections.get(connId)!;
+  if (el.ns === NS.SASL) return saslElement(ctx, current, el);
+  if (conn.stage === "connected") {
+    return failAndEnd(ctx, connId, "not-authorized", "Authenticate first");
+  }
+  if (el.ns === NS.SM) return smElement(ctx, current, el);
+  if (conn.stage === "authenticated") {
+    const request = el.name === "iq" && el.ns === NS.CLIENT && el.attrs.type === "set"
+      ? childElement(el, "bind", NS.BIND)
+      : undefined;
+    if (request) return bind(ctx, current, el, request);
+    return failAndEnd(ctx, connId, "not-authorized", "Bind a resource first");
+  }
+  if (!isStanza(el)) {
+    if (el.ns === NS.SERVER) {
+      return failAndEnd(ctx, connId, "invalid-namespace", "Use jabber:client");
+    }
+    return failAndEnd(ctx, connId, "unsupported-stanza-type", `Unknown element <${el.name}/>`);
+  }
+  stanzaReceived(ctx, current, el);
+}
+
+function stanzaReceived(ctx: Context, conn: HubConnection, el: XmlElement): void {
+  const jid = conn.jid!;
+  const session = ctx.sessions.get(jid);
+  if (!session) return failAndEnd(ctx, conn.id, "internal-server-error", "Lost session");
+  const from = el.attrs.from;
+  if (from !== undefined && from !== jid && from !== bareString(jid)) {
+    return failAndEnd(ctx, conn.id, "invalid-from", `Your address is ${jid}`);
+  }
+  if (session.sm) {
+    ctx.updateSession(jid, { sm: { ...session.sm, inbound: (session.sm.inbound + 1) >>> 0 } });
+  }
+  routeStanza(ctx, ctx.sessions.get(jid)!, withAttrs(el, { from: jid }));
+}
+
+function failAndEnd(
+  ctx: Context,
+  connId: string,
+  condition: Parameters<Context["fail"]>[1],
+  text: string,
+): void {
+  ctx.fail(connId, condition, text);
+  teardown(ctx, connId, false);
+}
+
+function timerFired(ctx: Context, name: string): void {
+  const colon = name.indexOf(":");
+  const kind = name.slice(0, colon);
+  const key = name.slice(colon + 1);
+  if (kind === "sm") {
+    const jid = ctx.resumable.get(key);
+    const session = jid === undefined ? undefined : ctx.sessions.get(jid);
+    if (session && session.connId === undefined) {
+      endSession(ctx, session.jid, "resumption window expired");
+    }
+    return;
+  }
+  const conn = ctx.connections.get(key);
+  if (!conn) return;
+  if (kind === "login" && conn.stage !== "bound") {
+    ctx.log("info", "login-timeout", { connId: key });
+    return failAndEnd(ctx, key, "connection-timeout", "Login took too long");
+  }
+  if (kind === "ping" && conn.jid !== undefined) ping(ctx, conn, conn.jid);
+}
+
+/** XEP-0199: ping a silent client; end its stream when the ping goes unanswered. */
+function ping(ctx: Context, conn: HubConnection, jid: string): void {
+  const { pingIntervalMs, pingTimeoutMs } = ctx.config;
+  const name = timerName("ping", conn.id);
+  if (conn.pingSentAt !== undefined) {
+    ctx.log("info", "ping-timeout", { connId: conn.id, jid });
+    ctx.fail(conn.id, "connection-timeout", "No answer to ping");
+    return teardown(ctx, conn.id, true); // the network is gone: keep the session resumable
+  }
+  if (ctx.now - conn.lastActivity < pingIntervalMs) {
+    return ctx.setTimer(name, conn.lastActivity + pingIntervalMs);
+  }
+  ctx.updateConnection(conn.id, { pingSentAt: ctx.now });
+  ctx.deliver(
+    jid,
+    element("iq", NS.CLIENT, { type: "get", id: ctx.nextId("ping"), from: ctx.domain, to: jid }, [
+      element("ping", HUB_NS.PING),
+    ]),
+  );
+  ctx.setTimer(name, ctx.now + pingTimeoutMs);
+}
+
+/** Sessions whose XEP-0198 queue overflowed during the step end now. */
+function endOverflowed(ctx: Context): void {
+  for (let round = 0; ctx.overflowed.size > 0 && round < 100; round++) {
+    const jids = [...ctx.overflowed];
+    ctx.overflowed.clear();
+    for (const jid of jids) {
+      const session = ctx.sessions.get(jid);
+      if (!session) continue;
+      ctx.log("warn", "limit-unacked", { jid });
+      if (session.connId === undefined) endSession(ctx, jid, "too many unacknowledged stanzas");
+      else failAndEnd(ctx, session.connId, "policy-violation", "Too many unacknowledged stanzas");
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The embedded XMPP server on Deno: binds the pure hub of `core/server/` to the connections of
+ * {@link serveXmpp}. It keeps the live connections by id, reports their events to the hub with
+ * the time and a fresh random string, and carries out the hub's outputs (accept, send, fail,
+ * close, timers, logs). Every protocol decision is the hub's.
+ *
+ * @example
+ * ```ts
+ * import { embeddedServer, loadAccounts } from "./embedded.ts";
+ * import { serveXmpp } from "./serve.ts";
+ * const { accounts, demo } = await loadAccounts({ demoUsers: ["alice"] });
+ * const app = embeddedServer({ accounts });
+ * const xmpp = serveXmpp({ hostname: "127.0.0.1", port: 0, session: { domains: ["localhost"] }, application: app });
+ * console.log(demo[0]!.username); // "alice" (and a random password to print)
+ * await xmpp.shutdown();
+ * app.stop();
+ * ```
+ * @module
+ */
+
+import {
+  createHub,
+  type Hub,
+  type HubConfig,
+  type HubInput,
+  type HubLogEvent,
+  type HubOutput,
+  hubStep,
+} from "../core/server/mod.ts";
+import type { TerminalNotice, XmppApplication, XmppConnection } from "./_types.ts";
+import { monotonicNow, TimerTable } from "./_timers.ts";
+
+export {
+  type AccountSources,
+  type DemoAccount,
+  loadAccounts,
+  type LoadedAccounts,
+} from "./_accounts.ts";
+
+/** Options of {@link embeddedServer}: the hub's settings, with `domain` defaulting to `localhost`. */
+export interface EmbeddedServerOptions extends Omit<HubConfig, "domain" | "saslSecret"> {
+  /** The domain served (default `localhost`); give `serveXmpp` the same in `session.domains`. */
+  readonly domain?: string;
+  /** Receives the hub's log events (default: none). */
+  readonly log?: (event: HubLogEvent) => void;
+}
+
+/** The application to pass to `serveXmpp`, with access to the hub. */
+export interface EmbeddedServer extends XmppApplication {
+  /** The hub's current state (read-only data, for inspection and tests). */
+  readonly hub: Hub;
+  /** Cancels the hub's timers (hibernated sessions, pings); call once the endpoint has stopped. */
+  stop(): void;
+}
+
+type Report = HubInput extends infer I ? I extends HubInput ? Omit<I, "now" | "random"> : never
+  : never;
+
+/**
+ * Creates the embedded server. Throws `RangeError` on an invalid configuration.
+ *
+ * @example
+ * ```ts
+ * import { embeddedServer } from "./embedded.ts";
+ * const app = embeddedServer({ accounts: [], log: (e) => console.log(e.event) });
+ * console.log(app.hub.config.domain); // "localhost"
+ * app.stop();
+ * ```
+ */
+export function embeddedServer(options: EmbeddedServerOptions): EmbeddedServer {
+  const { domain = "localhost", log, ...config } = options;
+  let hub = createHub({ ...config, domain, saslSecret: crypto.randomUUID() });
+  const connections = new Map<string, XmppConnection>();
+  const timers = new TimerTable<string>();
+  const queue: HubInput[] = [];
+  let running = false;
+
+  // Outputs are carried out in order; reports made meanwhile (a fail ends a session at once) wait.
+  const report = (input: Report) => {
+    queue.push({ ...input, now: monotonicNow(), random: crypto.randomUUID() } as HubInput);
+    if (running) return;
+    running = true;
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const result = hubStep(hub, next);
+        hub = result.hub;
+        for (const output of result.outputs) execute(output);
+      }
+    } finally {
+      running = false;
+    }
+  };
+
+  const execute = (output: HubOutput): void => {
+    if (output.type === "log") return log?.(output);
+    if (output.type === "set-timer") {
+      return timers.set(output.name, output.at, (name) => report({ type: "timer-fired", name }));
+    }
+    if (output.type === "clear-timer") return timers.clear(output.name);
+    const conn = connections.get(output.connId);
+    if (!conn) return;
+    switch (output.type) {
+      case "accept":
+        return void conn.accept({ features: output.features });
+      case "send":
+        return void (conn.canSend() && conn.send(output.element));
+      case "fail":
+        return void conn.fail(output.condition, output.text);
+      case "close":
+        return void conn.close();
+    }
+  };
+
+  return {
+    get hub() {
+      return hub;
+    },
+    stop: () => timers.clearAll(),
+    onOpenRequested(conn, attributes, restart) {
+      if (!connections.has(conn.id)) {
+        connections.set(conn.id, conn);
+        const loopback = isLoopback(conn.remoteAddr);
+        report({ type: "connection-opened", connId: conn.id, secure: conn.secure, loopback });
+      }
+      report({ type: "open-requested", connId: conn.id, attributes, restart });
+    },
+    onElement(conn, element) {
+      report({ type: "element-received", connId: conn.id, element });
+    },
+    onEnded(conn, notice) {
+      connections.delete(conn.id);
+      report({ type: "connection-ended", connId: conn.id, clean: !isTransportLoss(notice) });
+    },
+  };
+}
+
+/** A transport lost without `<close/>` or a stream error: XEP-0198 sessions may resume. */
+function isTransportLoss(notice: TerminalNotice): boolean {
+  return notice.type === "stream-failed" && notice.reason === "transport-lost";
+}
+
+/** `127.0.0.0/8`, `::1` and their IPv4-mapped forms, from `host:port` or `[host]:port`. */
+function isLoopback(remoteAddr: string): boolean {
+  const host = remoteAddr.startsWith("[")
+    ? remoteAddr.slice(1, remoteAddr.indexOf("]"))
+    : remoteAddr.slice(0, remoteAddr.lastIndexOf(":"));
+  return host === "::1" || host.startsWith("127.") || host.toLowerCase().startsWith("::ffff:127.");
+}

@@ -90,6 +90,7 @@ async function startGateway(options: GatewayOptions, log: Logger): Promise<XmppS
     clientLimits: { maxBytes: options.maxMessageBytes, maxDepth: options.maxDepth },
     upstreamLimits: { maxBytes: options.maxUpstreamElementBytes, maxDepth: options.maxDepth },
     maxBufferedElements: options.maxBufferedElements,
+    legacyFraming: options.legacyFraming,
     pingIntervalMs: options.pingInterval,
     openTimeoutMs: options.openTimeout,
     closeTimeoutMs: options.closeTimeout,

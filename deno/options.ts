@@ -105,6 +105,13 @@ export const OPTION_SPECS = [
     help: "Map upstream see-other-host to see-other-uri: host=wss://url (comma-separated)",
   },
   {
+    flag: "legacy-framing",
+    env: "XMPP_WS_LEGACY_FRAMING",
+    kind: "boolean",
+    default: "false",
+    help: "Also serve draft-ietf-xmpp-websocket-00 clients (open <stream:stream> framing), detected per connection",
+  },
+  {
     flag: "origin",
     env: "XMPP_WS_ORIGINS",
     kind: "list",

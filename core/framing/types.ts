@@ -49,6 +49,8 @@ export type Frame =
 export interface FramingCodec {
   /** Which wire form this is. */
   readonly transport: "websocket" | "tcp";
+  /** Whether an error during the open goes out as one message (draft-00 framing only). */
+  readonly batchOpenError?: boolean;
   /** Decodes one WebSocket text message, or one chunk of a TCP stream. */
   decode(data: string | Uint8Array): readonly Frame[];
   /** The stream header (`<open/>`, or `<?xml?><stream:stream ...>`). */

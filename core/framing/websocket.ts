@@ -14,6 +14,7 @@
  */
 
 import { DocumentParser } from "../xml/document_parser.ts";
+import { LegacyWebSocketFraming, looksLikeLegacyHeader } from "./legacy_websocket.ts";
 import type { XmlLimits } from "../xml/limits.ts";
 import type { XmlElement } from "../xml/element.ts";
 import { element } from "../xml/element.ts";
@@ -35,6 +36,8 @@ export interface WebSocketFramingOptions {
   readonly limits?: Partial<XmlLimits>;
   /** The stream error condition for an oversized message (default `policy-violation`). */
   readonly oversizeCondition?: StreamErrorCondition;
+  /** Serve draft-ietf-xmpp-websocket-00 clients too, detected from the first message. */
+  readonly legacyFraming?: boolean;
 }
 
 /** Output context: stream-namespace elements carry their own `stream` prefix declaration. */
@@ -46,13 +49,38 @@ export class WebSocketFraming implements FramingCodec {
   readonly transport = "websocket" as const;
   readonly #parser: DocumentParser;
   readonly #oversize: StreamErrorCondition;
+  readonly #limits: Partial<XmlLimits> | undefined;
+  #legacyAllowed: boolean;
+  #legacy: LegacyWebSocketFraming | undefined;
 
   constructor(options: WebSocketFramingOptions = {}) {
     this.#parser = new DocumentParser(options.limits);
     this.#oversize = options.oversizeCondition ?? "policy-violation";
+    this.#limits = options.limits;
+    this.#legacyAllowed = options.legacyFraming ?? false;
+  }
+
+  /** Whether this connection turned out to use draft-00 framing (digest §3). */
+  get legacy(): boolean {
+    return this.#legacy !== undefined;
+  }
+
+  /** Whether an error during the open goes out as one message (draft-00 only). */
+  get batchOpenError(): boolean {
+    return this.#legacy !== undefined;
   }
 
   decode(data: string | Uint8Array): readonly Frame[] {
+    if (this.#legacy !== undefined) return this.#legacy.decode(data);
+    if (this.#legacyAllowed) {
+      // Decided once, from the first message (digest §3.2).
+      this.#legacyAllowed = false;
+      const text = typeof data === "string" ? data : undefined;
+      if (text !== undefined && looksLikeLegacyHeader(text)) {
+        this.#legacy = new LegacyWebSocketFraming(this.#limits, this.#oversize);
+        return this.#legacy.decode(text);
+      }
+    }
     let text: string;
     if (typeof data === "string") text = data;
     else {
@@ -91,10 +119,12 @@ export class WebSocketFraming implements FramingCodec {
   }
 
   encodeOpen(attributes: StreamAttributes): string {
+    if (this.#legacy !== undefined) return this.#legacy.encodeOpen(attributes);
     return serialize(element("open", NS.FRAMING, headerAttrs(attributes)));
   }
 
   encodeClose(seeOtherUri?: string): string {
+    if (this.#legacy !== undefined) return this.#legacy.encodeClose();
     return serialize(element("close", NS.FRAMING, { "see-other-uri": seeOtherUri }));
   }
 
@@ -103,7 +133,7 @@ export class WebSocketFraming implements FramingCodec {
   }
 
   restart(): readonly Frame[] {
-    return [];
+    return this.#legacy !== undefined ? this.#legacy.restart() : [];
   }
 }
 

@@ -54,6 +54,7 @@ export function createGateway(config: GatewayConfig): Gateway {
     closeTimeoutMs: config.closeTimeoutMs ?? 5_000,
     seeOtherHost: config.seeOtherHost ?? {},
     upstreamFailureCondition: config.upstreamFailureCondition ?? "remote-connection-failed",
+    legacyFraming: config.legacyFraming ?? false,
   };
   if (resolved.domains.length === 0) throw new RangeError("A gateway needs at least one domain");
   return {
@@ -66,6 +67,7 @@ export function createGateway(config: GatewayConfig): Gateway {
       openTimeoutMs: resolved.openTimeoutMs,
       closeTimeoutMs: resolved.closeTimeoutMs,
       autoReplyClose: false,
+      legacyFraming: resolved.legacyFraming,
     }),
     upstream: undefined,
     upstreamId: undefined,
@@ -121,6 +123,10 @@ class Bridge {
           this.g.config.upstreamFailureCondition,
           "The XMPP server cannot be reached",
         );
+      case "upstream-backlogged":
+        this.#now = input.now;
+        this.event("upstream-backlogged");
+        return this.failClient("resource-constraint", "The XMPP server is not reading fast enough");
       case "shutdown":
         this.#now = input.now;
         return this.shutdown(input.seeOtherUri);
@@ -139,9 +145,12 @@ class Bridge {
   feed(side: Side, input: Input): void {
     const session = side === "client" ? this.g.client : this.g.upstream;
     if (session === undefined) return;
+    const wasLegacy = session.codec.batchOpenError; // the codec is mutable: read it first
     const { session: next, outputs } = step(session, input);
-    if (side === "client") this.g.client = next;
-    else this.g.upstream = next;
+    if (side === "client") {
+      if (!wasLegacy && next.codec.batchOpenError) this.event("legacy-framing");
+      this.g.client = next;
+    } else this.g.upstream = next;
     for (const output of outputs) this.route(side, output);
     if (
       this.g.client.phase === "closed" && !this.g.client.transportOpen &&

@@ -47,6 +47,8 @@ export interface GatewayConfig {
    * "wss://xmpp2.example.com/xmpp-websocket" }`. Unmapped redirects are reported as errors.
    */
   readonly seeOtherHost?: Readonly<Record<string, string>>;
+  /** Also serve draft-00 WebSocket clients (digest §3); off by default. */
+  readonly legacyFraming?: boolean;
   /** Stream error sent to the client when the upstream cannot be reached. */
   readonly upstreamFailureCondition?: StreamErrorCondition;
 }
@@ -86,6 +88,7 @@ export interface ResolvedGatewayConfig {
   readonly closeTimeoutMs: number;
   readonly seeOtherHost: Readonly<Record<string, string>>;
   readonly upstreamFailureCondition: StreamErrorCondition;
+  readonly legacyFraming: boolean;
 }
 
 /** Inputs of the gateway: an input for one side, or an adapter report. */
@@ -94,6 +97,11 @@ export type GatewayInput =
   | { readonly type: "upstream"; readonly input: Input }
   /** The upstream TCP (or TLS) connection could not be made. */
   | { readonly type: "upstream-failed"; readonly now: number; readonly reason: string }
+  /**
+   * The upstream does not take data fast enough: the adapter's bounded write queue is full.
+   * The session ends with `resource-constraint` (no unbounded queue anywhere).
+   */
+  | { readonly type: "upstream-backlogged"; readonly now: number }
   /** Operator action: end the session (shutdown drain), optionally moving the client. */
   | { readonly type: "shutdown"; readonly now: number; readonly seeOtherUri?: string };
 

@@ -77,6 +77,7 @@ export function createSession(config: SessionConfig): Session {
     ? new WebSocketFraming({
       ...codecOptions,
       ...(config.oversizeCondition ? { oversizeCondition: config.oversizeCondition } : {}),
+      ...(config.legacyFraming ? { legacyFraming: true } : {}),
     })
     : new TcpFraming(codecOptions);
   return {
@@ -745,12 +746,13 @@ class Stepper {
   ): void {
     const s = this.s;
     const codec = s.codec;
+    const messages: string[] = [];
     if (
       s.config.role === "server" &&
       (s.phase === "idle" || s.phase === "opening" || s.restartPending)
     ) {
       const request = s.peer ?? {};
-      this.send(
+      messages.push(
         codec.encodeOpen(
           responseAttributes(
             request,
@@ -762,10 +764,12 @@ class Stepper {
       );
     }
     if (!s.closeSent) {
-      this.send(codec.encodeElement(streamError(condition, text, content)));
-      this.send(codec.encodeClose());
+      messages.push(codec.encodeElement(streamError(condition, text, content)), codec.encodeClose());
       s.closeSent = true;
     }
+    // #24: three messages; draft-00 framing wants the header, error and footer in one.
+    if (codec.batchOpenError && messages.length === 3) this.send(messages.join(""));
+    else for (const message of messages) this.send(message);
     s.phase = "closed";
     this.out.push({ type: "clear-timer", timer: "open" }, { type: "clear-timer", timer: "close" });
     this.closeTransport(closeCode, text ?? condition);

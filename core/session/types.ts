@@ -38,6 +38,11 @@ export interface SessionConfig {
   readonly transport?: "websocket" | "tcp";
   /** XML limits; `maxBytes` is the largest message (WebSocket) or first-level element (TCP). */
   readonly limits?: Partial<XmlLimits>;
+  /**
+   * Server over WebSocket: also serve draft-ietf-xmpp-websocket-00 clients (an open
+   * `<stream:stream>` as the first message; digest §3). Off by default.
+   */
+  readonly legacyFraming?: boolean;
   /** Stream error for an oversized message (default `policy-violation`, RFC 6120 §13.12). */
   readonly oversizeCondition?: StreamErrorCondition;
   /** How long to wait for the peer's stream header, in ms (default 30 000). */

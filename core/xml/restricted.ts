@@ -220,6 +220,7 @@ function fail(s: string, condition: RawError["condition"], text: string): RawSca
   return { text: s, error: { condition, text } };
 }
 
+// deno-lint-ignore no-control-regex
 const ILLEGAL_CHARACTER = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF\uD800-\uDFFF]/u;
 
 /**

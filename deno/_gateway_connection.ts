@@ -142,6 +142,7 @@ export class GatewayConnection {
         if (o.event.endsWith("stream-failed") && condition) {
           metrics.streamError(o.event.startsWith("client") ? "client" : "upstream", condition);
         }
+        if (o.event === "legacy-framing") metrics.legacyConnection();
         return log(o.event.includes("failed") ? "warn" : "info", o.event, {
           conn: this.id,
           ...(o.detail ? { detail: o.detail } : {}),
@@ -188,7 +189,16 @@ export class GatewayConnection {
     switch (out.type) {
       case "send-text":
         this.#options.metrics.relayed("to_server", out.text.length);
-        return quietly(() => tcp.write(out.text));
+        try {
+          tcp.write(out.text);
+        } catch (error) {
+          // The bounded write queue is full; any other failure is a closing socket, whose close
+          // event follows.
+          if (error instanceof Error && error.name === "WriteQueueFull") {
+            queueMicrotask(() => this.#run({ type: "upstream-backlogged", now: monotonicNow() }));
+          }
+        }
+        return;
       case "close-transport":
         return void tcp.close();
       case "start-tls":

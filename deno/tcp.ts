@@ -54,6 +54,22 @@ export interface TcpHandlers {
   onClosed(error?: unknown): void;
 }
 
+/**
+ * Thrown by `write` when the bounded queue would overflow: the peer does not read fast enough.
+ *
+ * @example
+ * ```ts
+ * import { WriteQueueFull } from "./tcp.ts";
+ * console.log(new WriteQueueFull(10, 8).name); // "WriteQueueFull"
+ * ```
+ */
+export class WriteQueueFull extends Error {
+  constructor(queued: number, max: number) {
+    super(`Cannot write: ${queued} bytes are queued and the limit is ${max}`);
+    this.name = "WriteQueueFull";
+  }
+}
+
 /** An open connection. */
 export interface TcpConnection {
   readonly secure: boolean;
@@ -121,7 +137,7 @@ export async function connectTcp(
       if (upgrade) throw new Error("Cannot write while the TLS upgrade is pending");
       const bytes = typeof data === "string" ? encoder.encode(data) : data.slice();
       if (queued + bytes.length > max) {
-        throw new Error(`Cannot write: ${queued} bytes are queued and the limit is ${max}`);
+        throw new WriteQueueFull(queued, max);
       }
       queue.push(bytes);
       queued += bytes.length;

@@ -88,3 +88,46 @@ Deno.test("PROXY v2: binary header with the client's IPv4 address before the fir
   assertEquals([...bytes.subarray(16, 20)], [203, 0, 113, 9]);
   assert(new TextDecoder().decode(bytes.subarray(28)).startsWith("<?xml"));
 });
+
+Deno.test("§2.12 backpressure: an upstream that stops reading ends the session with resource-constraint (bounded queue)", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const gateway = serveGateway({
+    hostname: "127.0.0.1",
+    port: 0,
+    domains: ["localhost"],
+    upstream: { hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port },
+    upstreamTls: "off",
+    log: createLogger("error", "text"),
+  });
+  let upstream: Deno.Conn | undefined;
+  try {
+    const socket = new WebSocket(`ws://127.0.0.1:${gateway.addr.port}/xmpp-websocket`, ["xmpp"]);
+    const messages: string[] = [];
+    socket.onmessage = (e) => messages.push(e.data);
+    const closed = new Promise<number>((resolve) => socket.onclose = (e) => resolve(e.code));
+    await new Promise((resolve) => socket.onopen = resolve);
+    socket.send(`<open xmlns='${NS.FRAMING}' to='localhost' version='1.0'/>`);
+    upstream = await listener.accept();
+    // A server that answers the header and then never reads again.
+    await upstream.write(new TextEncoder().encode(
+      "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='s' version='1.0'><stream:features/>",
+    ));
+    while (messages.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    const body = "x".repeat(200_000);
+    let code: number | undefined;
+    closed.then((c) => code = c);
+    for (let i = 0; i < 200 && code === undefined; i++) {
+      socket.send(`<message xmlns='jabber:client' to='a@localhost'><body>${body}</body></message>`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await closed;
+    assert(
+      messages.some((m) => m.includes("<resource-constraint")),
+      messages.map((m) => m.slice(0, 80)).join("\n"),
+    );
+  } finally {
+    upstream?.close();
+    listener.close();
+    await gateway.shutdown();
+  }
+});

@@ -323,3 +323,53 @@ Deno.test("issue 3: a real third-party client (@xmpp/client over ws) logs in, ch
     });
   });
 });
+
+Deno.test("digest §3 a draft-00 client (open <stream:stream> framing) logs in through the gateway when --legacy-framing is on", async () => {
+  await withGateway({}, { legacyFraming: true }, async (url, _prosody, base) => {
+    const socket = new WebSocket(url, ["xmpp"]);
+    const inbox: string[] = [];
+    let wake = () => {};
+    socket.onmessage = (e) => {
+      inbox.push(e.data);
+      wake();
+    };
+    const closed = new Promise<number>((resolve) => socket.onclose = (e) => resolve(e.code));
+    await new Promise((resolve) => socket.onopen = resolve);
+    const next = async (match: (m: string) => boolean): Promise<string> => {
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
+        const index = inbox.findIndex(match);
+        if (index >= 0) return inbox.splice(index, 1)[0]!;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 100);
+        });
+      }
+      throw new Error(`no matching message; got:\n${inbox.join("\n")}`);
+    };
+    const header =
+      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";
+    socket.send(header);
+    assert((await next((m) => m.startsWith("<stream:stream "))).endsWith(">"));
+    await next((m) => m.includes("features"));
+    socket.send(
+      `<auth xmlns='${NS.SASL}' mechanism='PLAIN'>${btoa("\0alice\0alice-secret")}</auth>`,
+    );
+    await next((m) => m.includes("<success"));
+    socket.send(header); // the restart: a new open header, no footer
+    await next((m) => m.includes("features") && m.includes(NS.BIND));
+    // Stanzas of draft-00 rely on the header's default namespace.
+    socket.send(
+      "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>legacy</resource></bind></iq>",
+    );
+    assertStringIncludes(await next((m) => m.includes("id='b1'")), "alice@localhost/legacy");
+    socket.send(" "); // a whitespace keepalive is tolerated in this framing
+    socket.send("</stream:stream>");
+    assertEquals(await next((m) => m.includes("</stream:stream>")), "</stream:stream>");
+    socket.close(1000);
+    await closed;
+    assertStringIncludes(
+      await (await fetch(`${base}/metrics`)).text(),
+      "xmpp_ws_legacy_connections_total 1",
+    );
+  });
+});

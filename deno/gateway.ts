@@ -51,6 +51,8 @@ export interface GatewayServeOptions extends
   readonly connectTimeoutMs?: number;
   /** PROXY protocol header toward the upstream (default off). */
   readonly proxyProtocol?: "off" | "v1" | "v2";
+  /** DNS SRV lookup for `upstream: "srv"` (default: `Deno.resolveDns`; tests inject one). */
+  readonly srvLookup?: SrvLookup;
   /** Where log lines go (default: text lines at info level on stderr). */
   readonly log?: Logger;
   /** Metrics registry (default: a new one). */
@@ -77,7 +79,7 @@ export function serveGateway(options: GatewayServeOptions): GatewayServer {
   const metrics = options.metrics ?? new Metrics();
   const upstreamTls = options.upstreamTls ?? "optional";
   const resolve = options.upstream === "srv"
-    ? (domain: string) => resolveSrv(domain, upstreamTls)
+    ? (domain: string) => resolveSrv(domain, upstreamTls, options.srvLookup)
     : ((fixed) => () =>
       Promise.resolve([{
         ...fixed,

@@ -373,3 +373,34 @@ Deno.test("digest §3 a draft-00 client (open <stream:stream> framing) logs in t
     );
   });
 });
+
+Deno.test("RFC 6120 §3.2 / XEP-0368: --upstream srv finds the server through _xmpp-client._tcp records", async () => {
+  const prosody = await startProsody({ accounts: ACCOUNTS });
+  const asked: string[] = [];
+  const gateway = serveGateway({
+    hostname: "127.0.0.1",
+    port: 0,
+    domains: ["localhost"],
+    upstream: "srv",
+    upstreamTls: "optional",
+    srvLookup: (name) => {
+      asked.push(name);
+      return Promise.resolve(
+        name === "_xmpp-client._tcp.localhost"
+          ? [{ target: "127.0.0.1.", port: prosody.c2sPort, priority: 0, weight: 0 }]
+          : [],
+      );
+    },
+    log: quiet,
+  });
+  try {
+    const client = await WsTestClient.connect(`ws://127.0.0.1:${gateway.addr.port}/xmpp-websocket`);
+    await client.login("alice", "alice-secret", "PLAIN");
+    await chatWithSelf(client, await client.bind());
+    await client.close();
+    assertEquals(asked.sort(), ["_xmpp-client._tcp.localhost", "_xmpps-client._tcp.localhost"]);
+  } finally {
+    await gateway.shutdown();
+    await prosody.stop();
+  }
+});

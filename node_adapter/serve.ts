@@ -1,0 +1,269 @@
+/**
+ * An RFC 7395 (XMPP over WebSocket) endpoint on Node: `node:http` / `node:https` and the `ws`
+ * package. It mirrors `deno/serve.ts`: the same handshake decisions (the pure helpers of
+ * `deno/_handshake.ts`), the same connection driver (`deno/_connection.ts`, which needs only the
+ * web-standard WebSocket surface that `ws` implements) and the same application API. The core
+ * decides every XMPP message and close code.
+ *
+ * Keepalive: after `pingIntervalMs` without any frame from the client, a WebSocket Ping; when
+ * nothing (no Pong) arrives in the next `pingIntervalMs`, the connection is terminated.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveXmppNode } from "./serve.ts";
+ * const xmpp = await serveXmppNode({
+ *   port: 5280,
+ *   session: { domains: ["localhost"] },
+ *   application: { onElement: (conn, element) => conn.send(element) },
+ * });
+ * await xmpp.finished;
+ * ```
+ * @module
+ */
+
+import { createServer as createHttpServer, type IncomingMessage } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+// @ts-types="@types/ws"
+import { type WebSocket as WsSocket, WebSocketServer } from "ws";
+import { createSession, DEFAULT_XML_LIMITS, type SessionConfig } from "../core/mod.ts";
+import { Connection } from "../deno/_connection.ts";
+import {
+  checkUpgrade,
+  diagnosticPage,
+  isWebSocketUpgrade,
+  normalizeOrigins,
+  type OriginPolicy,
+  textResponse,
+  XMPP_SUBPROTOCOL,
+} from "../deno/_handshake.ts";
+import type { AttachedSocket, PeerInfo } from "../deno/_types.ts";
+import type {
+  NetAddress,
+  NodeHandlerInfo,
+  ServeXmppNodeOptions,
+  XmppNodeServer,
+} from "./_types.ts";
+import {
+  clientAddress,
+  formatAddr,
+  peerAddress,
+  toRequest,
+  writeRawResponse,
+  writeResponse,
+} from "./_http.ts";
+
+/**
+ * Starts an RFC 7395 endpoint and resolves once it listens. Throws `RangeError` on invalid
+ * options; rejects when the port cannot be bound.
+ *
+ * A plain GET on `path` gets a short HTML page; an upgrade from an origin outside
+ * `allowedOrigins` gets 403; an upgrade that does not offer the `xmpp` subprotocol gets 400 with
+ * an explanation (never a 101); other paths go to `handler`.
+ *
+ * @example
+ * ```ts
+ * import { serveXmppNode } from "./serve.ts";
+ * const xmpp = await serveXmppNode({ hostname: "127.0.0.1", port: 0, session: { domains: ["localhost"] } });
+ * console.log(`ws://127.0.0.1:${xmpp.addr.port}/xmpp-websocket`);
+ * await xmpp.shutdown();
+ * ```
+ */
+export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise<XmppNodeServer> {
+  const path = options.path ?? "/xmpp-websocket";
+  const pingIntervalMs = options.pingIntervalMs ?? 25_000;
+  if (!(pingIntervalMs >= 0 && pingIntervalMs < 60_000)) {
+    throw new RangeError(
+      `Invalid pingIntervalMs ${pingIntervalMs}: expected 0 (off) or a positive number of ms below 60 000`,
+    );
+  }
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new RangeError("Invalid TLS options: give both 'cert' and 'key', or neither");
+  }
+  const secure = options.secure ?? options.cert !== undefined;
+  const config: SessionConfig = { ...options.session, role: "server", transport: "websocket" };
+  createSession(config); // throws RangeError on a bad session configuration, before listening
+  const policy: OriginPolicy = {
+    allowedOrigins: options.allowedOrigins && normalizeOrigins(options.allowedOrigins),
+    allowMissingOrigin: options.allowMissingOrigin ?? true,
+  };
+  const application = options.application ?? {};
+  const fallback = options.handler ?? (() => textResponse(404, "Not Found\n"));
+  const connections = new Set<Connection>();
+  const live = new Set<AttachedSocket>();
+  const trusted = new Set(options.trustedProxies ?? []);
+  let accepting = true;
+  const maxBytes = options.session?.limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: 2 * maxBytes, // bigger is surely oversized: refuse (1009) before buffering it
+    handleProtocols: (offered) => offered.has(XMPP_SUBPROTOCOL) ? XMPP_SUBPROTOCOL : false,
+  });
+  const server = options.cert !== undefined && options.key !== undefined
+    ? createHttpsServer({ cert: options.cert, key: options.key })
+    : createHttpServer();
+  let addr: NetAddress = { hostname: "", port: 0 };
+
+  /** The answer to a request, or `undefined` when it is to be upgraded. */
+  const route = (request: Request, info: NodeHandlerInfo) => {
+    if (new URL(request.url).pathname !== path) return fallback(request, info);
+    if (!isWebSocketUpgrade(request)) {
+      if (request.method === "GET" || request.method === "HEAD") return diagnosticPage();
+      return textResponse(405, "Method Not Allowed: use GET\n", { allow: "GET, HEAD" });
+    }
+    if (!accepting) return textResponse(503, "Service Unavailable: shutting down\n");
+    const decision = checkUpgrade(request, policy);
+    return decision.ok ? undefined : textResponse(decision.status, decision.text);
+  };
+  const answer = async (request: Request, info: NodeHandlerInfo) => {
+    try {
+      return await route(request, info);
+    } catch (error) {
+      console.error("xmpp-websocket: request handler failed:", error);
+      return textResponse(500, "Internal Server Error\n");
+    }
+  };
+
+  /** The request as a web `Request` and who sent it; `undefined` when it cannot be one. */
+  const incoming = (req: IncomingMessage) => {
+    const remoteAddr = peerAddress(req.socket.remoteAddress, req.socket.remotePort);
+    try {
+      return { request: toRequest(req, secure), info: { remoteAddr } };
+    } catch {
+      return undefined;
+    }
+  };
+  const badRequest = () => textResponse(400, "Bad Request\n");
+
+  server.on("request", (req, res) => {
+    const accepted = incoming(req);
+    void (async () => {
+      if (!accepted) return await writeResponse(res, badRequest());
+      const { request, info } = accepted;
+      await writeResponse(
+        res,
+        await answer(request, info) ??
+          textResponse(400, "Bad Request: a WebSocket upgrade needs 'Connection: Upgrade'\n"),
+      );
+      if (request.body && !request.bodyUsed) await request.body.cancel().catch(() => {}); // unread
+    })().catch(() => res.destroy());
+  });
+
+  server.on("upgrade", (req, socket, head) => {
+    const accepted = incoming(req);
+    void (async () => {
+      if (!accepted) return await writeRawResponse(socket, badRequest());
+      const refusal = await answer(accepted.request, accepted.info);
+      if (refusal !== undefined) return await writeRawResponse(socket, refusal);
+      const client = clientAddress(accepted.request, accepted.info.remoteAddr, trusted);
+      wss.handleUpgrade(req, socket, head, (ws) => wire(ws, { client, local: addr, secure }));
+    })().catch(() => socket.destroy());
+  });
+
+  const wire = (ws: WsSocket, peer: PeerInfo) => {
+    ws.on("error", () => {}); // every error is followed by a close event, which the driver sees
+    const socket = ws as unknown as WebSocket; // the web-standard surface the drivers use
+    let attached: AttachedSocket;
+    if (options.attach) {
+      try {
+        attached = options.attach(socket, peer);
+      } catch (error) {
+        console.error("xmpp-websocket: attach hook failed:", error);
+        return ws.terminate();
+      }
+    } else {
+      const conn = new Connection(socket, application, config, formatAddr(peer.client), secure);
+      connections.add(conn);
+      conn.ended.then(() => connections.delete(conn));
+      attached = {
+        ended: conn.ended,
+        shutdown: (uri) =>
+          void (uri ? conn.close({ seeOtherUri: uri }) : conn.fail("system-shutdown")),
+      };
+    }
+    live.add(attached);
+    attached.ended.then(() => live.delete(attached));
+    keepAlive(ws, pingIntervalMs);
+    ws.emit("open"); // ws hands sockets over open: start the driver as a web socket's open would
+  };
+
+  const endStreams = () => {
+    for (const conn of live) conn.shutdown();
+  };
+  const stop = () => {
+    accepting = false;
+    if (!server.listening) return;
+    server.close();
+    server.closeIdleConnections();
+  };
+  const onAbort = () => {
+    endStreams();
+    stop();
+  };
+  const closed = new Promise<void>((resolve) => server.once("close", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 5280, options.hostname ?? "0.0.0.0", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  addr = { hostname: address.address, port: address.port };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  else options.onListen?.(addr);
+  const finished = closed.then(async () => {
+    options.signal?.removeEventListener("abort", onAbort);
+    while (live.size > 0) await Promise.all([...live].map((conn) => conn.ended));
+  });
+  return {
+    server,
+    addr,
+    connections,
+    finished,
+    get liveCount() {
+      return live.size;
+    },
+    async shutdown() {
+      accepting = false;
+      endStreams();
+      stop();
+      await finished;
+    },
+    async drain(windowMs: number, seeOtherUri?: string) {
+      accepting = false;
+      const sessions = [...live];
+      const gap = sessions.length > 1 ? windowMs / sessions.length : 0;
+      for (const conn of sessions) {
+        conn.shutdown(seeOtherUri);
+        if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
+      }
+      stop();
+      await finished;
+    },
+  };
+}
+
+/** Pings after an interval of client silence; terminates when the next interval stays silent. */
+function keepAlive(ws: WsSocket, intervalMs: number): void {
+  if (intervalMs === 0) return;
+  let heard = false;
+  let pinged = false;
+  const hear = () => heard = true;
+  ws.on("message", hear).on("pong", hear).on("ping", hear);
+  const timer = setInterval(() => {
+    if (ws.readyState !== ws.OPEN) return; // closing: ws bounds the close handshake itself
+    if (heard) {
+      heard = pinged = false;
+    } else if (pinged) {
+      ws.terminate();
+    } else {
+      pinged = true;
+      ws.ping();
+    }
+  }, intervalMs);
+  ws.once("close", () => clearInterval(timer));
+}

@@ -172,3 +172,55 @@ It is not meant for a web browser's address bar: connect with an XMPP client usi
     },
   });
 }
+
+/** A host and a port. */
+export interface HostPort {
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/**
+ * The client's address: the TCP peer, or the last untrusted hop named by a trusted proxy's
+ * `X-Forwarded-For` (or `Forwarded: for=`) header. The same rule as the Deno adapter's.
+ *
+ * @example
+ * ```ts
+ * import { clientAddress } from "./_handshake.ts";
+ * const request = new Request("http://h/", { headers: { "x-forwarded-for": "203.0.113.7, 10.0.0.2" } });
+ * const peer = { hostname: "10.0.0.1", port: 4000 };
+ * console.log(clientAddress(request, peer, new Set(["10.0.0.1", "10.0.0.2"])));
+ * // { hostname: "203.0.113.7", port: 0 }
+ * ```
+ */
+export function clientAddress(
+  request: Request,
+  peer: HostPort,
+  trusted: ReadonlySet<string>,
+): HostPort {
+  if (!trusted.has(peer.hostname)) return peer;
+  const forwarded = request.headers.get("forwarded");
+  const hops = forwarded
+    ? [...forwarded.matchAll(/for="?\[?([^\]";,]+)/gi)].map((m) => m[1]!.replace(/:\d+$/, ""))
+    : (request.headers.get("x-forwarded-for") ?? "").split(",").map((h) => h.trim()).filter(
+      Boolean,
+    );
+  for (let i = hops.length - 1; i >= 0; i--) {
+    if (!trusted.has(hops[i]!)) return { hostname: hops[i]!, port: 0 };
+  }
+  return peer;
+}
+
+/**
+ * `host:port`, with brackets around an IPv6 host.
+ *
+ * @example
+ * ```ts
+ * import { formatAddr } from "./_handshake.ts";
+ * console.log(formatAddr({ hostname: "::1", port: 5280 })); // "[::1]:5280"
+ * ```
+ */
+export function formatAddr(addr: HostPort): string {
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}

@@ -24,7 +24,9 @@ import { Connection } from "./_connection.ts";
 import type { AttachedSocket, ServeXmppOptions, XmppServer } from "./_types.ts";
 import {
   checkUpgrade,
+  clientAddress,
   diagnosticPage,
+  formatAddr,
   isWebSocketUpgrade,
   normalizeOrigins,
   type OriginPolicy,
@@ -153,32 +155,4 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
       await finished;
     },
   };
-}
-
-/**
- * The client's address: the TCP peer, or the last untrusted hop named by a trusted proxy's
- * `X-Forwarded-For` (or `Forwarded: for=`) header.
- */
-function clientAddress(
-  request: Request,
-  peer: Deno.NetAddr,
-  trusted: ReadonlySet<string>,
-): { hostname: string; port: number } {
-  if (!trusted.has(peer.hostname)) return { hostname: peer.hostname, port: peer.port };
-  const forwarded = request.headers.get("forwarded");
-  const hops = forwarded
-    ? [...forwarded.matchAll(/for="?\[?([^\]";,]+)/gi)].map((m) => m[1]!.replace(/:\d+$/, ""))
-    : (request.headers.get("x-forwarded-for") ?? "").split(",").map((h) => h.trim()).filter(
-      Boolean,
-    );
-  for (let i = hops.length - 1; i >= 0; i--) {
-    if (!trusted.has(hops[i]!)) return { hostname: hops[i]!, port: 0 };
-  }
-  return { hostname: peer.hostname, port: peer.port };
-}
-
-function formatAddr(addr: { readonly hostname: string; readonly port: number }): string {
-  return addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
 }

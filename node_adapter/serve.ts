@@ -30,7 +30,9 @@ import { createSession, DEFAULT_XML_LIMITS, type SessionConfig } from "../core/m
 import { Connection } from "../deno/_connection.ts";
 import {
   checkUpgrade,
+  clientAddress,
   diagnosticPage,
+  formatAddr,
   isWebSocketUpgrade,
   normalizeOrigins,
   type OriginPolicy,
@@ -44,14 +46,7 @@ import type {
   ServeXmppNodeOptions,
   XmppNodeServer,
 } from "./_types.ts";
-import {
-  clientAddress,
-  formatAddr,
-  peerAddress,
-  toRequest,
-  writeRawResponse,
-  writeResponse,
-} from "./_http.ts";
+import { peerAddress, toRequest, writeRawResponse, writeResponse } from "./_http.ts";
 
 /**
  * Starts an RFC 7395 endpoint and resolves once it listens. Throws `RangeError` on invalid

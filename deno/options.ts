@@ -109,7 +109,8 @@ export const OPTION_SPECS = [
     env: "XMPP_WS_LEGACY_FRAMING",
     kind: "boolean",
     default: "false",
-    help: "Also serve draft-ietf-xmpp-websocket-00 clients (open <stream:stream> framing), detected per connection",
+    help:
+      "Also serve draft-ietf-xmpp-websocket-00 clients (open <stream:stream> framing), detected per connection",
   },
   {
     flag: "origin",

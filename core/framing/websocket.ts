@@ -7,7 +7,7 @@
  * import { WebSocketFraming } from "./websocket.ts";
  * const framing = new WebSocketFraming();
  * const [frame] = framing.decode("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>");
- * console.log(frame.kind); // "open"
+ * console.log(frame?.kind); // "open"
  * console.log(framing.encodeClose()); // <close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>
  * ```
  * @module

@@ -260,7 +260,7 @@ export function forbiddenText(kind: "comment" | "doctype" | "declaration"): stri
  * @example
  * ```ts
  * import { stop } from "./_tree_builder.ts";
- * try { stop("bad-format", "x"); } catch (e) { console.log(e.constructor.name); } // "ParseStop"
+ * try { stop("bad-format", "x"); } catch (e) { console.log((e as Error).constructor.name); } // "ParseStop"
  * ```
  */
 export function stop(

@@ -76,9 +76,12 @@ export function streamError(
   condition: StreamErrorCondition,
   text?: string,
   content?: string,
+  extra?: XmlElement,
 ): XmlElement {
   const children = [element(condition, NS.STREAM_ERRORS, {}, content ? [content] : [])];
   if (text) children.push(element("text", NS.STREAM_ERRORS, { "xml:lang": "en" }, [text]));
+  // RFC 6120 §4.9.4: an application-specific condition in its own namespace.
+  if (extra) children.push(extra);
   return element("error", NS.STREAMS, {}, children);
 }
 

@@ -126,9 +126,14 @@ export class Connection implements XmppConnection {
     return this.#command({ type: "close-stream", now: monotonicNow(), ...options });
   }
 
-  fail(condition: StreamErrorCondition, text?: string): boolean {
-    const input: Input = { type: "fail-stream", now: monotonicNow(), condition };
-    return this.#command(text === undefined ? input : { ...input, text });
+  fail(condition: StreamErrorCondition, text?: string, extra?: XmlElement): boolean {
+    return this.#command({
+      type: "fail-stream",
+      now: monotonicNow(),
+      condition,
+      ...(text !== undefined ? { text } : {}),
+      ...(extra !== undefined ? { extra } : {}),
+    });
   }
 
   #command(input: Input): boolean {

@@ -66,7 +66,7 @@ export interface XmppConnection {
   /** Starts the close handshake (`<close/>`), or redirects. */
   close(options?: CloseOptions): boolean;
   /** Ends the stream with a stream error (RFC 6120 §4.9). */
-  fail(condition: StreamErrorCondition, text?: string): boolean;
+  fail(condition: StreamErrorCondition, text?: string, extra?: XmlElement): boolean;
   /** Whether `send` is allowed now (the stream is open and no restart is due). */
   canSend(): boolean;
 }

@@ -105,7 +105,7 @@ export function embeddedServer(options: EmbeddedServerOptions): EmbeddedServer {
       case "send":
         return void (conn.canSend() && conn.send(output.element));
       case "fail":
-        return void conn.fail(output.condition, output.text);
+        return void conn.fail(output.condition, output.text, output.extra);
       case "close":
         return void conn.close();
     }

@@ -127,14 +127,16 @@ export class Context {
   }
 
   /** Ends a connection's stream with a stream error (callers then tear the connection down). */
-  fail(connId: string, condition: StreamErrorCondition, text?: string): void {
+  fail(connId: string, condition: StreamErrorCondition, text?: string, extra?: XmlElement): void {
     if (this.failed.has(connId)) return;
     this.failed.add(connId);
-    this.outputs.push(
-      text === undefined
-        ? { type: "fail", connId, condition }
-        : { type: "fail", connId, condition, text },
-    );
+    this.outputs.push({
+      type: "fail",
+      connId,
+      condition,
+      ...(text !== undefined ? { text } : {}),
+      ...(extra !== undefined ? { extra } : {}),
+    });
   }
 
   setTimer(name: string, at: number): void {

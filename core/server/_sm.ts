@@ -88,12 +88,20 @@ function acknowledge(
 ): void {
   const h = parseCounter(value);
   const handled = h === undefined ? undefined : (h - sm.acked) >>> 0;
+  if (handled !== undefined && handled > 0x7fffffff) {
+    // An `h` below one already acknowledged (modulo 2^32) is stale, not "too high": some
+    // clients reset their counter late. Ignore it, as Prosody does.
+    ctx.log("info", "stale-ack", { connId, text: `h=${value} after ${sm.acked}` });
+    return;
+  }
   if (handled === undefined || handled > sm.unacked.length) {
     const sent = (sm.acked + sm.unacked.length) >>> 0;
+    // XEP-0198 §4: undefined-condition with <handled-count-too-high/> (an unparsable h too).
     ctx.fail(
       connId,
       "undefined-condition",
       `handled-count-too-high: h=${value}, send-count=${sent}`,
+      element("handled-count-too-high", NS.SM, { h: value ?? "", "send-count": String(sent) }),
     );
     return teardown(ctx, connId, false);
   }

@@ -249,6 +249,8 @@ export type HubOutput =
     readonly connId: string;
     readonly condition: StreamErrorCondition;
     readonly text?: string;
+    /** An application-specific condition (e.g. XEP-0198 `<handled-count-too-high/>`). */
+    readonly extra?: XmlElement;
   }
   /** End the stream with `<close/>`. */
   | { readonly type: "close"; readonly connId: string }

@@ -212,7 +212,13 @@ class Stepper {
           this.closeTransport(CLOSE_CODES.GOING_AWAY, input.text ?? input.condition);
           return this.failed("stream-error", "local", input.condition, input.text, input.content);
         }
-        return this.fail(input.condition, input.text, CLOSE_CODES.NORMAL, input.content);
+        return this.fail(
+          input.condition,
+          input.text,
+          CLOSE_CODES.NORMAL,
+          input.content,
+          input.extra,
+        );
     }
   }
 
@@ -743,6 +749,7 @@ class Stepper {
     text: string | undefined,
     closeCode: number = CLOSE_CODES.NORMAL,
     content?: string,
+    extra?: XmlElement,
   ): void {
     const s = this.s;
     const codec = s.codec;
@@ -764,7 +771,10 @@ class Stepper {
       );
     }
     if (!s.closeSent) {
-      messages.push(codec.encodeElement(streamError(condition, text, content)), codec.encodeClose());
+      messages.push(
+        codec.encodeElement(streamError(condition, text, content, extra)),
+        codec.encodeClose(),
+      );
       s.closeSent = true;
     }
     // #24: three messages; draft-00 framing wants the header, error and footer in one.

@@ -168,6 +168,8 @@ export type Input =
     readonly text?: string;
     /** Character data of the condition (the host of `see-other-host`). */
     readonly content?: string;
+    /** An application-specific condition element (RFC 6120 §4.9.4), in its own namespace. */
+    readonly extra?: XmlElement;
   };
 
 /** Why a session failed. */

@@ -71,7 +71,10 @@ export class HubNet {
   now = 1_000;
   readonly log: HubOutput[] = [];
   readonly inbox: Map<string, XmlElement[]> = new Map();
-  readonly failures: Map<string, { condition: string; text: string | undefined }> = new Map();
+  readonly failures: Map<
+    string,
+    { condition: string; text: string | undefined; extra: XmlElement | undefined }
+  > = new Map();
   readonly timers: Map<string, number> = new Map();
   #seq = 0;
 
@@ -98,7 +101,11 @@ export class HubNet {
           break;
         case "fail":
           assert(!this.failures.has(output.connId), `${output.connId} failed twice`);
-          this.failures.set(output.connId, { condition: output.condition, text: output.text });
+          this.failures.set(output.connId, {
+            condition: output.condition,
+            text: output.text,
+            extra: output.extra,
+          });
           break;
         case "set-timer":
           this.timers.set(output.name, output.at);

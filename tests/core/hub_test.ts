@@ -564,9 +564,21 @@ Deno.test("XEP-0198: enable, count only stanzas, r/a both ways", () => {
   assertEquals(net.hub.sessions.get(alice)!.sm!.unacked.length, 2);
   net.send("a1", `<a xmlns='${SM}' h='3'/>`);
   assertEquals(net.hub.sessions.get(alice)!.sm!.unacked.length, 0);
+  // An h that goes backwards is a stale ack (xmpp.js resets its counter late): ignored.
+  net.send("a1", `<a xmlns='${SM}' h='1'/>`);
+  assertEquals(net.failures.get("a1"), undefined);
+  assertEquals(net.hub.sessions.get(alice)!.sm!.acked, 3);
   net.send("a1", `<a xmlns='${SM}' h='4'/>`);
   assertEquals(net.failures.get("a1")?.condition, "undefined-condition");
   assert(net.failures.get("a1")?.text?.includes("handled-count-too-high"));
+  // XEP-0198 §4: the application-specific condition travels in the stream error.
+  const extra = net.failures.get("a1")?.extra;
+  assertEquals([extra?.name, extra?.ns, extra?.attrs.h, extra?.attrs["send-count"]], [
+    "handled-count-too-high",
+    SM,
+    "4",
+    "3",
+  ]);
 });
 
 Deno.test("XEP-0198: resume after a drop sends unacknowledged stanzas again", () => {

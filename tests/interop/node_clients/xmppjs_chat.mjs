@@ -34,6 +34,11 @@ xmpp.on("stanza", async (stanza) => {
 xmpp.on("online", async (address) => {
   report.online = true;
   report.jid = address.toString();
+  // xmpp.js resets its XEP-0198 counter when it processes <enabled/>, which may come after
+  // stanzas it already counted; wait for it so its acks never go backwards (Prosody refuses that).
+  for (let i = 0; i < 100 && !xmpp.streamManagement.enabled; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   await xmpp.send(
     xml("message", { to: address.toString(), type: "chat" }, xml("body", {}, "hello from xmpp.js")),
   );

@@ -11,7 +11,7 @@ import type { Logger } from "./_log.ts";
 import type { XmppServer } from "./_types.ts";
 import { embeddedServer, loadAccounts } from "./embedded.ts";
 import { serveXmpp } from "./serve.ts";
-import { webHandler } from "./_web.ts";
+import { publicWebSocketUrl, webHandler } from "./_web.ts";
 import { listenUrl, readTls } from "./_cli_files.ts";
 
 /**
@@ -61,12 +61,7 @@ export async function startEmbedded(options: GatewayOptions, log: Logger): Promi
     },
     application: app,
     handler: webHandler({
-      websocketUrl: (request) => {
-        const url = new URL(request.url);
-        return `${secure || url.protocol === "https:" ? "wss:" : "ws:"}//${
-          request.headers.get("host") ?? url.host
-        }${path}`;
-      },
+      websocketUrl: publicWebSocketUrl(secure, path),
       metrics: () =>
         "# HELP xmpp_ws_connections_open WebSocket connections open now.\n# TYPE xmpp_ws_connections_open gauge\n" +
         `xmpp_ws_connections_open ${server.liveCount}\n`,

@@ -83,6 +83,24 @@ export function webHandler(options: WebOptions): (request: Request) => Response 
   };
 }
 
+/**
+ * The public WebSocket URL for a request: the scheme and host the client used, and `path`.
+ *
+ * @example
+ * ```ts
+ * import { publicWebSocketUrl } from "./_web.ts";
+ * const url = publicWebSocketUrl(true, "/xmpp-websocket");
+ * console.log(url(new Request("http://chat.example/.well-known/host-meta"))); // "wss://chat.example/xmpp-websocket"
+ * ```
+ */
+export function publicWebSocketUrl(secure: boolean, path: string): (request: Request) => string {
+  return (request) => {
+    const url = new URL(request.url);
+    const scheme = secure || url.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${request.headers.get("host") ?? url.host}${path}`;
+  };
+}
+
 function cors(): Record<string, string> {
   // XEP-0156 §3: discovery is read by scripts of other origins; it needs no credentials.
   return {

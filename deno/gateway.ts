@@ -18,9 +18,9 @@ import { type GatewayConfig, orderSrvTargets, type SrvRecord } from "../core/mod
 import { serveXmpp } from "./serve.ts";
 import type { ServeXmppOptions, XmppServer } from "./_types.ts";
 import { GatewayConnection, type UpstreamTarget } from "./_gateway_connection.ts";
-import { createLogger, type Logger } from "./_log.ts";
-import { Metrics } from "./_metrics.ts";
-import { webHandler } from "./_web.ts";
+import type { Logger } from "./_log.ts";
+import type { Metrics } from "./_metrics.ts";
+import { gatewaySetup } from "./_gateway_setup.ts";
 
 /** Options of {@link serveGateway}. */
 export interface GatewayServeOptions extends
@@ -75,56 +75,16 @@ export interface GatewayServer extends XmppServer {
  * ```
  */
 export function serveGateway(options: GatewayServeOptions): GatewayServer {
-  const log = options.log ?? createLogger("info", "text");
-  const metrics = options.metrics ?? new Metrics();
   const upstreamTls = options.upstreamTls ?? "optional";
-  const resolve = options.upstream === "srv"
-    ? (domain: string) => resolveSrv(domain, upstreamTls, options.srvLookup)
-    : ((fixed) => () =>
-      Promise.resolve([{
-        ...fixed,
-        tls: upstreamTls === "direct" ? "direct" as const : "none" as const,
-      }]))(options.upstream);
-  const path = options.path ?? "/xmpp-websocket";
-  const secure = options.secure ?? options.cert !== undefined;
-  const config: GatewayConfig = { ...options, domains: options.domains, upstreamTls };
-  const connectionOptions = {
-    config,
-    resolve,
-    caCerts: options.upstreamCaCerts,
-    serverName: options.upstreamServerName,
-    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-    proxyProtocol: options.proxyProtocol ?? "off",
-    secure,
-    log,
-    metrics,
-  } as const;
-  const xmpp = serveXmpp({
-    ...pick(options, [
-      "hostname",
-      "port",
-      "allowedOrigins",
-      "allowMissingOrigin",
-      "cert",
-      "key",
-      "pingIntervalMs",
-      "trustedProxies",
-      "onListen",
-    ]),
-    path,
-    secure,
-    session: { domains: options.domains },
-    attach: (socket, peer) => new GatewayConnection(socket, connectionOptions, peer.client),
-    handler: webHandler({
-      websocketUrl: (request) => {
-        const url = new URL(request.url);
-        const scheme = secure || url.protocol === "https:" ? "wss:" : "ws:";
-        return `${scheme}//${request.headers.get("host") ?? url.host}${path}`;
-      },
-      metrics: () => metrics.render(),
-    }),
+  const setup = gatewaySetup(options, {
+    resolveSrv: (domain) => resolveSrv(domain, upstreamTls, options.srvLookup),
   });
-  return Object.assign(xmpp, { metrics });
+  const xmpp = serveXmpp({
+    ...setup.endpoint,
+    ...(options.onListen ? { onListen: options.onListen } : {}),
+    attach: (socket, peer) => new GatewayConnection(socket, setup.connection, peer.client),
+  });
+  return Object.assign(xmpp, { metrics: setup.metrics });
 }
 
 /** Looks up the SRV records of one name; resolves `[]` when there are none. */
@@ -171,13 +131,4 @@ export async function resolveSrv(
 
 function denoSrvLookup(name: string): Promise<readonly SrvRecord[]> {
   return Deno.resolveDns(name, "SRV");
-}
-
-function pick<T extends object, K extends keyof T>(
-  value: T,
-  keys: readonly K[],
-): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const key of keys) if (value[key] !== undefined) out[key] = value[key];
-  return out;
 }

@@ -16,12 +16,11 @@
  */
 
 import { resolveSrv as dnsResolveSrv } from "node:dns/promises";
-import type { GatewayConfig, SrvRecord } from "../core/mod.ts";
+import type { SrvRecord } from "../core/mod.ts";
 import { type GatewayServeOptions, resolveSrv } from "../deno/gateway.ts";
-import { GatewayConnection, type GatewayConnectionOptions } from "../deno/_gateway_connection.ts";
-import { createLogger } from "../deno/_log.ts";
-import { Metrics } from "../deno/_metrics.ts";
-import { webHandler } from "../deno/_web.ts";
+import { GatewayConnection } from "../deno/_gateway_connection.ts";
+import type { Metrics } from "../deno/_metrics.ts";
+import { gatewaySetup } from "../deno/_gateway_setup.ts";
 import { serveXmppNode } from "./serve.ts";
 import { connectTcpNode } from "./tcp.ts";
 import type { ServeXmppNodeOptions, XmppNodeServer } from "./_types.ts";
@@ -48,57 +47,17 @@ export interface GatewayNodeServer extends XmppNodeServer {
 export async function serveGatewayNode(
   options: GatewayNodeServeOptions,
 ): Promise<GatewayNodeServer> {
-  const log = options.log ?? createLogger("info", "text");
-  const metrics = options.metrics ?? new Metrics();
   const upstreamTls = options.upstreamTls ?? "optional";
-  const fixed = options.upstream === "srv" ? undefined : options.upstream;
-  const path = options.path ?? "/xmpp-websocket";
-  const secure = options.secure ?? options.cert !== undefined;
-  const config: GatewayConfig = { ...options, domains: options.domains, upstreamTls };
-  const connectionOptions: GatewayConnectionOptions = {
-    config,
-    resolve: fixed
-      ? () => Promise.resolve([{ ...fixed, tls: upstreamTls === "direct" ? "direct" : "none" }])
-      : (domain) => resolveSrv(domain, upstreamTls, nodeSrvLookup),
-    caCerts: options.upstreamCaCerts,
-    serverName: options.upstreamServerName,
-    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-    proxyProtocol: options.proxyProtocol ?? "off",
-    secure,
-    log,
-    metrics,
+  const setup = gatewaySetup(options as GatewayServeOptions, {
+    resolveSrv: (domain) => resolveSrv(domain, upstreamTls, nodeSrvLookup),
     connect: connectTcpNode,
-  };
-  const xmpp = await serveXmppNode({
-    ...pick(options, [
-      "hostname",
-      "port",
-      "allowedOrigins",
-      "allowMissingOrigin",
-      "cert",
-      "key",
-      "pingIntervalMs",
-      "trustedProxies",
-      "onListen",
-    ]),
-    path,
-    secure,
-    // Only the frame bound (maxPayload) is read from it: the gateway drives the sessions.
-    session: {
-      domains: options.domains,
-      ...(config.clientLimits ? { limits: config.clientLimits } : {}),
-    },
-    attach: (socket, peer) => new GatewayConnection(socket, connectionOptions, peer.client),
-    handler: webHandler({
-      websocketUrl: (request) => {
-        const url = new URL(request.url);
-        const scheme = secure || url.protocol === "https:" ? "wss:" : "ws:";
-        return `${scheme}//${request.headers.get("host") ?? url.host}${path}`;
-      },
-      metrics: () => metrics.render(),
-    }),
   });
-  return Object.assign(xmpp, { metrics });
+  const xmpp = await serveXmppNode({
+    ...setup.endpoint,
+    ...(options.onListen ? { onListen: options.onListen } : {}),
+    attach: (socket, peer) => new GatewayConnection(socket, setup.connection, peer.client),
+  });
+  return Object.assign(xmpp, { metrics: setup.metrics });
 }
 
 async function nodeSrvLookup(name: string): Promise<readonly SrvRecord[]> {
@@ -109,13 +68,4 @@ async function nodeSrvLookup(name: string): Promise<readonly SrvRecord[]> {
     priority: r.priority,
     weight: r.weight,
   }));
-}
-
-function pick<T extends object, K extends keyof T>(
-  value: T,
-  keys: readonly K[],
-): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const key of keys) if (value[key] !== undefined) out[key] = value[key];
-  return out;
 }

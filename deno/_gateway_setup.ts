@@ -1,0 +1,102 @@
+/**
+ * What the Deno and Node gateways share: the per-connection options of the bridge driver and
+ * the endpoint options (discovery, health and metrics included). Each runtime adds only its TCP
+ * connector, its DNS and its server.
+ *
+ * @module
+ */
+
+import type { GatewayConfig } from "../core/mod.ts";
+import type { GatewayServeOptions } from "./gateway.ts";
+import type { GatewayConnectionOptions, UpstreamTarget } from "./_gateway_connection.ts";
+import { createLogger } from "./_log.ts";
+import { Metrics } from "./_metrics.ts";
+import { publicWebSocketUrl, webHandler } from "./_web.ts";
+
+/** The runtime's pieces. */
+export interface GatewayRuntime {
+  /** The upstream targets of a domain for `upstream: "srv"` (DNS SRV). */
+  readonly resolveSrv: (domain: string) => Promise<readonly UpstreamTarget[]>;
+  /** The TCP connector (default: Deno's). */
+  readonly connect?: GatewayConnectionOptions["connect"];
+}
+
+/** The result: options for the driver and for the endpoint. */
+export interface GatewaySetup {
+  readonly metrics: Metrics;
+  readonly connection: GatewayConnectionOptions;
+  readonly endpoint: {
+    readonly path: string;
+    readonly secure: boolean;
+    readonly session: {
+      readonly domains: readonly string[];
+      readonly limits?: NonNullable<GatewayConfig["clientLimits"]>;
+    };
+    readonly handler: (request: Request) => Response;
+  } & Partial<Pick<GatewayServeOptions, (typeof ENDPOINT_KEYS)[number]>>;
+}
+
+const ENDPOINT_KEYS = [
+  "hostname",
+  "port",
+  "allowedOrigins",
+  "allowMissingOrigin",
+  "cert",
+  "key",
+  "pingIntervalMs",
+  "trustedProxies",
+] as const;
+
+/**
+ * Derives both option sets from the gateway's options.
+ *
+ * @example
+ * ```ts
+ * import { gatewaySetup } from "./_gateway_setup.ts";
+ * const setup = gatewaySetup(
+ *   { domains: ["localhost"], upstream: { hostname: "127.0.0.1", port: 5222 } },
+ *   { resolveSrv: () => Promise.resolve([]) },
+ * );
+ * console.log(setup.endpoint.path); // "/xmpp-websocket"
+ * ```
+ */
+export function gatewaySetup(options: GatewayServeOptions, runtime: GatewayRuntime): GatewaySetup {
+  const metrics = options.metrics ?? new Metrics();
+  const upstreamTls = options.upstreamTls ?? "optional";
+  const fixed = options.upstream === "srv" ? undefined : options.upstream;
+  const tls = upstreamTls === "direct" ? "direct" as const : "none" as const;
+  const path = options.path ?? "/xmpp-websocket";
+  const secure = options.secure ?? options.cert !== undefined;
+  const config: GatewayConfig = { ...options, domains: options.domains, upstreamTls };
+  const endpoint: Record<string, unknown> = {};
+  for (const key of ENDPOINT_KEYS) if (options[key] !== undefined) endpoint[key] = options[key];
+  return {
+    metrics,
+    connection: {
+      config,
+      resolve: fixed ? () => Promise.resolve([{ ...fixed, tls }]) : runtime.resolveSrv,
+      caCerts: options.upstreamCaCerts,
+      serverName: options.upstreamServerName,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      proxyProtocol: options.proxyProtocol ?? "off",
+      secure,
+      log: options.log ?? createLogger("info", "text"),
+      metrics,
+      ...(runtime.connect ? { connect: runtime.connect } : {}),
+    },
+    endpoint: {
+      ...endpoint,
+      path,
+      secure,
+      // The gateway drives the sessions itself; the endpoint reads the limits for frame bounds.
+      session: {
+        domains: options.domains,
+        ...(config.clientLimits ? { limits: config.clientLimits } : {}),
+      },
+      handler: webHandler({
+        websocketUrl: publicWebSocketUrl(secure, path),
+        metrics: () => metrics.render(),
+      }),
+    },
+  };
+}

@@ -18,18 +18,12 @@
 import { StreamParser } from "../xml/stream_parser.ts";
 import type { XmlLimits } from "../xml/limits.ts";
 import type { XmlElement } from "../xml/element.ts";
-import { escapeAttribute } from "../xml/escape.ts";
 import { serialize, type SerializeContext } from "../xml/serialize.ts";
 import { NS } from "../namespaces.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
-import {
-  type Frame,
-  type FramingCodec,
-  headerAttrs,
-  type StreamAttributes,
-  streamAttributesOf,
-} from "./types.ts";
+import type { Frame, FramingCodec, StreamAttributes } from "./types.ts";
+import { streamFrames, streamHeader } from "./_stream_codec.ts";
 
 // Messages stay standalone-parseable: the extra declarations are harmless to draft-00 clients,
 // which parse each message inside a wrapper that already declares them (digest §3.2).
@@ -64,52 +58,16 @@ export class LegacyWebSocketFraming implements FramingCodec {
   }
 
   decode(data: string | Uint8Array): readonly Frame[] {
-    const frames: Frame[] = [];
-    for (const event of this.#parser.push(data)) {
-      switch (event.type) {
-        case "header":
-          frames.push(
-            event.element.name === "stream" && event.element.ns === NS.STREAMS
-              ? { kind: "open", attributes: streamAttributesOf(event.element), element: event.element }
-              : {
-                kind: "invalid",
-                condition: "invalid-namespace",
-                text: "The stream header must be <stream:stream>",
-                closeCode: CLOSE_CODES.NORMAL,
-                streamError: true,
-              },
-          );
-          break;
-        case "element":
-          frames.push({ kind: "element", element: event.element });
-          break;
-        case "whitespace": // draft-00 clients may send whitespace keepalives (ejabberd #698)
-          break;
-        case "footer":
-          frames.push({ kind: "close" });
-          break;
-        case "error":
-          frames.push({
-            kind: "invalid",
-            condition: event.error.tooBig ? this.#oversize : event.error.condition,
-            text: event.error.text,
-            closeCode: event.error.tooBig ? CLOSE_CODES.MESSAGE_TOO_BIG : CLOSE_CODES.NORMAL,
-            streamError: true,
-          });
-          break;
-      }
-    }
-    return frames;
+    // Draft-00 clients may send whitespace keepalives (ejabberd #698): ignored.
+    return streamFrames(this.#parser.push(data), {
+      keepalives: false,
+      errorCode: CLOSE_CODES.NORMAL,
+      oversize: this.#oversize,
+    });
   }
 
   encodeOpen(attributes: StreamAttributes): string {
-    let header = "<stream:stream xmlns='" + NS.CLIENT + "' xmlns:stream='" + NS.STREAMS + "'";
-    const attrs = headerAttrs(attributes);
-    for (const key in attrs) {
-      const value = attrs[key];
-      if (value !== undefined) header += " " + key + "='" + escapeAttribute(value) + "'";
-    }
-    return header + ">";
+    return streamHeader(NS.CLIENT, attributes, false);
   }
 
   encodeClose(): string {

@@ -15,17 +15,11 @@
 import { StreamParser } from "../xml/stream_parser.ts";
 import type { XmlLimits } from "../xml/limits.ts";
 import type { XmlElement } from "../xml/element.ts";
-import { escapeAttribute } from "../xml/escape.ts";
 import { serialize, type SerializeContext } from "../xml/serialize.ts";
 import { NS } from "../namespaces.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
-import {
-  type Frame,
-  type FramingCodec,
-  headerAttrs,
-  type StreamAttributes,
-  streamAttributesOf,
-} from "./types.ts";
+import type { Frame, FramingCodec, StreamAttributes } from "./types.ts";
+import { streamFrames, streamHeader } from "./_stream_codec.ts";
 
 /** Options of the RFC 6120 codec. */
 export interface TcpFramingOptions {
@@ -58,60 +52,14 @@ export class TcpFraming implements FramingCodec {
   }
 
   decode(data: string | Uint8Array): readonly Frame[] {
-    const frames: Frame[] = [];
-    for (const event of this.#parser.push(data)) {
-      switch (event.type) {
-        case "header":
-          frames.push(
-            event.element.name === "stream" && event.element.ns === NS.STREAMS
-              ? {
-                kind: "open",
-                attributes: streamAttributesOf(event.element),
-                element: event.element,
-              }
-              : {
-                kind: "invalid",
-                condition: "invalid-namespace",
-                text: `RFC 6120 §4.8.1: the stream header must be <stream> in ${NS.STREAMS}`,
-                closeCode: CLOSE_CODES.PROTOCOL_ERROR,
-                streamError: true,
-              },
-          );
-          break;
-        case "element":
-          frames.push({ kind: "element", element: event.element });
-          break;
-        case "whitespace":
-          frames.push({ kind: "keepalive" });
-          break;
-        case "footer":
-          frames.push({ kind: "close" });
-          break;
-        case "error":
-          frames.push({
-            kind: "invalid",
-            condition: event.error.condition,
-            text: event.error.text,
-            closeCode: event.error.tooBig
-              ? CLOSE_CODES.MESSAGE_TOO_BIG
-              : CLOSE_CODES.PROTOCOL_ERROR,
-            streamError: true,
-          });
-          break;
-      }
-    }
-    return frames;
+    return streamFrames(this.#parser.push(data), {
+      keepalives: true,
+      errorCode: CLOSE_CODES.PROTOCOL_ERROR,
+    });
   }
 
   encodeOpen(attributes: StreamAttributes): string {
-    let header = "<?xml version='1.0'?><stream:stream xmlns='" + escapeAttribute(this.#content) +
-      "' xmlns:stream='" + NS.STREAMS + "'";
-    const attrs = headerAttrs(attributes);
-    for (const key in attrs) {
-      const value = attrs[key];
-      if (value !== undefined) header += " " + key + "='" + escapeAttribute(value) + "'";
-    }
-    return header + ">";
+    return streamHeader(this.#content, attributes, true);
   }
 
   encodeClose(): string {

@@ -19,8 +19,8 @@
  * @module
  */
 
-import { createSession, type SessionConfig } from "../core/mod.ts";
 import { Connection } from "./_connection.ts";
+import { endpointSettings } from "./_endpoint_settings.ts";
 import type { AttachedSocket, ServeXmppOptions, XmppServer } from "./_types.ts";
 import {
   checkUpgrade,
@@ -28,8 +28,6 @@ import {
   diagnosticPage,
   formatAddr,
   isWebSocketUpgrade,
-  normalizeOrigins,
-  type OriginPolicy,
   textResponse,
 } from "./_handshake.ts";
 
@@ -49,31 +47,15 @@ import {
  * ```
  */
 export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
-  const path = options.path ?? "/xmpp-websocket";
-  const pingIntervalMs = options.pingIntervalMs ?? 25_000;
-  if (!(pingIntervalMs >= 0 && pingIntervalMs < 60_000)) {
-    throw new RangeError(
-      `Invalid pingIntervalMs ${pingIntervalMs}: expected 0 (off) or a positive number of ms below 60 000`,
-    );
-  }
-  if ((options.cert === undefined) !== (options.key === undefined)) {
-    throw new RangeError("Invalid TLS options: give both 'cert' and 'key', or neither");
-  }
+  const { path, pingIntervalMs, secure, config, policy, application, trusted } = endpointSettings(
+    options,
+  );
   const tls = options.cert !== undefined && options.key !== undefined
     ? { cert: options.cert, key: options.key }
     : {};
-  const secure = options.secure ?? options.cert !== undefined;
-  const config: SessionConfig = { ...options.session, role: "server", transport: "websocket" };
-  createSession(config); // throws RangeError on a bad session configuration, before listening
-  const policy: OriginPolicy = {
-    allowedOrigins: options.allowedOrigins && normalizeOrigins(options.allowedOrigins),
-    allowMissingOrigin: options.allowMissingOrigin ?? true,
-  };
-  const application = options.application ?? {};
   const fallback = options.handler ?? (() => textResponse(404, "Not Found\n"));
   const connections = new Set<Connection>();
   const live = new Set<AttachedSocket>();
-  const trusted = new Set(options.trustedProxies ?? []);
   let accepting = true;
 
   const handle = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {

@@ -26,16 +26,15 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 // @ts-types="@types/ws"
 import { type WebSocket as WsSocket, WebSocketServer } from "ws";
-import { createSession, DEFAULT_XML_LIMITS, type SessionConfig } from "../core/mod.ts";
+import { DEFAULT_XML_LIMITS } from "../core/mod.ts";
 import { Connection } from "../deno/_connection.ts";
+import { endpointSettings } from "../deno/_endpoint_settings.ts";
 import {
   checkUpgrade,
   clientAddress,
   diagnosticPage,
   formatAddr,
   isWebSocketUpgrade,
-  normalizeOrigins,
-  type OriginPolicy,
   textResponse,
   XMPP_SUBPROTOCOL,
 } from "../deno/_handshake.ts";
@@ -65,28 +64,12 @@ import { peerAddress, toRequest, writeRawResponse, writeResponse } from "./_http
  * ```
  */
 export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise<XmppNodeServer> {
-  const path = options.path ?? "/xmpp-websocket";
-  const pingIntervalMs = options.pingIntervalMs ?? 25_000;
-  if (!(pingIntervalMs >= 0 && pingIntervalMs < 60_000)) {
-    throw new RangeError(
-      `Invalid pingIntervalMs ${pingIntervalMs}: expected 0 (off) or a positive number of ms below 60 000`,
-    );
-  }
-  if ((options.cert === undefined) !== (options.key === undefined)) {
-    throw new RangeError("Invalid TLS options: give both 'cert' and 'key', or neither");
-  }
-  const secure = options.secure ?? options.cert !== undefined;
-  const config: SessionConfig = { ...options.session, role: "server", transport: "websocket" };
-  createSession(config); // throws RangeError on a bad session configuration, before listening
-  const policy: OriginPolicy = {
-    allowedOrigins: options.allowedOrigins && normalizeOrigins(options.allowedOrigins),
-    allowMissingOrigin: options.allowMissingOrigin ?? true,
-  };
-  const application = options.application ?? {};
+  const { path, pingIntervalMs, secure, config, policy, application, trusted } = endpointSettings(
+    options,
+  );
   const fallback = options.handler ?? (() => textResponse(404, "Not Found\n"));
   const connections = new Set<Connection>();
   const live = new Set<AttachedSocket>();
-  const trusted = new Set(options.trustedProxies ?? []);
   let accepting = true;
   const maxBytes = options.session?.limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
   const wss = new WebSocketServer({

@@ -1,0 +1,78 @@
+/**
+ * The endpoint settings every runtime derives the same way from its options, validated before
+ * anything listens: path, ping interval, security, the sessions' configuration, the Origin
+ * policy and the trusted proxies.
+ *
+ * @example
+ * ```ts
+ * import { endpointSettings } from "./_endpoint_settings.ts";
+ * const settings = endpointSettings({ session: { domains: ["localhost"] } });
+ * console.log(settings.path, settings.pingIntervalMs, settings.secure); // "/xmpp-websocket" 25000 false
+ * ```
+ * @module
+ */
+
+import { createSession, type SessionConfig } from "../core/mod.ts";
+import { normalizeOrigins, type OriginPolicy } from "./_handshake.ts";
+import type { ServeXmppOptions, XmppApplication } from "./_types.ts";
+
+/** The options the settings come from (shared by the Deno and Node endpoints). */
+export type EndpointOptions = Pick<
+  ServeXmppOptions,
+  | "path"
+  | "pingIntervalMs"
+  | "cert"
+  | "key"
+  | "secure"
+  | "session"
+  | "allowedOrigins"
+  | "allowMissingOrigin"
+  | "application"
+  | "trustedProxies"
+>;
+
+/** The derived settings. */
+export interface EndpointSettings {
+  readonly path: string;
+  readonly pingIntervalMs: number;
+  readonly secure: boolean;
+  readonly config: SessionConfig;
+  readonly policy: OriginPolicy;
+  readonly application: XmppApplication;
+  readonly trusted: ReadonlySet<string>;
+}
+
+/**
+ * Validates the options and derives the settings. Throws `RangeError` on invalid options.
+ *
+ * @example
+ * ```ts
+ * import { endpointSettings } from "./_endpoint_settings.ts";
+ * try { endpointSettings({ pingIntervalMs: 90_000 }); } catch (e) { console.log((e as Error).name); } // "RangeError"
+ * ```
+ */
+export function endpointSettings(options: EndpointOptions): EndpointSettings {
+  const pingIntervalMs = options.pingIntervalMs ?? 25_000;
+  if (!(pingIntervalMs >= 0 && pingIntervalMs < 60_000)) {
+    throw new RangeError(
+      `Invalid pingIntervalMs ${pingIntervalMs}: expected 0 (off) or a positive number of ms below 60 000`,
+    );
+  }
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new RangeError("Invalid TLS options: give both 'cert' and 'key', or neither");
+  }
+  const config: SessionConfig = { ...options.session, role: "server", transport: "websocket" };
+  createSession(config); // throws RangeError on a bad session configuration, before listening
+  return {
+    path: options.path ?? "/xmpp-websocket",
+    pingIntervalMs,
+    secure: options.secure ?? options.cert !== undefined,
+    config,
+    policy: {
+      allowedOrigins: options.allowedOrigins && normalizeOrigins(options.allowedOrigins),
+      allowMissingOrigin: options.allowMissingOrigin ?? true,
+    },
+    application: options.application ?? {},
+    trusted: new Set(options.trustedProxies ?? []),
+  };
+}

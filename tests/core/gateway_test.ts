@@ -280,18 +280,31 @@ Deno.test("§2.12 an upstream that does not keep up ends the session with resour
 
 Deno.test("digest §3 legacy framing (opt-in): a draft-00 client is detected, translated and counted", () => {
   const h = new Harness({ upstreamTls: "off", legacyFraming: true });
-  h.run({ type: "client", input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" } });
-  const out = h.client("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>");
+  h.run({
+    type: "client",
+    input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" },
+  });
+  const out = h.client(
+    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>",
+  );
   assert(out.some((o) => o.type === "gateway-event" && o.event === "legacy-framing"));
   h.run({ type: "upstream", input: { type: "transport-opened", now: ++h.now, secure: false } });
-  h.upstream(HEADER + "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>");
-  assertEquals(h.toClient[0], "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='up-1' version='1.0' xml:lang='en'>");
+  h.upstream(
+    HEADER +
+      "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+  );
+  assertEquals(
+    h.toClient[0],
+    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='up-1' version='1.0' xml:lang='en'>",
+  );
   // Stanzas rely on the header's namespaces; whitespace keepalives are tolerated.
   h.client(" ");
   h.client("<message to='a@localhost'><body>hi</body></message>");
   assertEquals(h.toUpstream.at(-1), "<message to='a@localhost'><body>hi</body></message>");
   h.upstream("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-  h.client("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>");
+  h.client(
+    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>",
+  );
   assert(h.toUpstream.at(-1)!.startsWith("<?xml version='1.0'?><stream:stream"), "restart");
   h.client("</stream:stream>");
   assertEquals(h.toUpstream.at(-1), "</stream:stream>");
@@ -299,15 +312,31 @@ Deno.test("digest §3 legacy framing (opt-in): a draft-00 client is detected, tr
 
 Deno.test("digest §3 legacy framing is off by default: a draft-00 header gets the RFC 7395 error", () => {
   const h = new Harness();
-  h.run({ type: "client", input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" } });
-  h.client("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>");
-  assert(h.toClient.some((t) => t.includes("not-well-formed") || t.includes("invalid-namespace")), h.toClient.join("\n"));
+  h.run({
+    type: "client",
+    input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" },
+  });
+  h.client(
+    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>",
+  );
+  assert(
+    h.toClient.some((t) => t.includes("not-well-formed") || t.includes("invalid-namespace")),
+    h.toClient.join("\n"),
+  );
 });
 
 Deno.test("digest §3.2 legacy framing: an error during the open is one message (header + error + footer)", () => {
   const h = new Harness({ legacyFraming: true });
-  h.run({ type: "client", input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" } });
-  h.client("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='elsewhere' version='1.0'>");
+  h.run({
+    type: "client",
+    input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" },
+  });
+  h.client(
+    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='elsewhere' version='1.0'>",
+  );
   assertEquals(h.toClient.length, 1);
-  assert(h.toClient[0]!.startsWith("<stream:stream ") && h.toClient[0]!.includes("host-unknown") && h.toClient[0]!.endsWith("</stream:stream>"));
+  assert(
+    h.toClient[0]!.startsWith("<stream:stream ") && h.toClient[0]!.includes("host-unknown") &&
+      h.toClient[0]!.endsWith("</stream:stream>"),
+  );
 });

@@ -22,3 +22,4 @@ export * from "./errors.ts";
 export * from "./gateway/mod.ts";
 export * from "./sasl/mod.ts";
 export * from "./server/mod.ts";
+export * from "./client/mod.ts";

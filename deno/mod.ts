@@ -51,3 +51,4 @@ export {
   loadAccounts,
   type LoadedAccounts,
 } from "./embedded.ts";
+export * from "./client.ts";

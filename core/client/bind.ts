@@ -1,0 +1,109 @@
+/**
+ * Resource binding (RFC 6120 §7) and the legacy session establishment (RFC 3921 §3, still
+ * required by some servers unless marked `<optional/>`): building the requests and reading
+ * the answers.
+ *
+ * @example
+ * ```ts
+ * import { bindRequest, readBindResult } from "./bind.ts";
+ * import { element } from "../xml/element.ts";
+ * const request = bindRequest("b1", "phone");
+ * const bind = "urn:ietf:params:xml:ns:xmpp-bind";
+ * const answer = element("iq", "jabber:client", { type: "result", id: "b1" }, [
+ *   element("bind", bind, {}, [element("jid", bind, {}, ["alice@example.com/phone"])]),
+ * ]);
+ * console.log(request.attrs.id, readBindResult(answer)); // "b1" { ok: true, jid: "alice@example.com/phone" }
+ * ```
+ * @module
+ */
+
+import { childElement, element, textOf, type XmlElement } from "../xml/element.ts";
+import { NS } from "../namespaces.ts";
+import { stanzaErrorCondition } from "./stanzas.ts";
+
+/** The namespace of the legacy session feature and request (RFC 3921 §3). */
+export const SESSION_NS = "urn:ietf:params:xml:ns:xmpp-session";
+
+/** The answer to a bind or session request. */
+export type BindResult =
+  | { readonly ok: true; readonly jid: string }
+  | { readonly ok: false; readonly condition: string };
+
+/**
+ * The bind request: `<iq type='set'><bind><resource/></bind></iq>`; without `resource` the
+ * server chooses one.
+ *
+ * @example
+ * ```ts
+ * import { bindRequest } from "./bind.ts";
+ * import { serialize } from "../xml/serialize.ts";
+ * console.log(serialize(bindRequest("b1")));
+ * // <iq xmlns='jabber:client' type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>
+ * ```
+ */
+export function bindRequest(id: string, resource?: string): XmlElement {
+  const children = resource ? [element("resource", NS.BIND, {}, [resource])] : [];
+  return element("iq", NS.CLIENT, { type: "set", id }, [element("bind", NS.BIND, {}, children)]);
+}
+
+/**
+ * Reads the answer to a bind request: the full JID, or the error condition (`conflict`,
+ * `not-allowed`, `resource-constraint`, ...; `bad-request` when the result holds no JID).
+ *
+ * @example
+ * ```ts
+ * import { element } from "../xml/element.ts";
+ * import { iqErrorFor } from "./stanzas.ts";
+ * import { readBindResult } from "./bind.ts";
+ * const error = iqErrorFor(element("iq", "jabber:client", { id: "b1" }), "not-allowed");
+ * console.log(readBindResult(error)); // { ok: false, condition: "not-allowed" }
+ * ```
+ */
+export function readBindResult(iq: XmlElement): BindResult {
+  if (iq.attrs.type === "error") {
+    return { ok: false, condition: stanzaErrorCondition(iq) ?? "undefined-condition" };
+  }
+  const bind = childElement(iq, "bind", NS.BIND);
+  const jid = bind ? childElement(bind, "jid", NS.BIND) : undefined;
+  const text = jid ? textOf(jid).trim() : "";
+  if (iq.attrs.type !== "result" || !text.includes("@") || !text.includes("/")) {
+    return { ok: false, condition: "bad-request" };
+  }
+  return { ok: true, jid: text };
+}
+
+/**
+ * Whether the features require the legacy session request (`<session/>` without
+ * `<optional/>`).
+ *
+ * @example
+ * ```ts
+ * import { element } from "../xml/element.ts";
+ * import { sessionRequired, SESSION_NS } from "./bind.ts";
+ * const features = (optional: boolean) => element("features", "http://etherx.jabber.org/streams", {}, [
+ *   element("session", SESSION_NS, {}, optional ? [element("optional", SESSION_NS)] : []),
+ * ]);
+ * console.log(sessionRequired(features(false)), sessionRequired(features(true))); // true false
+ * ```
+ */
+export function sessionRequired(features: XmlElement): boolean {
+  const session = childElement(features, "session", SESSION_NS);
+  return session !== undefined && childElement(session, "optional", SESSION_NS) === undefined;
+}
+
+/**
+ * The legacy session request.
+ *
+ * @example
+ * ```ts
+ * import { sessionRequest } from "./bind.ts";
+ * import { serialize } from "../xml/serialize.ts";
+ * console.log(serialize(sessionRequest("s1", "example.com")));
+ * // <iq xmlns='jabber:client' type='set' id='s1' to='example.com'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>
+ * ```
+ */
+export function sessionRequest(id: string, domain: string): XmlElement {
+  return element("iq", NS.CLIENT, { type: "set", id, to: domain }, [
+    element("session", SESSION_NS),
+  ]);
+}

@@ -1,0 +1,198 @@
+/**
+ * Building and recognising the stanzas a client sends: `<message/>`, `<presence/>` and `<iq/>`
+ * in `jabber:client` (RFC 6120 §8), and the answers a client owes to iq requests (§8.2.3).
+ *
+ * @example
+ * ```ts
+ * import { messageStanza } from "./stanzas.ts";
+ * import { serialize } from "../xml/serialize.ts";
+ * console.log(serialize(messageStanza("bob@example.com", "hi", { id: "m1" })));
+ * // <message xmlns='jabber:client' to='bob@example.com' type='chat' id='m1'><body>hi</body></message>
+ * ```
+ * @module
+ */
+
+import { element, type XmlElement } from "../xml/element.ts";
+import { NS } from "../namespaces.ts";
+import { serialize } from "../xml/serialize.ts";
+import { findIllegalCharacter } from "../xml/restricted.ts";
+import { isStanza } from "../server/stanza.ts";
+
+/** The namespace of stanza error conditions (RFC 6120 §8.3.3). */
+export const STANZA_ERRORS_NS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+
+/** The XEP-0199 ping namespace. */
+export const PING_NS = "urn:xmpp:ping";
+
+/** The iq types (RFC 6120 §8.2.3). */
+export type IqType = "get" | "set" | "result" | "error";
+
+/** Whether `el` is a stanza: `message`, `presence` or `iq` in `jabber:client` (shared with the server). */
+export { isStanza } from "../server/stanza.ts";
+
+/**
+ * Throws `TypeError` unless `el` can be sent by a client: a stanza whose serialization holds
+ * no character XML forbids (a NUL in a body, for instance).
+ *
+ * @example
+ * ```ts
+ * import { assertSendable, messageStanza } from "./stanzas.ts";
+ * assertSendable(messageStanza("bob@example.com", "fine"));
+ * try {
+ *   assertSendable(messageStanza("bob@example.com", "\u0000"));
+ * } catch (error) {
+ *   console.log((error as Error).message); // "The stanza holds a character XML forbids"
+ * }
+ * ```
+ */
+export function assertSendable(el: XmlElement): void {
+  if (!isStanza(el)) {
+    throw new TypeError(
+      `Only stanzas (message, presence, iq in jabber:client) can be sent, not <${el.name} xmlns='${el.ns}'>`,
+    );
+  }
+  if (findIllegalCharacter(serialize(el)) >= 0) {
+    throw new TypeError("The stanza holds a character XML forbids");
+  }
+}
+
+/**
+ * A `<message/>` with a `<body/>` (type `chat` unless given).
+ *
+ * @example
+ * ```ts
+ * import { messageStanza } from "./stanzas.ts";
+ * console.log(messageStanza("room@muc.example", "hello", { type: "groupchat" }).attrs.type); // "groupchat"
+ * ```
+ */
+export function messageStanza(
+  to: string,
+  body: string,
+  options: { readonly type?: string; readonly id?: string } = {},
+): XmlElement {
+  return element("message", NS.CLIENT, { to, type: options.type ?? "chat", id: options.id }, [
+    element("body", NS.CLIENT, {}, [body]),
+  ]);
+}
+
+/**
+ * A `<presence/>`: available with no attribute by default.
+ *
+ * @example
+ * ```ts
+ * import { presenceStanza } from "./stanzas.ts";
+ * import { serialize } from "../xml/serialize.ts";
+ * console.log(serialize(presenceStanza({ show: "away", status: "lunch" })));
+ * // <presence xmlns='jabber:client'><show>away</show><status>lunch</status></presence>
+ * ```
+ */
+export function presenceStanza(
+  options: {
+    readonly to?: string;
+    readonly type?: string;
+    readonly show?: string;
+    readonly status?: string;
+    readonly id?: string;
+  } = {},
+): XmlElement {
+  const children: XmlElement[] = [];
+  if (options.show !== undefined) children.push(element("show", NS.CLIENT, {}, [options.show]));
+  if (options.status !== undefined) {
+    children.push(element("status", NS.CLIENT, {}, [options.status]));
+  }
+  return element(
+    "presence",
+    NS.CLIENT,
+    { to: options.to, type: options.type, id: options.id },
+    children,
+  );
+}
+
+/**
+ * An `<iq/>`. Throws `TypeError` when a get or set has no payload (RFC 6120 §8.2.3).
+ *
+ * @example
+ * ```ts
+ * import { element } from "../xml/element.ts";
+ * import { iqStanza } from "./stanzas.ts";
+ * const ping = iqStanza("get", "p1", element("ping", "urn:xmpp:ping"), "example.com");
+ * console.log(ping.attrs); // { type: "get", id: "p1", to: "example.com" }
+ * ```
+ */
+export function iqStanza(
+  type: IqType,
+  id: string,
+  payload?: XmlElement,
+  to?: string,
+): XmlElement {
+  if ((type === "get" || type === "set") && payload === undefined) {
+    throw new TypeError(`An iq of type '${type}' needs exactly one payload element`);
+  }
+  return element("iq", NS.CLIENT, { type, id, to }, payload ? [payload] : []);
+}
+
+/**
+ * The `result` answer to an iq request, with an optional payload.
+ *
+ * @example
+ * ```ts
+ * import { element } from "../xml/element.ts";
+ * import { iqResultFor } from "./stanzas.ts";
+ * const request = element("iq", "jabber:client", { type: "get", id: "x", from: "example.com" });
+ * console.log(iqResultFor(request).attrs); // { type: "result", id: "x", to: "example.com" }
+ * ```
+ */
+export function iqResultFor(request: XmlElement, payload?: XmlElement): XmlElement {
+  return element(
+    "iq",
+    NS.CLIENT,
+    { type: "result", id: request.attrs.id ?? "", to: request.attrs.from },
+    payload ? [payload] : [],
+  );
+}
+
+/**
+ * The `error` answer to an iq request (RFC 6120 §8.3): `service-unavailable` (type `cancel`)
+ * by default, as owed to a request nobody handles.
+ *
+ * @example
+ * ```ts
+ * import { element } from "../xml/element.ts";
+ * import { iqErrorFor } from "./stanzas.ts";
+ * import { serialize } from "../xml/serialize.ts";
+ * const request = element("iq", "jabber:client", { type: "get", id: "v", from: "a@b/c" });
+ * console.log(serialize(iqErrorFor(request)));
+ * // <iq xmlns='jabber:client' type='error' id='v' to='a@b/c'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
+ * ```
+ */
+export function iqErrorFor(
+  request: XmlElement,
+  condition = "service-unavailable",
+  errorType: "auth" | "cancel" | "continue" | "modify" | "wait" = "cancel",
+): XmlElement {
+  return element("iq", NS.CLIENT, {
+    type: "error",
+    id: request.attrs.id ?? "",
+    to: request.attrs.from,
+  }, [element("error", NS.CLIENT, { type: errorType }, [element(condition, STANZA_ERRORS_NS)])]);
+}
+
+/**
+ * The defined condition of a stanza's `<error/>` (RFC 6120 §8.3.3), if any.
+ *
+ * @example
+ * ```ts
+ * import { element } from "../xml/element.ts";
+ * import { iqErrorFor, stanzaErrorCondition } from "./stanzas.ts";
+ * console.log(stanzaErrorCondition(iqErrorFor(element("iq", "jabber:client", { id: "1" }), "conflict"))); // "conflict"
+ * ```
+ */
+export function stanzaErrorCondition(stanza: XmlElement): string | undefined {
+  for (const child of stanza.children) {
+    if (typeof child === "string" || child.name !== "error") continue;
+    for (const c of child.children) {
+      if (typeof c !== "string" && c.ns === STANZA_ERRORS_NS && c.name !== "text") return c.name;
+    }
+  }
+  return undefined;
+}

@@ -134,7 +134,7 @@ export function failureError(
     case "insecure-redirect":
       return {
         kind: "redirect",
-        uri: (output.text ?? "").replace(/^.* to /, ""),
+        uri: output.uri ?? "",
         ...text,
         reconnect: "never",
       };

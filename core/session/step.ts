@@ -468,12 +468,13 @@ class Stepper {
     if (seeOtherUri !== undefined && s.config.role === "client") {
       // #33: never follow a redirect to a weaker security context.
       if (!redirectAllowed(seeOtherUri, s.secure)) {
-        this.failed(
-          "insecure-redirect",
-          "local",
-          undefined,
-          `Refused redirect from a secure connection to ${seeOtherUri}`,
-        );
+        this.terminal({
+          type: "stream-failed",
+          reason: "insecure-redirect",
+          by: "local",
+          text: `Refused redirect from a secure connection to ${seeOtherUri}`,
+          uri: seeOtherUri,
+        });
       } else {
         this.terminal({ type: "stream-redirected", uri: seeOtherUri });
       }

@@ -223,6 +223,8 @@ export type Output =
     readonly text?: string;
     /** Character data of the condition (the host of `see-other-host`). */
     readonly content?: string;
+    /** The refused target of an `insecure-redirect`. */
+    readonly uri?: string;
   }
   /** Terminal: the server moved the client to another endpoint (RFC 7395 §3.6.1). */
   | { readonly type: "stream-redirected"; readonly uri: string };

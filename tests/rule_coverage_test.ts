@@ -152,7 +152,17 @@ Deno.test("rule coverage: ELSEWHERE entries and vector names refer to rules of t
     }
     if (typeof reason !== "string" || reason.trim() === "") {
       problems.push(`ELSEWHERE '${key}' gives no reason`);
+      continue;
     }
+    // Every test file an entry names must exist: no "planned" coverage.
+    for (const [file] of reason.matchAll(/tests\/[\w/.-]+_test\.ts/g)) {
+      try {
+        Deno.statSync(new URL(`../${file}`, import.meta.url));
+      } catch {
+        problems.push(`ELSEWHERE '${key}' names ${file}, which does not exist`);
+      }
+    }
+    if (/planned/i.test(reason)) problems.push(`ELSEWHERE '${key}' points to planned work`);
   }
   for (const rule of vectorRoles().keys()) {
     if (!rules.has(rule)) problems.push(`vectors exist for #${rule}, which is not a rule of §1`);

@@ -102,7 +102,7 @@ export class WebSocketFraming implements FramingCodec {
         invalid(
           "bad-format",
           "RFC 7395 §3.3.3: a message must begin with '<' (no whitespace keepalives, §3.8)",
-          CLOSE_CODES.PROTOCOL_ERROR,
+          CLOSE_CODES.NORMAL, // like every stream error: the XMPP error says what was wrong
           true,
         ),
       ];

@@ -140,10 +140,10 @@ Deno.test("conformance: our embedded-server endpoint passes every check", async 
       r["two-elements-one-message"]!.detail,
       /^stream error <not-well-formed\/>, <close\/>/,
     );
-    // #14 #39: our core answers a whitespace-only message with <bad-format/> and closes with 1002.
+    // #14 #39: our core answers a whitespace-only message with <bad-format/> and closes with 1000.
     assertMatch(
       r["whitespace-message"]!.detail,
-      /^stream error <bad-format\/>, <close\/>, Close 1002/,
+      /^stream error <bad-format\/>, <close\/>, Close 1000/,
     );
     // #6: a binary message closes the WebSocket with 1003, as recommended.
     assertMatch(r["binary-message"]!.detail, /^Close 1003 /);

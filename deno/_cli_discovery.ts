@@ -13,12 +13,7 @@
  * @module
  */
 
-import { childElements, DocumentParser } from "../core/mod.ts";
-
-/** The XRD namespace (RFC 6415 §3). */
-export const XRD_NS = "http://docs.oasis-open.org/ns/xri/xrd-1.0";
-/** The link relation of RFC 7395 §4. */
-export const WEBSOCKET_REL = "urn:xmpp:alt-connections:websocket";
+import { type HostMetaLink, parseJrd, parseXrd, WEBSOCKET_REL } from "../core/mod.ts";
 
 /** What one host-meta document said. */
 export interface HostMetaDocument {
@@ -126,7 +121,7 @@ async function readLimited(response: Response): Promise<string> {
 }
 
 /**
- * The WebSocket links of an XRD document.
+ * The WebSocket links of an XRD document (parsed by the core's discovery module).
  *
  * @example
  * ```ts
@@ -136,19 +131,11 @@ async function readLimited(response: Response): Promise<string> {
  * ```
  */
 export function readXrd(text: string): { websocketLinks: string[]; problem?: string } {
-  const parsed = new DocumentParser({ maxBytes: MAX_DOCUMENT }).parse(text.trim());
-  if (!parsed.ok) return { websocketLinks: [], problem: `not XML: ${parsed.error.text}` };
-  if (parsed.element.name !== "XRD" || parsed.element.ns !== XRD_NS) {
-    return { websocketLinks: [], problem: `the root is not an XRD element` };
-  }
-  const links = childElements(parsed.element, "Link", XRD_NS)
-    .filter((link) => link.attrs.rel === WEBSOCKET_REL && link.attrs.href)
-    .map((link) => link.attrs.href!);
-  return { websocketLinks: links };
+  return websocketLinksOf(parseXrd(text.trim()), "not an XRD document");
 }
 
 /**
- * The WebSocket links of a JRD document.
+ * The WebSocket links of a JRD document (parsed by the core's discovery module).
  *
  * @example
  * ```ts
@@ -158,17 +145,13 @@ export function readXrd(text: string): { websocketLinks: string[]; problem?: str
  * ```
  */
 export function readJrd(text: string): { websocketLinks: string[]; problem?: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { websocketLinks: [], problem: `not JSON: ${(error as Error).message}` };
-  }
-  const links = (json as { links?: unknown })?.links;
-  if (!Array.isArray(links)) return { websocketLinks: [], problem: 'no "links" array' };
-  return {
-    websocketLinks: links
-      .filter((link) => link?.rel === WEBSOCKET_REL && typeof link?.href === "string")
-      .map((link) => link.href as string),
-  };
+  return websocketLinksOf(parseJrd(text), 'not a JRD document with a "links" array');
+}
+
+function websocketLinksOf(
+  links: readonly HostMetaLink[] | undefined,
+  problem: string,
+): { websocketLinks: string[]; problem?: string } {
+  if (links === undefined) return { websocketLinks: [], problem };
+  return { websocketLinks: links.filter((l) => l.rel === WEBSOCKET_REL).map((l) => l.href) };
 }

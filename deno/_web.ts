@@ -14,6 +14,7 @@
 
 import { accepts } from "@std/http/negotiation";
 import { STATUS_CODE } from "@std/http/status";
+import { WEBSOCKET_REL } from "../core/client/discovery.ts";
 
 /** What the handler needs to know. */
 export interface WebOptions {
@@ -24,8 +25,6 @@ export interface WebOptions {
   /** Whether the service is healthy (default: always). */
   readonly healthy?: () => boolean;
 }
-
-const WEBSOCKET_REL = "urn:xmpp:alt-connections:websocket";
 
 /**
  * Returns a request handler for the resources above (404 for anything else).

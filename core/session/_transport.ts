@@ -1,0 +1,119 @@
+/**
+ * The session reducer's handling of transport events: the transport opening (the client's
+ * header, #4 and #18), its loss (#30), secured TLS, and the open and close timers (#29).
+ *
+ * @module
+ */
+
+import { CLOSE_CODES } from "../close_codes.ts";
+import type { StreamAttributes } from "../framing/types.ts";
+import type { Ctx } from "./_context.ts";
+
+/** The transport opened: the server waits for `<open/>` (#17); the client checks the subprotocol (#4) and opens (#18). */
+export function transportOpened(
+  c: Ctx,
+  secure: boolean,
+  protocol: string | undefined,
+  streamId: string | undefined,
+): void {
+  const s = c.s;
+  c.require(
+    "transport-opened",
+    !s.transportOpen && s.phase === "idle" && !s.ended,
+    "the transport is already open",
+  );
+  s.transportOpen = true;
+  s.secure = secure;
+  if (s.config.role === "server") {
+    s.nextStreamId = streamId;
+    // #17: the server says nothing first; the client has openTimeoutMs to send <open/>.
+    c.setTimer("open", s.config.openTimeoutMs);
+    return;
+  }
+  if (s.config.transport === "websocket" && protocol !== "xmpp") {
+    // #4: without the xmpp subprotocol there is no XMPP session; send no <open/>.
+    c.out.push({
+      type: "close-transport",
+      code: CLOSE_CODES.PROTOCOL_ERROR,
+      reason: "RFC 7395 §3.1: subprotocol 'xmpp' not negotiated",
+    });
+    s.phase = "closed";
+    c.failed(
+      "subprotocol",
+      "local",
+      undefined,
+      `The server answered with subprotocol '${protocol ?? ""}'`,
+    );
+    return;
+  }
+  sendOpen(c);
+}
+
+/** Client: #18 / #36, the initial header (also after a restart). */
+/** Client: sends the initial header, also after a restart (#18, #36). */
+export function sendOpen(c: Ctx): void {
+  const s = c.s;
+  const cfg = s.config;
+  const attributes: StreamAttributes = {
+    to: cfg.to!,
+    version: "1.0",
+    // #18: from = bare JID, but only once the channel is protected (RFC 6120 §4.7.1).
+    ...(cfg.from !== undefined && s.secure ? { from: cfg.from } : {}),
+    ...(cfg.lang !== undefined ? { lang: cfg.lang } : {}),
+  };
+  c.send(s.codec.encodeOpen(attributes));
+  s.phase = "opening";
+  c.setTimer("open", cfg.openTimeoutMs);
+}
+
+/** The transport closed; without a stream close this ends the session (#30). */
+export function transportClosed(c: Ctx): void {
+  const s = c.s;
+  if (!s.transportOpen) return;
+  s.transportOpen = false;
+  c.out.push({ type: "clear-timer", timer: "open" }, { type: "clear-timer", timer: "close" });
+  if (s.phase !== "closed") {
+    s.phase = "closed";
+    // #30: a transport lost without <close/> ends the stream implicitly.
+    c.failed("transport-lost", "transport");
+  }
+}
+
+/** The open or close timer fired (#29). */
+export function timerFired(c: Ctx, timer: "open" | "close"): void {
+  const s = c.s;
+  if (!s.transportOpen) return;
+  if (timer === "open") {
+    if (s.phase === "closed") return;
+    if (!(s.phase === "idle" || s.phase === "opening" || s.restartPending)) return;
+    if (s.config.role === "server" && s.phase === "opening" && !s.restartPending) return; // waiting for the app
+    s.phase = "closed";
+    c.closeTransport(CLOSE_CODES.POLICY_VIOLATION, "No stream header in time");
+    c.failed("open-timeout", "local");
+    return;
+  }
+  // #29: the peer never answered the close handshake (or never closed the transport).
+  if (s.phase === "closing" || s.phase === "closed") {
+    const wasClosing = s.phase === "closing";
+    s.phase = "closed";
+    c.closeTransport(CLOSE_CODES.NORMAL, "Close handshake timed out");
+    if (wasClosing) c.failed("close-timeout", "local");
+  }
+}
+
+/** Client over TCP: TLS is up after `<proceed/>`; the stream restarts. */
+export function transportSecured(c: Ctx): void {
+  const s = c.s;
+  c.require(
+    "transport-secured",
+    s.tlsPending && s.phase === "open" && s.transportOpen,
+    "no STARTTLS is pending",
+  );
+  s.tlsPending = false;
+  s.restartPending = false;
+  s.secure = true;
+  // Anything received between <proceed/> and the TLS handshake is discarded, never parsed
+  // (it could be injected by an attacker, cf. STARTTLS command injection).
+  s.codec.restart();
+  sendOpen(c);
+}

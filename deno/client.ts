@@ -47,6 +47,22 @@ import { XmppUsageError } from "../core/errors.ts";
 import { ClientDriver, type ClientNotice, type WebSocketFactory } from "./_client_driver.ts";
 import { discoverEndpoints, DiscoveryCache, DiscoveryError, type FetchLike } from "./_discovery.ts";
 
+/**
+ * A random id: `crypto.randomUUID` where the page is a secure context, else 128 bits from
+ * `crypto.getRandomValues` (plain-http pages have no `randomUUID`).
+ */
+function randomId(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(16)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+}
+
+// Element helpers, so that a page bundling only the client can build and read stanzas.
+export { childElement, childElements, element, NS, serialize, textOf } from "../core/mod.ts";
+export type { XmlElement, XmlNode } from "../core/mod.ts";
+
 export {
   discoverEndpoints,
   DiscoveryCache,
@@ -148,7 +164,7 @@ export class XmppClient extends EventTarget {
 
   private constructor(state: ClientState, options: XmppClientOptions) {
     super();
-    this.#random = options.random ?? (() => crypto.randomUUID());
+    this.#random = options.random ?? randomId;
     this.#onIq = options.onIq;
     this.#closed = new Promise((resolve) => this.#ended = resolve);
     this.#driver = new ClientDriver(
@@ -226,7 +242,9 @@ export class XmppClient extends EventTarget {
     type: K,
     listener: (detail: XmppClientEvents[K]) => void,
   ): () => void {
-    const wrapped = (event: Event) => listener((event as CustomEvent).detail);
+    // Typed through EventListener, not Event: @types/node (pulled in by the Node adapter's
+    // `ws` types when both are checked together) declares a different global Event.
+    const wrapped: EventListener = (event) => listener((event as CustomEvent).detail);
     this.addEventListener(type, wrapped);
     return () => this.removeEventListener(type, wrapped);
   }

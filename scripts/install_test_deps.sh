@@ -3,6 +3,8 @@
 #   - Debian `prosody` (a real RFC 6120 server; the tests run their own instance, never the
 #     system service or /etc/prosody),
 #   - `openssl` (self-signed test certificates),
+#   - Debian `chromium` (the browser test runs the client bundle in it, headless; never a
+#     browser downloaded by a test tool),
 #   - pinned npm client libraries in tests/interop/node_clients/.
 # Usage: bash scripts/install_test_deps.sh   (as root, or with sudo available for apt-get)
 set -euo pipefail
@@ -96,6 +98,19 @@ if ! command -v openssl >/dev/null 2>&1; then
   log "installing openssl"
   apt_install openssl
   command -v openssl >/dev/null 2>&1 || die "openssl binary still missing after apt-get install"
+fi
+
+# --- Chromium ------------------------------------------------------------------------------
+# tests/browser/ launches /usr/bin/chromium itself (DevTools protocol, no npm driver).
+CHROMIUM=/usr/bin/chromium
+if [ -x "$CHROMIUM" ]; then
+  log "chromium already installed ($(dpkg-query -W -f='${Version}' chromium 2>/dev/null || echo '?'))"
+else
+  command -v apt-get >/dev/null 2>&1 || die "chromium is missing and apt-get is not available"
+  log "installing chromium"
+  apt_install chromium
+  [ -x "$CHROMIUM" ] || die "$CHROMIUM still missing after apt-get install chromium"
+  log "chromium $(dpkg-query -W -f='${Version}' chromium) installed"
 fi
 
 # --- npm client libraries ------------------------------------------------------------------

@@ -404,3 +404,59 @@ Deno.test("RFC 6120 §3.2 / XEP-0368: --upstream srv finds the server through _x
     await prosody.stop();
   }
 });
+
+Deno.test("issue 3 done-when: `deno run deno/main.ts --upstream` in front of a stock Prosody serves @xmpp/client (login, chat, close)", async () => {
+  const prosody = await startProsody({ accounts: ACCOUNTS });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../../deno/main.ts", import.meta.url).pathname,
+      "--port",
+      "0",
+      "--upstream",
+      `127.0.0.1:${prosody.c2sPort}`,
+      "--drain",
+      "100",
+    ],
+    env: { XMPP_WS_LOG_FORMAT: "json" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let log = "";
+  const pump = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (t) => void (log += t) }),
+  );
+  try {
+    const deadline = Date.now() + 15_000;
+    while (!/"url":"ws:\/\/127\.0\.0\.1:\d+/.test(log) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const url = /"url":"(ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket)"/.exec(log)?.[1];
+    if (url === undefined) throw new Error(`the gateway did not start:\n${log}`);
+    const report = await runNodeClient("xmppjs_chat.mjs", [
+      url,
+      "localhost",
+      "alice",
+      "alice-secret",
+    ]);
+    assertEquals(report, {
+      exitCode: 0,
+      online: true,
+      echoed: true,
+      pong: true,
+      closed: true,
+      mechanism: null,
+      jid: "alice@localhost/xmppjs",
+    });
+    // JSON logs carry a connection id and never an element's content (no SASL payloads).
+    const lines = log.trim().split("\n").map((l) => JSON.parse(l));
+    assert(lines.some((l) => l.message === "upstream connected" && typeof l.conn === "string"));
+    assert(!log.includes("<auth") && !log.includes("alice-secret"));
+  } finally {
+    child.kill("SIGTERM");
+    assertEquals((await child.status).code, 0);
+    await pump;
+    await prosody.stop();
+  }
+});

@@ -51,7 +51,10 @@ export async function main(
     console.error(`xmpp-websocket: ${error instanceof Error ? error.message : error}`);
     return 2;
   }
+  let stopping = false;
   const stop = () => {
+    if (stopping) return; // a second signal while draining changes nothing
+    stopping = true;
     log("info", "shutting down", { drainMs: options.drain, sessions: server.liveCount });
     void server.drain(options.drain, options.shutdownRedirect || undefined);
   };

@@ -17,6 +17,7 @@ import {
 import {
   Client,
   CLOSE,
+  closeCodeOf,
   deadline,
   OPEN,
   parse,
@@ -444,4 +445,19 @@ Deno.test("node: serveXmppNode rejects invalid options with RangeError before li
   await assertRejects(() => serveXmppNode({ pingIntervalMs: 60_000 }), RangeError);
   await assertRejects(() => serveXmppNode({ cert: TEST_CERT }), RangeError);
   await assertRejects(() => serveXmppNode({ allowedOrigins: ["not an origin"] }), RangeError);
+});
+
+Deno.test("node: #7 invalid UTF-8 in a text frame fails the connection with close code 1007", async () => {
+  await withServer({}, async (xmpp) => {
+    const raw = await RawClient.connect(xmpp.addr.port);
+    try {
+      await raw.write(upgradeRequest(xmpp.addr.port, ["Sec-WebSocket-Protocol: xmpp"]));
+      assertEquals((await raw.readResponse()).status, 101);
+      await raw.writeFrame(0x1, new Uint8Array([0xc3, 0x28]));
+      const frame = await raw.readFrame();
+      assertEquals(closeCodeOf(frame), 1007);
+    } finally {
+      raw.close();
+    }
+  });
 });

@@ -11,8 +11,12 @@
 
 import { assert, assertEquals } from "@std/assert";
 
-/** The digest, beside the repository (`/work/shared/spec/rfc7395-digest.md`). */
-export const DIGEST_URL: URL = new URL("../../shared/spec/rfc7395-digest.md", import.meta.url);
+/**
+ * The requirements digest the rule numbers come from, kept in the repository
+ * (`tests/vectors/rfc7395-digest.md`, a copy of the team's shared spec) so that a clean clone
+ * tests against it.
+ */
+export const DIGEST_URL: URL = new URL("./vectors/rfc7395-digest.md", import.meta.url);
 const VECTOR_DIR = new URL("./vectors/", import.meta.url);
 
 /** One row of the digest's §1 checklist. */

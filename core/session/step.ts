@@ -5,7 +5,7 @@
  * {@link XmppUsageError} only when the application misuses it.
  *
  * Outputs must be carried out in order. Rules cited as "#N" are those of §1 of the RFC 7395
- * digest (`shared/spec/rfc7395-digest.md`).
+ * digest (`tests/vectors/rfc7395-digest.md`).
  *
  * @example
  * ```ts

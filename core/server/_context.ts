@@ -1,5 +1,5 @@
 /**
- * The working state of one hub step: copy-on-write views of the hub's maps, the outputs so
+ * The working state of one hub step: views of the hub's maps (updated in place), the outputs so
  * far, and the delivery primitive every module uses (it keeps the XEP-0198 queues). Private to
  * `core/server/`.
  *
@@ -29,42 +29,46 @@ import type {
   Roster,
 } from "./types.ts";
 
-/** A map read from the hub and copied on the first write. */
-export class CowMap<K, V> {
-  #base: ReadonlyMap<K, V>;
-  #copy: Map<K, V> | undefined;
+/**
+ * A view of one of the hub's maps for one step. The maps are owned by the hub and updated in
+ * place: copying a map on the first write of every step cost O(connections) per stanza
+ * (`bench/load.ts` measured 14 µs at 400 connections, 35 µs at 1 000), more than the rest of a
+ * step. A hub state is therefore not kept after it is stepped (like a session's codec).
+ */
+export class HubMap<K, V> {
+  readonly #map: Map<K, V>;
 
   constructor(base: ReadonlyMap<K, V>) {
-    this.#base = base;
+    this.#map = base as Map<K, V>;
   }
 
   get(key: K): V | undefined {
-    return (this.#copy ?? this.#base).get(key);
+    return this.#map.get(key);
   }
 
   has(key: K): boolean {
-    return (this.#copy ?? this.#base).has(key);
+    return this.#map.has(key);
   }
 
   get size(): number {
-    return (this.#copy ?? this.#base).size;
+    return this.#map.size;
   }
 
   values(): IterableIterator<V> {
-    return (this.#copy ?? this.#base).values();
+    return this.#map.values();
   }
 
   set(key: K, value: V): void {
-    (this.#copy ??= new Map(this.#base)).set(key, value);
+    this.#map.set(key, value);
   }
 
   delete(key: K): void {
-    if (this.has(key)) (this.#copy ??= new Map(this.#base)).delete(key);
+    this.#map.delete(key);
   }
 
-  /** The map to store in the next hub (the original when nothing changed). */
+  /** The map to store in the next hub (the same object, updated). */
   result(): ReadonlyMap<K, V> {
-    return this.#copy ?? this.#base;
+    return this.#map;
   }
 }
 
@@ -76,10 +80,10 @@ export class Context {
   readonly accounts: ReadonlyMap<string, StoredAccount>;
   readonly now: number;
   readonly random: string;
-  readonly connections: CowMap<string, HubConnection>;
-  readonly sessions: CowMap<string, BoundSession>;
-  readonly resumable: CowMap<string, string>;
-  readonly rosters: CowMap<string, Roster>;
+  readonly connections: HubMap<string, HubConnection>;
+  readonly sessions: HubMap<string, BoundSession>;
+  readonly resumable: HubMap<string, string>;
+  readonly rosters: HubMap<string, Roster>;
   readonly outputs: HubOutput[] = [];
   /** Sessions (full JIDs) whose XEP-0198 queue overflowed: ended once the step is done. */
   readonly overflowed: Set<string> = new Set();
@@ -94,10 +98,10 @@ export class Context {
     this.accounts = hub.accounts;
     this.now = now;
     this.random = random;
-    this.connections = new CowMap(hub.connections);
-    this.sessions = new CowMap(hub.sessions);
-    this.resumable = new CowMap(hub.resumable);
-    this.rosters = new CowMap(hub.rosters);
+    this.connections = new HubMap(hub.connections);
+    this.sessions = new HubMap(hub.sessions);
+    this.resumable = new HubMap(hub.resumable);
+    this.rosters = new HubMap(hub.rosters);
     this.#counter = hub.counter;
   }
 

@@ -114,10 +114,13 @@ export async function connectTcp(
   let inChunk = false;
   let upgrade: (() => Promise<void>) | undefined;
 
+  let flushing = false;
+  // One flush at a time; everything queued meanwhile goes out in one write.
   const flush = async () => {
     try {
       while (queue.length > 0) {
-        const bytes = queue.shift()!;
+        const bytes = concat(queue);
+        queue = [];
         for (let done = 0; done < bytes.length;) done += await conn.write(bytes.subarray(done));
         queued -= bytes.length;
       }
@@ -126,6 +129,8 @@ export async function connectTcp(
       open = false;
       queue = [];
       closeQuietly(conn); // ends the read loop, which reports the failure
+    } finally {
+      flushing = false; // in the same turn as the last empty-queue check: no write is stranded
     }
   };
   const connection: TcpConnection = {
@@ -141,7 +146,10 @@ export async function connectTcp(
       }
       queue.push(bytes);
       queued += bytes.length;
-      writing = writing.then(flush);
+      if (!flushing) {
+        flushing = true;
+        writing = writing.then(flush);
+      }
     },
     startTls(tlsOptions = {}) {
       if (!open) return Promise.reject(new Error("Cannot start TLS: the TCP connection is closed"));
@@ -228,6 +236,19 @@ async function startTlsOn(
     closeQuietly(conn);
     throw error;
   }
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
 }
 
 function closeQuietly(conn: Deno.Conn): void {

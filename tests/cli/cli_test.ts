@@ -164,15 +164,6 @@ Deno.test("conformance: our embedded-server endpoint passes every check", async 
   });
 });
 
-const HAVE_PROSODY = (() => {
-  try {
-    return new Deno.Command("sh", { args: ["-c", "command -v prosody"], stdout: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-})();
-
 /**
  * Prosody 0.12's own endpoint differs from ours in four places, each asserted below:
  * - #3: it answers an upgrade without a subprotocol with HTTP 501 (still a refusal: pass);
@@ -197,7 +188,6 @@ const PROSODY_EXPECTED: Readonly<Record<string, Status>> = {
 
 Deno.test({
   name: "conformance: Prosody's own endpoint, and our gateway in front of Prosody",
-  ignore: !HAVE_PROSODY,
   async fn(t) {
     await using prosody = await startProsody({
       accounts: [{ username: "alice", password: PASSWORD }],
@@ -336,7 +326,8 @@ Deno.test("conformance as a subprocess: the table on stdout and exit codes 0, 1 
     ]);
     assertEquals(report.results[0]!.detail, "silent for 200 ms");
   });
-  if (HAVE_PROSODY) {
+  {
+    // Prosody is installed by the test command (scripts/install_test_deps.sh); never skipped.
     await using prosody = await startProsody();
     const failed = await runCli([
       "conformance",

@@ -17,7 +17,7 @@ import { checkEndpoint } from "./endpoint.ts";
 import type { ClientError } from "./errors.ts";
 import { expireIqs, nextIqDeadline, trackIq } from "./iq.ts";
 import { checkLiveness } from "./liveness.ts";
-import { smRequest, smSent } from "./sm.ts";
+import { smAnswer, smRequest, smSent } from "./sm.ts";
 import { assertSendable, iqStanza, isStanza, PING_NS } from "./stanzas.ts";
 import { element } from "../xml/element.ts";
 import { streamElement } from "./_stream.ts";
@@ -480,6 +480,9 @@ export class Stepper {
       return this.endConnection(undefined, { type: "abort" });
     }
     if (c.stage === "closing") return;
+    // XEP-0198 §4: acknowledge everything handled before a clean close, or the server counts
+    // the last stanzas as undelivered (and bounces or stores them again).
+    if (c.smActive && s.sm && this.streamWritable()) this.sendRaw(smAnswer(s.sm));
     this.endConnection(undefined, { type: "close" });
   }
 }

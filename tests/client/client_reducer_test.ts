@@ -468,7 +468,8 @@ Deno.test("reducer: close handshake (#27, #28), and a close that times out (#29)
   h.input({ type: "send", element: messageStanza("bob@localhost", "bye", { id: "m1" }) });
   h.take();
   h.input({ type: "close" });
-  assertEquals(h.sent(), [CLOSE]);
+  // XEP-0198 §4: a final <a/> for everything handled, then <close/>.
+  assertEquals(h.sent(), ["<a xmlns='urn:xmpp:sm:3' h='0'/>", CLOSE]);
   assertEquals(h.state.status, "closing");
   assertThrows(
     () => h.input({ type: "send", element: messageStanza("bob@localhost", "late") }),

@@ -19,14 +19,13 @@
  * @module
  */
 
-import { Connection } from "./_connection.ts";
+import { LiveConnections } from "./_live_connections.ts";
 import { endpointSettings } from "./_endpoint_settings.ts";
-import type { AttachedSocket, ServeXmppOptions, XmppServer } from "./_types.ts";
+import type { ServeXmppOptions, XmppServer } from "./_types.ts";
 import {
   checkUpgrade,
   clientAddress,
   diagnosticPage,
-  formatAddr,
   isWebSocketUpgrade,
   textResponse,
 } from "./_handshake.ts";
@@ -47,15 +46,13 @@ import {
  * ```
  */
 export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
-  const { path, pingIntervalMs, secure, config, policy, application, trusted } = endpointSettings(
-    options,
-  );
+  const settings = endpointSettings(options);
+  const { path, pingIntervalMs, secure, policy, trusted } = settings;
   const tls = options.cert !== undefined && options.key !== undefined
     ? { cert: options.cert, key: options.key }
     : {};
   const fallback = options.handler ?? (() => textResponse(404, "Not Found\n"));
-  const connections = new Set<Connection>();
-  const live = new Set<AttachedSocket>();
+  const live = new LiveConnections();
   let accepting = true;
 
   const handle = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
@@ -68,7 +65,6 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
     const decision = checkUpgrade(request, policy);
     if (!decision.ok) return textResponse(decision.status, decision.text);
     const client = clientAddress(request, info.remoteAddr, trusted); // unreadable once upgraded
-    const remoteAddr = formatAddr(client);
     let upgrade: Deno.WebSocketUpgrade;
     try {
       upgrade = Deno.upgradeWebSocket(request, {
@@ -78,27 +74,11 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
     } catch (error) {
       return textResponse(400, `Bad Request: ${error instanceof Error ? error.message : error}\n`);
     }
-    let attached: AttachedSocket;
-    if (options.attach) {
-      attached = options.attach(upgrade.socket, { client, local: server.addr, secure });
-    } else {
-      const conn = new Connection(upgrade.socket, application, config, remoteAddr, secure);
-      connections.add(conn);
-      conn.ended.then(() => connections.delete(conn));
-      attached = {
-        ended: conn.ended,
-        shutdown: (uri) =>
-          void (uri ? conn.close({ seeOtherUri: uri }) : conn.fail("system-shutdown")),
-      };
-    }
-    live.add(attached);
-    attached.ended.then(() => live.delete(attached));
+    live.adopt(upgrade.socket, { client, local: server.addr, secure }, settings, options.attach);
     return upgrade.response;
   };
 
-  const endStreams = () => {
-    for (const conn of live) conn.shutdown();
-  };
+  const endStreams = () => live.shutdownAll();
   options.signal?.addEventListener("abort", endStreams, { once: true });
   const server = Deno.serve({
     port: options.port ?? 5280,
@@ -109,12 +89,12 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
   }, handle);
   const finished = server.finished.then(async () => {
     options.signal?.removeEventListener("abort", endStreams);
-    while (live.size > 0) await Promise.all([...live].map((conn) => conn.ended));
+    await live.settled();
   });
   return {
     server,
     addr: server.addr,
-    connections,
+    connections: live.connections,
     finished,
     get liveCount() {
       return live.size;
@@ -127,12 +107,7 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
     },
     async drain(windowMs: number, seeOtherUri?: string) {
       accepting = false;
-      const sessions = [...live];
-      const gap = sessions.length > 1 ? windowMs / sessions.length : 0;
-      for (const conn of sessions) {
-        conn.shutdown(seeOtherUri);
-        if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
-      }
+      await live.shutdownSpread(windowMs, seeOtherUri);
       await server.shutdown();
       await finished;
     },

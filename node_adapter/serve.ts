@@ -27,18 +27,17 @@ import type { AddressInfo } from "node:net";
 // @ts-types="@types/ws"
 import { type WebSocket as WsSocket, WebSocketServer } from "ws";
 import { DEFAULT_XML_LIMITS } from "../core/mod.ts";
-import { Connection } from "../deno/_connection.ts";
+import { LiveConnections } from "../deno/_live_connections.ts";
 import { endpointSettings } from "../deno/_endpoint_settings.ts";
 import {
   checkUpgrade,
   clientAddress,
   diagnosticPage,
-  formatAddr,
   isWebSocketUpgrade,
   textResponse,
   XMPP_SUBPROTOCOL,
 } from "../deno/_handshake.ts";
-import type { AttachedSocket, PeerInfo } from "../deno/_types.ts";
+import type { PeerInfo } from "../deno/_types.ts";
 import type {
   NetAddress,
   NodeHandlerInfo,
@@ -64,12 +63,10 @@ import { peerAddress, toRequest, writeRawResponse, writeResponse } from "./_http
  * ```
  */
 export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise<XmppNodeServer> {
-  const { path, pingIntervalMs, secure, config, policy, application, trusted } = endpointSettings(
-    options,
-  );
+  const settings = endpointSettings(options);
+  const { path, pingIntervalMs, secure, policy, trusted } = settings;
   const fallback = options.handler ?? (() => textResponse(404, "Not Found\n"));
-  const connections = new Set<Connection>();
-  const live = new Set<AttachedSocket>();
+  const live = new LiveConnections();
   let accepting = true;
   const maxBytes = options.session?.limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
   const wss = new WebSocketServer({
@@ -143,33 +140,17 @@ export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise
   const wire = (ws: WsSocket, peer: PeerInfo) => {
     ws.on("error", () => {}); // every error is followed by a close event, which the driver sees
     const socket = ws as unknown as WebSocket; // the web-standard surface the drivers use
-    let attached: AttachedSocket;
-    if (options.attach) {
-      try {
-        attached = options.attach(socket, peer);
-      } catch (error) {
-        console.error("xmpp-websocket: attach hook failed:", error);
-        return ws.terminate();
-      }
-    } else {
-      const conn = new Connection(socket, application, config, formatAddr(peer.client), secure);
-      connections.add(conn);
-      conn.ended.then(() => connections.delete(conn));
-      attached = {
-        ended: conn.ended,
-        shutdown: (uri) =>
-          void (uri ? conn.close({ seeOtherUri: uri }) : conn.fail("system-shutdown")),
-      };
+    try {
+      live.adopt(socket, peer, settings, options.attach);
+    } catch (error) {
+      console.error("xmpp-websocket: attach hook failed:", error);
+      return ws.terminate();
     }
-    live.add(attached);
-    attached.ended.then(() => live.delete(attached));
     keepAlive(ws, pingIntervalMs);
     ws.emit("open"); // ws hands sockets over open: start the driver as a web socket's open would
   };
 
-  const endStreams = () => {
-    for (const conn of live) conn.shutdown();
-  };
+  const endStreams = () => live.shutdownAll();
   const stop = () => {
     accepting = false;
     if (!server.listening) return;
@@ -195,12 +176,12 @@ export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise
   else options.onListen?.(addr);
   const finished = closed.then(async () => {
     options.signal?.removeEventListener("abort", onAbort);
-    while (live.size > 0) await Promise.all([...live].map((conn) => conn.ended));
+    await live.settled();
   });
   return {
     server,
     addr,
-    connections,
+    connections: live.connections,
     finished,
     get liveCount() {
       return live.size;
@@ -213,12 +194,7 @@ export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise
     },
     async drain(windowMs: number, seeOtherUri?: string) {
       accepting = false;
-      const sessions = [...live];
-      const gap = sessions.length > 1 ? windowMs / sessions.length : 0;
-      for (const conn of sessions) {
-        conn.shutdown(seeOtherUri);
-        if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
-      }
+      await live.shutdownSpread(windowMs, seeOtherUri);
       stop();
       await finished;
     },

@@ -9,7 +9,7 @@ import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { createServer, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { TcpConnection, TcpConnectOptions, TcpHandlers } from "../../deno/tcp.ts";
-import { deadline, delay, TEST_CERT, TEST_KEY } from "../node/_support.ts";
+import { deadline, delay, TEST_CERT, TEST_KEY } from "./endpoint.ts";
 
 /** A one-connection loopback server running `script` on the accepted connection. */
 async function withServer(

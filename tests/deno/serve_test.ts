@@ -5,94 +5,22 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes, assertThrows } from "@std/assert";
-import { DocumentParser, element, NS, serialize, type XmlElement } from "../../core/mod.ts";
+import { element, NS, serialize } from "../../core/mod.ts";
+import { serveXmpp, type ServeXmppOptions, type XmppServer } from "../../deno/mod.ts";
 import {
-  serveXmpp,
-  type ServeXmppOptions,
-  type TerminalNotice,
-  type XmppApplication,
-  type XmppConnection,
-  type XmppServer,
-} from "../../deno/mod.ts";
-import { closeCodeOf, RawClient, upgradeRequest } from "../_support/raw_ws.ts";
-
-const OPEN = `<open xmlns='${NS.FRAMING}' to='localhost' version='1.0'/>`;
-const CLOSE = `<close xmlns='${NS.FRAMING}'/>`;
-const WAIT_MS = 3_000;
-
-// A throwaway self-signed P-256 certificate for 127.0.0.1 and localhost (valid 2000-2999), made
-// for this test only; the key protects nothing.
-const TEST_CERT = `-----BEGIN CERTIFICATE-----
-MIIBfTCCASOgAwIBAgIUdY2cWKZVUybpVuOsTFeCcMUm0BswCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTAwMDEwMTAwMDAwMFoYDzI5OTkxMjMx
-MDAwMDAwWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
-PQMBBwNCAARpFYuzJHeoemet32tw4gZhNcVv/P/nwMOXIBZ1RDKUf1T9eN7y0oZu
-s/8vFuqVr95EiZAuWz4sBSerKCsjXYGQo1EwTzAaBgNVHREEEzARgglsb2NhbGhv
-c3SHBH8AAAEwDAYDVR0TAQH/BAIwADAOBgNVHQ8BAf8EBAMCB4AwEwYDVR0lBAww
-CgYIKwYBBQUHAwEwCgYIKoZIzj0EAwIDSAAwRQIgJMrZ4xIfXa7XYNyMg1lDBYcK
-84x/jvztt0kN0jkDm7QCIQDUaTK/YbSQEDnMHUMIr078q650LVMwskQjJgpOBtV4
-RQ==
------END CERTIFICATE-----
-`;
-const TEST_KEY = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgBV3NqtAtw6gTOJeC
-BouSQ0AY8CcAImz3t3eMbpuJcTGhRANCAARpFYuzJHeoemet32tw4gZhNcVv/P/n
-wMOXIBZ1RDKUf1T9eN7y0oZus/8vFuqVr95EiZAuWz4sBSerKCsjXYGQ
------END PRIVATE KEY-----
-`;
-
-// ---- helpers ------------------------------------------------------------------------------
-
-function deadline<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A queue whose `next` waits (bounded) for the next item. */
-class Queue<T> {
-  readonly items: T[] = [];
-  #wake: (() => void) | undefined;
-
-  push(item: T): void {
-    this.items.push(item);
-    this.#wake?.();
-  }
-
-  async next(what: string, ms = WAIT_MS): Promise<T> {
-    if (this.items.length === 0) {
-      await deadline(new Promise<void>((resolve) => this.#wake = resolve), what, ms);
-      this.#wake = undefined;
-    }
-    return this.items.shift()!;
-  }
-}
-
-function parse(text: string): XmlElement {
-  const result = new DocumentParser().parse(text);
-  if (!result.ok) throw new Error(`Not one well-formed element: ${text}`);
-  return result.element;
-}
-
-/** An application that records what happens, plus overrides. */
-function recorder(overrides: XmppApplication = {}) {
-  const opened = new Queue<XmppConnection>();
-  const elements = new Queue<XmlElement>();
-  const ended = new Queue<TerminalNotice>();
-  const application: XmppApplication = {
-    onOpened: (conn) => opened.push(conn),
-    onElement: (_conn, el) => elements.push(el),
-    onEnded: (_conn, notice) => ended.push(notice),
-    ...overrides,
-  };
-  return { application, opened, elements, ended };
-}
+  Client,
+  CLOSE,
+  closeCodeOf,
+  deadline,
+  delay,
+  OPEN,
+  parse,
+  RawClient,
+  recorder,
+  TEST_CERT,
+  TEST_KEY,
+  upgradeRequest,
+} from "../_support/endpoint.ts";
 
 async function withServer(
   options: ServeXmppOptions,
@@ -108,51 +36,6 @@ async function withServer(
     await run(xmpp, `ws://127.0.0.1:${xmpp.addr.port}/xmpp-websocket`);
   } finally {
     await deadline(xmpp.shutdown(), "the server to shut down");
-  }
-}
-
-/** Deno's WebSocket client with a message queue. */
-class Client {
-  readonly ws: WebSocket;
-  readonly messages = new Queue<string | ArrayBuffer>();
-  readonly opened: Promise<void>;
-  readonly closed: Promise<CloseEvent>;
-
-  constructor(url: string, protocols: string[] = ["xmpp"]) {
-    this.ws = new WebSocket(url, protocols);
-    this.ws.binaryType = "arraybuffer";
-    this.ws.onmessage = (event) => this.messages.push(event.data);
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.onopen = () => resolve();
-      this.ws.onerror = (event) =>
-        reject(new Error(`WebSocket error: ${(event as ErrorEvent).message}`));
-    });
-    this.closed = new Promise((resolve) => this.ws.addEventListener("close", resolve));
-  }
-
-  static async open(url: string, protocols?: string[]): Promise<Client> {
-    const client = new Client(url, protocols);
-    await deadline(client.opened, "the WebSocket to open");
-    return client;
-  }
-
-  async next(what = "a message"): Promise<string> {
-    const data = await this.messages.next(what);
-    if (typeof data !== "string") throw new Error("Unexpected binary message");
-    return data;
-  }
-
-  /** Sends `<open/>` and reads the response header and the features. */
-  async openStream(): Promise<{ open: XmlElement; features: XmlElement }> {
-    this.ws.send(OPEN);
-    return {
-      open: parse(await this.next("<open/>")),
-      features: parse(await this.next("<features/>")),
-    };
-  }
-
-  closeEvent(): Promise<CloseEvent> {
-    return deadline(this.closed, "the WebSocket to close");
   }
 }
 

@@ -10,7 +10,7 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { element, NS, serialize } from "../../core/mod.ts";
 import { startProsody } from "../interop/_prosody.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
-import { Client, CLOSE, deadline, parse, RawClient, upgradeRequest } from "./_support.ts";
+import { Client, CLOSE, deadline, parse, RawClient, upgradeRequest } from "../_support/endpoint.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const NODE_MODULES = `${ROOT}tests/interop/node_clients/node_modules`;

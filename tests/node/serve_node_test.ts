@@ -26,7 +26,7 @@ import {
   TEST_CERT,
   TEST_KEY,
   upgradeRequest,
-} from "./_support.ts";
+} from "../_support/endpoint.ts";
 
 async function withServer(
   options: ServeXmppNodeOptions,

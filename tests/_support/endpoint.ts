@@ -1,5 +1,5 @@
 /**
- * Test support for the Node adapter tests: bounded waits, a message queue, Deno's WebSocket
+ * Test support for the endpoint tests (Deno and Node): bounded waits, a message queue, Deno's WebSocket
  * client with a queue, and a raw client (hand-written HTTP and WebSocket frames, plain or TLS)
  * to see the wire exactly.
  *
@@ -136,4 +136,4 @@ export class Client {
   }
 }
 
-export { closeCodeOf, type Frame, RawClient, upgradeRequest } from "../_support/raw_ws.ts";
+export { closeCodeOf, type Frame, RawClient, upgradeRequest } from "./raw_ws.ts";

@@ -12,7 +12,7 @@ import type { TcpConnection, TcpConnectOptions, TcpHandlers } from "../../deno/t
 import { deadline, delay, TEST_CERT, TEST_KEY } from "./endpoint.ts";
 
 /** A one-connection loopback server running `script` on the accepted connection. */
-async function withServer(
+export async function withServer(
   script: (conn: Deno.Conn) => Promise<void>,
   body: (port: number) => Promise<void>,
   listener: Deno.Listener = Deno.listen({ hostname: "127.0.0.1", port: 0 }),

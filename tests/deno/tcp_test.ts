@@ -1,32 +1,7 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { connectTcp } from "../../deno/tcp.ts";
-import { tcpContract } from "../_support/tcp_contract.ts";
-
-/** A one-connection loopback server running `script` on the accepted connection. */
-async function withServer(
-  script: (conn: Deno.Conn) => Promise<void>,
-  body: (port: number) => Promise<void>,
-): Promise<void> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const served = (async () => {
-    const conn = await listener.accept();
-    try {
-      await script(conn);
-    } finally {
-      try {
-        conn.close();
-      } catch { /* closed by the script */ }
-    }
-  })();
-  try {
-    await body((listener.addr as Deno.NetAddr).port);
-  } finally {
-    listener.close();
-    await served;
-  }
-}
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { tcpContract, withServer } from "../_support/tcp_contract.ts";
+import { delay } from "../_support/endpoint.ts";
 
 tcpContract("tcp", connectTcp);
 

@@ -20,7 +20,9 @@ const quiet = createLogger("error", "text");
 
 async function withGateway(
   prosodyOptions: ProsodyOptions,
-  gatewayOptions: Partial<GatewayServeOptions>,
+  gatewayOptions:
+    | Partial<GatewayServeOptions>
+    | ((prosody: ProsodyServer) => Partial<GatewayServeOptions>),
   body: (url: string, prosody: ProsodyServer, base: string) => Promise<void>,
 ): Promise<void> {
   const prosody = await startProsody({ accounts: ACCOUNTS, ...prosodyOptions });
@@ -31,7 +33,7 @@ async function withGateway(
     upstream: { hostname: "127.0.0.1", port: prosody.c2sPort },
     upstreamTls: "off",
     log: quiet,
-    ...gatewayOptions,
+    ...(typeof gatewayOptions === "function" ? gatewayOptions(prosody) : gatewayOptions),
   });
   try {
     await body(
@@ -84,42 +86,23 @@ Deno.test("issue 3: SCRAM-SHA-256 login through the gateway (server signature ve
 });
 
 Deno.test("§2.8/§2.9 Prosody requiring STARTTLS: the gateway does TLS with the CA-file option; the client never sees STARTTLS", async () => {
-  const prosody = await startProsody({ accounts: ACCOUNTS, starttls: "required" });
-  const gateway = serveGateway({
-    hostname: "127.0.0.1",
-    port: 0,
-    domains: ["localhost"],
-    upstream: { hostname: "127.0.0.1", port: prosody.c2sPort },
+  await withGateway({ starttls: "required" }, (prosody) => ({
     upstreamTls: "required",
     upstreamCaCerts: [prosody.caCert!],
-    log: quiet,
-  });
-  try {
-    const client = await WsTestClient.connect(`ws://127.0.0.1:${gateway.addr.port}/xmpp-websocket`);
+  }), async (url) => {
+    const client = await WsTestClient.connect(url);
     assert(!serialize(client.features!).includes(NS.TLS), "#43: no STARTTLS toward the WebSocket");
     assert(client.mechanisms().includes("SCRAM-SHA-1"));
     await client.login("alice", "alice-secret", "SCRAM-SHA-1");
     await chatWithSelf(client, await client.bind());
     await client.close();
     assertEquals(client.terminal?.type, "stream-closed");
-  } finally {
-    await gateway.shutdown();
-    await prosody.stop();
-  }
+  });
 });
 
 Deno.test("§2.8 an untrusted upstream certificate fails the client stream, never falls back to plaintext", async () => {
-  const prosody = await startProsody({ accounts: ACCOUNTS, starttls: "required" });
-  const gateway = serveGateway({
-    hostname: "127.0.0.1",
-    port: 0,
-    domains: ["localhost"],
-    upstream: { hostname: "127.0.0.1", port: prosody.c2sPort },
-    upstreamTls: "required",
-    log: quiet,
-  });
-  try {
-    const socket = new WebSocket(`ws://127.0.0.1:${gateway.addr.port}/xmpp-websocket`, ["xmpp"]);
+  await withGateway({ starttls: "required" }, { upstreamTls: "required" }, async (url) => {
+    const socket = new WebSocket(url, ["xmpp"]);
     const messages: string[] = [];
     socket.onmessage = (e) => messages.push(e.data);
     await new Promise((resolve) => socket.onopen = resolve);
@@ -134,32 +117,20 @@ Deno.test("§2.8 an untrusted upstream certificate fails the client stream, neve
       !messages.some((m) => m.includes("mechanisms")),
       "no features over an unverified channel",
     );
-  } finally {
-    await gateway.shutdown();
-    await prosody.stop();
-  }
+  });
 });
 
 Deno.test("XEP-0368 direct TLS to the upstream", async () => {
-  const prosody = await startProsody({ accounts: ACCOUNTS, starttls: "optional", directTls: true });
-  const gateway = serveGateway({
-    hostname: "127.0.0.1",
-    port: 0,
-    domains: ["localhost"],
+  await withGateway({ starttls: "optional", directTls: true }, (prosody) => ({
     upstream: { hostname: "127.0.0.1", port: prosody.directTlsPort! },
     upstreamTls: "direct",
     upstreamCaCerts: [prosody.caCert!],
-    log: quiet,
-  });
-  try {
-    const client = await WsTestClient.connect(`ws://127.0.0.1:${gateway.addr.port}/xmpp-websocket`);
+  }), async (url) => {
+    const client = await WsTestClient.connect(url);
     await client.login("alice", "alice-secret", "PLAIN");
     await chatWithSelf(client, await client.bind());
     await client.close();
-  } finally {
-    await gateway.shutdown();
-    await prosody.stop();
-  }
+  });
 });
 
 Deno.test("§2.2 XEP-0198: after the WebSocket is cut, the session resumes through the gateway with no message lost", async () => {
@@ -375,12 +346,8 @@ Deno.test("digest §3 a draft-00 client (open <stream:stream> framing) logs in t
 });
 
 Deno.test("RFC 6120 §3.2 / XEP-0368: --upstream srv finds the server through _xmpp-client._tcp records", async () => {
-  const prosody = await startProsody({ accounts: ACCOUNTS });
   const asked: string[] = [];
-  const gateway = serveGateway({
-    hostname: "127.0.0.1",
-    port: 0,
-    domains: ["localhost"],
+  await withGateway({}, (prosody) => ({
     upstream: "srv",
     upstreamTls: "optional",
     srvLookup: (name) => {
@@ -391,18 +358,13 @@ Deno.test("RFC 6120 §3.2 / XEP-0368: --upstream srv finds the server through _x
           : [],
       );
     },
-    log: quiet,
-  });
-  try {
-    const client = await WsTestClient.connect(`ws://127.0.0.1:${gateway.addr.port}/xmpp-websocket`);
+  }), async (url) => {
+    const client = await WsTestClient.connect(url);
     await client.login("alice", "alice-secret", "PLAIN");
     await chatWithSelf(client, await client.bind());
     await client.close();
     assertEquals(asked.sort(), ["_xmpp-client._tcp.localhost", "_xmpps-client._tcp.localhost"]);
-  } finally {
-    await gateway.shutdown();
-    await prosody.stop();
-  }
+  });
 });
 
 Deno.test("issue 3 done-when: `deno run deno/main.ts --upstream` in front of a stock Prosody serves @xmpp/client (login, chat, close)", async () => {

@@ -12,6 +12,8 @@ import type { XmppServer } from "./_types.ts";
 import { embeddedServer, loadAccounts } from "./embedded.ts";
 import { serveXmpp } from "./serve.ts";
 import { publicWebSocketUrl, webHandler } from "./_web.ts";
+import { trustPolicy } from "../core/http/forwarded.ts";
+import { addressList } from "../core/http/ip.ts";
 import { listenUrl, readTls } from "./_cli_files.ts";
 
 /**
@@ -43,6 +45,9 @@ export async function startEmbedded(options: GatewayOptions, log: Logger): Promi
   });
   const secure = options.secure || tls.cert !== undefined;
   const path = options.path;
+  const trust = trustPolicy(options.trustedProxy, options.forwardedHeader);
+  const metricsAllow = addressList(options.metricsAllow);
+  const websocketUrl = publicWebSocketUrl(secure, path, options.publicUrl || undefined);
   const server: XmppServer = serveXmpp({
     hostname: options.host,
     port: options.port,
@@ -52,6 +57,7 @@ export async function startEmbedded(options: GatewayOptions, log: Logger): Promi
     ...(options.origin.length > 0 ? { allowedOrigins: options.origin } : {}),
     allowMissingOrigin: !options.denyMissingOrigin,
     trustedProxies: options.trustedProxy,
+    forwardedHeader: trust.header,
     pingIntervalMs: options.pingInterval,
     session: {
       domains: [domain],
@@ -61,7 +67,9 @@ export async function startEmbedded(options: GatewayOptions, log: Logger): Promi
     },
     application: app,
     handler: webHandler({
-      websocketUrl: publicWebSocketUrl(secure, path),
+      websocketUrl,
+      metricsAllow,
+      trust,
       metrics: () =>
         "# HELP xmpp_ws_connections_open WebSocket connections open now.\n# TYPE xmpp_ws_connections_open gauge\n" +
         `xmpp_ws_connections_open ${server.liveCount}\n`,

@@ -1,7 +1,7 @@
 /**
  * The endpoint settings every runtime derives the same way from its options, validated before
  * anything listens: path, ping interval, security, the sessions' configuration, the Origin
- * policy and the trusted proxies.
+ * policy and the trusted proxies with their forwarded-address header.
  *
  * @example
  * ```ts
@@ -13,6 +13,7 @@
  */
 
 import { createSession, type SessionConfig } from "../core/mod.ts";
+import { type TrustPolicy, trustPolicy } from "../core/http/forwarded.ts";
 import { normalizeOrigins, type OriginPolicy } from "./_handshake.ts";
 import type { ServeXmppOptions, XmppApplication } from "./_types.ts";
 
@@ -29,6 +30,7 @@ export type EndpointOptions = Pick<
   | "allowMissingOrigin"
   | "application"
   | "trustedProxies"
+  | "forwardedHeader"
 >;
 
 /** The derived settings. */
@@ -39,7 +41,8 @@ export interface EndpointSettings {
   readonly config: SessionConfig;
   readonly policy: OriginPolicy;
   readonly application: XmppApplication;
-  readonly trusted: ReadonlySet<string>;
+  /** The trusted proxies and the forwarded-address header believed from them. */
+  readonly trusted: TrustPolicy;
 }
 
 /**
@@ -73,6 +76,7 @@ export function endpointSettings(options: EndpointOptions): EndpointSettings {
       allowMissingOrigin: options.allowMissingOrigin ?? true,
     },
     application: options.application ?? {},
-    trusted: new Set(options.trustedProxies ?? []),
+    // Throws RangeError on a bad proxy address or header name, before listening.
+    trusted: trustPolicy(options.trustedProxies ?? [], options.forwardedHeader),
   };
 }

@@ -11,7 +11,9 @@ import type { GatewayServeOptions } from "./gateway.ts";
 import type { GatewayConnectionOptions, UpstreamTarget } from "./_gateway_connection.ts";
 import { createLogger } from "./_log.ts";
 import { Metrics } from "./_metrics.ts";
-import { publicWebSocketUrl, webHandler } from "./_web.ts";
+import { publicWebSocketUrl, type RequestInfo, webHandler } from "./_web.ts";
+import { trustPolicy } from "../core/http/forwarded.ts";
+import { addressList, LOOPBACK_RANGES } from "../core/http/ip.ts";
 
 /** The runtime's pieces. */
 export interface GatewayRuntime {
@@ -32,7 +34,7 @@ export interface GatewaySetup {
       readonly domains: readonly string[];
       readonly limits?: NonNullable<GatewayConfig["clientLimits"]>;
     };
-    readonly handler: (request: Request) => Response;
+    readonly handler: (request: Request, info?: RequestInfo) => Response;
   } & Partial<Pick<GatewayServeOptions, (typeof ENDPOINT_KEYS)[number]>>;
 }
 
@@ -45,6 +47,7 @@ const ENDPOINT_KEYS = [
   "key",
   "pingIntervalMs",
   "trustedProxies",
+  "forwardedHeader",
 ] as const;
 
 /**
@@ -94,8 +97,10 @@ export function gatewaySetup(options: GatewayServeOptions, runtime: GatewayRunti
         ...(config.clientLimits ? { limits: config.clientLimits } : {}),
       },
       handler: webHandler({
-        websocketUrl: publicWebSocketUrl(secure, path),
+        websocketUrl: publicWebSocketUrl(secure, path, options.publicUrl),
         metrics: () => metrics.render(),
+        metricsAllow: options.metricsAllow ? addressList(options.metricsAllow) : LOOPBACK_RANGES,
+        trust: trustPolicy(options.trustedProxies ?? [], options.forwardedHeader),
       }),
     },
   };

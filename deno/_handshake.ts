@@ -16,6 +16,8 @@
  * @module
  */
 
+import { resolveClientAddress, type TrustPolicy } from "../core/http/forwarded.ts";
+
 /** The only subprotocol served (RFC 7395 §3.1). */
 export const XMPP_SUBPROTOCOL = "xmpp";
 
@@ -180,34 +182,24 @@ export interface HostPort {
 }
 
 /**
- * The client's address: the TCP peer, or the last untrusted hop named by a trusted proxy's
- * `X-Forwarded-For` (or `Forwarded: for=`) header. The same rule as the Deno adapter's.
+ * The client's address: the TCP peer, or, when the peer is a trusted proxy, the right-most hop
+ * of the one forwarded-address header the operator chose that is not itself a trusted proxy.
+ * The decision is the core's (`core/http/forwarded.ts`), shared by the Deno and Node endpoints.
  *
  * @example
  * ```ts
  * import { clientAddress } from "./_handshake.ts";
- * const request = new Request("http://h/", { headers: { "x-forwarded-for": "203.0.113.7, 10.0.0.2" } });
+ * import { trustPolicy } from "../core/http/forwarded.ts";
+ * const request = new Request("http://h/", {
+ *   headers: { "x-forwarded-for": "203.0.113.7, 10.0.0.2", forwarded: "for=127.0.0.1" },
+ * });
  * const peer = { hostname: "10.0.0.1", port: 4000 };
- * console.log(clientAddress(request, peer, new Set(["10.0.0.1", "10.0.0.2"])));
+ * console.log(clientAddress(request, peer, trustPolicy(["10.0.0.1", "10.0.0.2"])));
  * // { hostname: "203.0.113.7", port: 0 }
  * ```
  */
-export function clientAddress(
-  request: Request,
-  peer: HostPort,
-  trusted: ReadonlySet<string>,
-): HostPort {
-  if (!trusted.has(peer.hostname)) return peer;
-  const forwarded = request.headers.get("forwarded");
-  const hops = forwarded
-    ? [...forwarded.matchAll(/for="?\[?([^\]";,]+)/gi)].map((m) => m[1]!.replace(/:\d+$/, ""))
-    : (request.headers.get("x-forwarded-for") ?? "").split(",").map((h) => h.trim()).filter(
-      Boolean,
-    );
-  for (let i = hops.length - 1; i >= 0; i--) {
-    if (!trusted.has(hops[i]!)) return { hostname: hops[i]!, port: 0 };
-  }
-  return peer;
+export function clientAddress(request: Request, peer: HostPort, trust: TrustPolicy): HostPort {
+  return resolveClientAddress(peer, (name) => request.headers.get(name), trust).address;
 }
 
 /**

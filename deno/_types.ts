@@ -21,6 +21,7 @@ import type {
   StreamErrorCondition,
   XmlElement,
 } from "../core/mod.ts";
+import type { ForwardedHeader } from "../core/http/forwarded.ts";
 
 /** The notice that announces an open stream. */
 export type StreamOpenedNotice = Extract<Output, { readonly type: "stream-opened" }>;
@@ -138,10 +139,16 @@ export interface ServeXmppOptions {
   /** Called once listening (default: silent). */
   readonly onListen?: (addr: Deno.NetAddr) => void;
   /**
-   * Peers whose `X-Forwarded-For` / `Forwarded` headers name the real client (a reverse proxy).
-   * Headers from anyone else are ignored.
+   * Peers (addresses or CIDR ranges) whose forwarded-address header names the real client (a
+   * reverse proxy). Headers from anyone else are ignored.
    */
   readonly trustedProxies?: readonly string[];
+  /**
+   * The one header believed from `trustedProxies` (default `x-forwarded-for`; `forwarded` is
+   * RFC 7239's; `none` believes no header). It is read from the right: the first hop that is not
+   * a trusted proxy is the client. Any other forwarding header is ignored.
+   */
+  readonly forwardedHeader?: ForwardedHeader;
   /**
    * Drive each upgraded socket yourself instead of with a core session and `application`
    * (the gateway does this).

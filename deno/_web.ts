@@ -1,11 +1,12 @@
 /**
  * The gateway's plain HTTP resources: XEP-0156 discovery (`/.well-known/host-meta` and
- * `/.well-known/host-meta.json`, with CORS), `/healthz` and `/metrics`.
+ * `/.well-known/host-meta.json`, with CORS; the advertised URL from configuration, or from the
+ * request's `Host` with `Vary: Host`), `/healthz` and `/metrics` (to allowed addresses only).
  *
  * @example
  * ```ts
  * import { webHandler } from "./_web.ts";
- * const handle = webHandler({ websocketUrl: () => "wss://example.com/xmpp-websocket", metrics: () => "" });
+ * const handle = webHandler({ websocketUrl: "wss://example.com/xmpp-websocket", metrics: () => "" });
  * const response = handle(new Request("http://example.com/.well-known/host-meta.json"));
  * console.log(response.status, response.headers.get("access-control-allow-origin")); // 200 "*"
  * ```
@@ -15,29 +16,70 @@
 import { accepts } from "@std/http/negotiation";
 import { STATUS_CODE } from "@std/http/status";
 import { WEBSOCKET_REL } from "../core/client/discovery.ts";
+import { clientAllowed } from "../core/http/access.ts";
+import { type HostPort, resolveClientAddress, type TrustPolicy } from "../core/http/forwarded.ts";
+import { type AddressList, LOOPBACK_RANGES } from "../core/http/ip.ts";
 
 /** What the handler needs to know. */
 export interface WebOptions {
-  /** The public WebSocket URL for a request (scheme and host as the client reached us). */
-  readonly websocketUrl: (request: Request) => string;
+  /**
+   * The public WebSocket URL: a fixed one from configuration (`--public-url`), or a function of
+   * the request (scheme and `Host` as the client reached us; such answers carry `Vary: Host`).
+   */
+  readonly websocketUrl: string | ((request: Request) => string);
   /** The Prometheus text. */
   readonly metrics: () => string;
   /** Whether the service is healthy (default: always). */
   readonly healthy?: () => boolean;
+  /** Who may read `/metrics`, by client address (default: loopback only). */
+  readonly metricsAllow?: AddressList;
+  /** The trusted proxies, to find the client's address (default: none). */
+  readonly trust?: TrustPolicy;
 }
 
+/** Who sent a request (the TCP peer), as both runtimes' fallback handlers receive it. */
+export interface RequestInfo {
+  readonly remoteAddr: HostPort;
+}
+
+/** How long discovery answers may be cached, in seconds: fixed URL, Host-derived URL. */
+const DISCOVERY_MAX_AGE = { fixed: 3600, fromHost: 300 } as const;
+
 /**
- * Returns a request handler for the resources above (404 for anything else).
+ * Returns a request handler for the resources above (404 for anything else). `/metrics` is
+ * served only to clients in `metricsAllow` (403 otherwise), the client's address being decided
+ * as for WebSocket connections (trusted proxies only), and never to a request forwarded by a
+ * peer that is not a trusted proxy.
  *
  * @example
  * ```ts
  * import { webHandler } from "./_web.ts";
  * const handle = webHandler({ websocketUrl: () => "ws://localhost:5280/xmpp-websocket", metrics: () => "m 1\n" });
  * console.log(handle(new Request("http://localhost/healthz")).status); // 200
+ * const peer = { remoteAddr: { hostname: "192.0.2.7", port: 50000 } };
+ * console.log(handle(new Request("http://localhost/metrics"), peer).status); // 403
  * ```
  */
-export function webHandler(options: WebOptions): (request: Request) => Response {
-  return (request) => {
+export function webHandler(
+  options: WebOptions,
+): (request: Request, info?: RequestInfo) => Response {
+  const allow = options.metricsAllow ?? LOOPBACK_RANGES;
+  const trust: TrustPolicy = options.trust ?? { proxies: [], header: "none" };
+  const discovery = (request: Request, json: boolean, negotiated: boolean): Response => {
+    const fixed = typeof options.websocketUrl === "string";
+    let url: string;
+    if (typeof options.websocketUrl === "string") url = options.websocketUrl;
+    else if (!validHost(request)) return text(STATUS_CODE.BadRequest, "Bad Request: Host\n");
+    else url = options.websocketUrl(request);
+    const vary = [...(negotiated ? ["Accept"] : []), ...(fixed ? [] : ["Host"])];
+    const headers: Record<string, string> = {
+      ...cors(),
+      "cache-control": `max-age=${fixed ? DISCOVERY_MAX_AGE.fixed : DISCOVERY_MAX_AGE.fromHost}`,
+      ...(vary.length > 0 ? { vary: vary.join(", ") } : {}),
+    };
+    return json ? jrd(url, headers) : xrd(url, headers);
+  };
+  return (request, info) => {
     const path = new URL(request.url).pathname;
     if (request.method === "OPTIONS" && path.startsWith("/.well-known/host-meta")) {
       return new Response(null, { status: STATUS_CODE.NoContent, headers: cors() });
@@ -53,12 +95,10 @@ export function webHandler(options: WebOptions): (request: Request) => Response 
         // RFC 6415 §3: the XRD unless JSON is asked for.
         const wantsJson =
           accepts(request, "application/xrd+xml", "application/json") === "application/json";
-        return wantsJson
-          ? jrd(options.websocketUrl(request), true)
-          : xrd(options.websocketUrl(request));
+        return discovery(request, wantsJson, true);
       }
       case "/.well-known/host-meta.json":
-        return jrd(options.websocketUrl(request), false);
+        return discovery(request, true, false);
       case "/healthz": {
         const ok = options.healthy?.() ?? true;
         return new Response(ok ? "ok\n" : "unhealthy\n", {
@@ -66,13 +106,19 @@ export function webHandler(options: WebOptions): (request: Request) => Response 
           headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
         });
       }
-      case "/metrics":
+      case "/metrics": {
+        const client = info &&
+          resolveClientAddress(info.remoteAddr, (name) => request.headers.get(name), trust);
+        if (client === undefined || !clientAllowed(client, allow)) {
+          return text(STATUS_CODE.Forbidden, "Forbidden: metrics are not served to this address\n");
+        }
         return new Response(options.metrics(), {
           headers: {
             "content-type": "text/plain; version=0.0.4; charset=utf-8",
             "cache-control": "no-store",
           },
         });
+      }
       default:
         return new Response("Not Found\n", {
           status: STATUS_CODE.NotFound,
@@ -83,21 +129,54 @@ export function webHandler(options: WebOptions): (request: Request) => Response 
 }
 
 /**
- * The public WebSocket URL for a request: the scheme and host the client used, and `path`.
+ * The public WebSocket URL: `publicUrl` when configured (checked: an absolute `ws:` or `wss:`
+ * URL, else `RangeError`), otherwise a function of the request: the scheme and host the client
+ * used, and `path`.
  *
  * @example
  * ```ts
  * import { publicWebSocketUrl } from "./_web.ts";
  * const url = publicWebSocketUrl(true, "/xmpp-websocket");
- * console.log(url(new Request("http://chat.example/.well-known/host-meta"))); // "wss://chat.example/xmpp-websocket"
+ * if (typeof url !== "string") {
+ *   console.log(url(new Request("http://chat.example/.well-known/host-meta"))); // "wss://chat.example/xmpp-websocket"
+ * }
+ * console.log(publicWebSocketUrl(false, "/ws", "wss://chat.example/ws")); // "wss://chat.example/ws"
  * ```
  */
-export function publicWebSocketUrl(secure: boolean, path: string): (request: Request) => string {
+export function publicWebSocketUrl(
+  secure: boolean,
+  path: string,
+  publicUrl?: string,
+): string | ((request: Request) => string) {
+  if (publicUrl !== undefined && publicUrl !== "") {
+    const url = URL.parse(publicUrl);
+    if (url === null || (url.protocol !== "ws:" && url.protocol !== "wss:")) {
+      throw new RangeError(
+        `Invalid public URL '${publicUrl}': expected an absolute ws:// or wss:// URL`,
+      );
+    }
+    return url.href;
+  }
   return (request) => {
     const url = new URL(request.url);
     const scheme = secure || url.protocol === "https:" ? "wss:" : "ws:";
     return `${scheme}//${request.headers.get("host") ?? url.host}${path}`;
   };
+}
+
+/** A `Host` that is a name or an address with an optional port (nothing else is reflected). */
+function validHost(request: Request): boolean {
+  const host = request.headers.get("host");
+  return host === null ||
+    /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
+        .test(host) && host.length <= 260;
+}
+
+function text(status: number, body: string): Response {
+  return new Response(body, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+  });
 }
 
 function cors(): Record<string, string> {
@@ -108,30 +187,18 @@ function cors(): Record<string, string> {
   };
 }
 
-function xrd(url: string): Response {
+function xrd(url: string, headers: Record<string, string>): Response {
   const body = "<?xml version='1.0' encoding='UTF-8'?>\n" +
     "<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>\n" +
     `  <Link rel='${WEBSOCKET_REL}' href='${escapeXml(url)}'/>\n</XRD>\n`;
   return new Response(body, {
-    headers: {
-      ...cors(),
-      "content-type": "application/xrd+xml; charset=utf-8",
-      "cache-control": "max-age=3600",
-      vary: "Accept",
-    },
+    headers: { ...headers, "content-type": "application/xrd+xml; charset=utf-8" },
   });
 }
 
-function jrd(url: string, negotiated: boolean): Response {
+function jrd(url: string, headers: Record<string, string>): Response {
   const body = JSON.stringify({ links: [{ rel: WEBSOCKET_REL, href: url }] }, null, 2) + "\n";
-  return new Response(body, {
-    headers: {
-      ...cors(),
-      "content-type": "application/json",
-      "cache-control": "max-age=3600",
-      ...(negotiated ? { vary: "Accept" } : {}),
-    },
-  });
+  return new Response(body, { headers: { ...headers, "content-type": "application/json" } });
 }
 
 function escapeXml(text: string): string {

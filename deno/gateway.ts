@@ -36,6 +36,7 @@ export interface GatewayServeOptions extends
     | "secure"
     | "pingIntervalMs"
     | "trustedProxies"
+    | "forwardedHeader"
     | "onListen"
   >,
   Omit<GatewayConfig, "domains"> {
@@ -57,6 +58,13 @@ export interface GatewayServeOptions extends
   readonly log?: Logger;
   /** Metrics registry (default: a new one). */
   readonly metrics?: Metrics;
+  /**
+   * The WebSocket URL advertised by XEP-0156 discovery (`ws://` or `wss://`). Default: built
+   * from each request's `Host`, answered with `Vary: Host` and a shorter cache lifetime.
+   */
+  readonly publicUrl?: string;
+  /** Client addresses or CIDR ranges allowed to read `/metrics` (default: loopback only). */
+  readonly metricsAllow?: readonly string[];
 }
 
 /** A running gateway. */

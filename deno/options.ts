@@ -152,7 +152,28 @@ export const OPTION_SPECS = [
     env: "XMPP_WS_TRUSTED_PROXIES",
     kind: "list",
     default: "",
-    help: "Proxy addresses whose X-Forwarded-For / Forwarded headers are believed",
+    help: "Proxy addresses or CIDR ranges whose --forwarded-header is believed (comma-separated)",
+  },
+  {
+    flag: "forwarded-header",
+    env: "XMPP_WS_FORWARDED_HEADER",
+    kind: "string",
+    default: "x-forwarded-for",
+    help: "Header naming the client behind a --trusted-proxy: x-forwarded-for, forwarded or none",
+  },
+  {
+    flag: "public-url",
+    env: "XMPP_WS_PUBLIC_URL",
+    kind: "string",
+    default: "",
+    help: "WebSocket URL advertised by XEP-0156 discovery (default: from the request's Host)",
+  },
+  {
+    flag: "metrics-allow",
+    env: "XMPP_WS_METRICS_ALLOW",
+    kind: "list",
+    default: "127.0.0.0/8,::1",
+    help: "Client addresses or CIDR ranges allowed to read /metrics (comma-separated)",
   },
   {
     flag: "max-message-bytes",
@@ -317,6 +338,7 @@ class UnknownOption extends Error {}
 const CHOICES: Readonly<Record<string, readonly string[]>> = {
   "upstream-tls": ["optional", "required", "direct", "off"],
   "proxy-protocol": ["off", "v1", "v2"],
+  "forwarded-header": ["x-forwarded-for", "forwarded", "none"],
   "log-level": ["debug", "info", "warn", "error"],
   "log-format": ["text", "json"],
 };

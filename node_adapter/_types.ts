@@ -22,6 +22,7 @@ import type {
   XmppApplication,
   XmppConnection,
 } from "../deno/_types.ts";
+import type { ForwardedHeader } from "../core/http/forwarded.ts";
 
 /** A host and port. */
 export interface NetAddress {
@@ -80,10 +81,12 @@ export interface ServeXmppNodeOptions {
   /** Called once listening (default: silent). */
   readonly onListen?: (addr: NetAddress) => void;
   /**
-   * Peers whose `X-Forwarded-For` / `Forwarded` headers name the real client (a reverse proxy).
-   * Headers from anyone else are ignored.
+   * Peers (addresses or CIDR ranges) whose forwarded-address header names the real client (a
+   * reverse proxy). Headers from anyone else are ignored.
    */
   readonly trustedProxies?: readonly string[];
+  /** The one header believed from `trustedProxies` (default `x-forwarded-for`; see Deno's). */
+  readonly forwardedHeader?: ForwardedHeader;
   /**
    * Drive each upgraded socket yourself instead of with a core session and `application`
    * (the gateway does this). The socket is a `ws` WebSocket presented through the web-standard

@@ -14,6 +14,7 @@
 
 import { type CheckContext, type CheckOutcome, CHECKS, type InboundRecord } from "./_cli_checks.ts";
 import { ConnectError, type OpenResult, openWebSocket } from "./_cli_ws.ts";
+import { domainHint } from "./_cli_probe.ts";
 import { StreamStepError, XmppWire } from "./_cli_xmpp.ts";
 
 export { CHECKS } from "./_cli_checks.ts";
@@ -22,7 +23,11 @@ export { CHECKS } from "./_cli_checks.ts";
 export interface ConformanceOptions {
   /** The endpoint, `ws:` or `wss:`. */
   readonly url: string;
-  /** The `to` of `<open/>` (default: the URL's host). */
+  /**
+   * The `to` of `<open/>`. Default: the domain of `user` when it is a bare JID, else the URL's
+   * host, or, when the server refuses that host with `host-unknown` and names another domain in
+   * its `<open from>`, that domain.
+   */
   readonly domain?: string;
   /** Bound on each wait of a check, in ms (default 3 000). */
   readonly timeoutMs?: number;
@@ -76,7 +81,8 @@ export async function conformance(options: ConformanceOptions): Promise<Conforma
   } catch {
     return stopped(options.url, options.domain ?? "", `Invalid URL: '${options.url}'`);
   }
-  const domain = options.domain ?? url.hostname.replace(/^\[|\]$/g, "");
+  const given = options.domain ?? options.user?.match(/@([^@/]+)$/)?.[1];
+  let domain = given ?? url.hostname.replace(/^\[|\]$/g, "");
   if (url.protocol !== "ws:" && url.protocol !== "wss:") {
     return stopped(url.href, domain, `Not a ws: or wss: URL: ${url.href}`);
   }
@@ -85,7 +91,7 @@ export async function conformance(options: ConformanceOptions): Promise<Conforma
   const timeoutMs = options.timeoutMs ?? 3_000;
   const inbound: InboundRecord[] = [];
   let current = "preflight";
-  const ctx: CheckContext = {
+  let ctx: CheckContext = {
     url,
     domain,
     timeoutMs,
@@ -117,7 +123,13 @@ export async function conformance(options: ConformanceOptions): Promise<Conforma
       }),
   };
 
-  const problem = await preflight(ctx);
+  let { problem, hint } = await preflight(ctx);
+  if (problem && hint !== undefined && given === undefined) {
+    // The URL's host is not served, and the server names its domain (RFC 6120 §4.9.3.6).
+    domain = hint;
+    ctx = { ...ctx, domain };
+    ({ problem } = await preflight(ctx));
+  }
   if (problem) return stopped(url.href, domain, problem);
 
   options.onStart?.(url.href, domain);
@@ -153,29 +165,38 @@ export async function conformance(options: ConformanceOptions): Promise<Conforma
   return { url: url.href, domain, exitCode: counts.fail > 0 ? 1 : 0, results, counts };
 }
 
-/** Can the endpoint be used at all: a 101 for `xmpp`, and a stream for `domain`? */
-async function preflight(ctx: CheckContext): Promise<string | undefined> {
+/**
+ * Can the endpoint be used at all: a 101 for `xmpp`, and a stream for `domain`? With
+ * `host-unknown`, `hint` is the domain the server names in its `<open from>`, if another.
+ */
+async function preflight(ctx: CheckContext): Promise<{ problem?: string; hint?: string }> {
   let result: OpenResult;
   try {
     result = await ctx.connect(["xmpp"]);
   } catch (error) {
-    return (error as Error).message;
+    return { problem: (error as Error).message };
   }
   if (!result.socket) {
-    return result.problem ??
-      `Not an XMPP WebSocket endpoint: HTTP ${result.status} to an upgrade offering 'xmpp'`;
+    return {
+      problem: result.problem ??
+        `Not an XMPP WebSocket endpoint: HTTP ${result.status} to an upgrade offering 'xmpp'`,
+    };
   }
   try {
     await new XmppWire(result.socket, ctx.timeoutMs).openStream(ctx.domain);
   } catch (error) {
-    if (error instanceof StreamStepError && /host-unknown/.test(error.message)) {
-      return `The endpoint does not serve the domain '${ctx.domain}' (${error.message}); ` +
-        "give the right one with --domain";
+    if (error instanceof StreamStepError && error.condition === "host-unknown") {
+      const hint = domainHint(error, ctx.domain);
+      return {
+        problem: `The endpoint does not serve the domain '${ctx.domain}' (${error.message}); ` +
+          `give the right one with --domain${hint ? ` (the server names itself ${hint})` : ""}`,
+        ...(hint !== undefined ? { hint } : {}),
+      };
     }
   } finally {
     await result.socket.shutdown(Math.min(ctx.timeoutMs, 1_000));
   }
-  return undefined;
+  return {};
 }
 
 function stopped(url: string, domain: string, error: string): ConformanceReport {

@@ -16,13 +16,17 @@ import { escapeAttribute, escapeText } from "../core/mod.ts";
 import { discover } from "./_cli_discovery.ts";
 import { Transcript, type TranscriptEntry } from "./_cli_transcript.ts";
 import { ConnectError, openWebSocket, type RawWebSocket } from "./_cli_ws.ts";
-import { StreamStepError, XmppWire } from "./_cli_xmpp.ts";
+import { type Bounce, readBounce, StreamStepError, XmppWire } from "./_cli_xmpp.ts";
 
 /** Options of {@link probe}. */
 export interface ProbeOptions {
   /** A `ws:`/`wss:` URL, an `https:` origin or a bare domain (both: discovery). */
   readonly target: string;
-  /** The `to` of `<open/>` (default: the domain, or the URL's host). */
+  /**
+   * The `to` of `<open/>`. Default: the domain of `user` when it is a bare JID, else the
+   * discovered domain or the URL's host; if the server refuses that host with `host-unknown`
+   * and names another domain in its `<open from>`, once more with that one.
+   */
   readonly domain?: string;
   /** Log in as this user (local part, or a bare JID whose domain becomes the default `to`). */
   readonly user?: string;
@@ -35,6 +39,12 @@ export interface ProbeOptions {
   readonly allowInsecure?: boolean;
   /** After binding, send this message (the `send` command). */
   readonly message?: { readonly to: string; readonly body: string; readonly type?: string };
+  /**
+   * How long to wait, after sending `message`, for a `<message type='error'>` bouncing it
+   * (default 1 000 ms; 0: do not wait, though a bounce arriving before the server's `<close/>`
+   * still counts). A bounce makes the exit code 1.
+   */
+  readonly bounceWaitMs?: number;
   /** Bound on each wait (default 3 000 ms). */
   readonly timeoutMs?: number;
   /** `Origin` header to send. */
@@ -51,6 +61,10 @@ export interface ProbeReport {
   readonly exitCode: 0 | 1 | 2;
   /** The endpoint used. */
   readonly url?: string;
+  /** The `to` of the `<open/>` the server accepted. */
+  readonly domain?: string;
+  /** The error that bounced the message, if it did. */
+  readonly bounce?: Bounce;
   readonly subprotocol?: string;
   readonly streamId?: string;
   readonly mechanism?: string;
@@ -83,35 +97,12 @@ export async function probe(options: ProbeOptions): Promise<ProbeReport> {
     return done(2, (error as Error).message);
   }
   const userAt = options.user?.indexOf("@") ?? -1;
-  const domain = options.domain ?? (userAt >= 0 ? options.user!.slice(userAt + 1) : target.domain);
-  let socket: RawWebSocket | undefined;
-  let protocols: string[] = [];
-  let lastError = "no endpoint to try";
-  for (const url of target.urls) {
-    try {
-      const result = await openWebSocket(new URL(url), {
-        protocols: ["xmpp"],
-        timeoutMs,
-        observer: transcript.observer,
-        ...(options.origin ? { headers: { Origin: options.origin } } : {}),
-        ...(options.caCerts ? { caCerts: options.caCerts } : {}),
-      });
-      if (result.socket) {
-        socket = result.socket;
-        protocols = result.headers.filter(([name]) => name === "sec-websocket-protocol")
-          .flatMap(([, value]) => value.split(",").map((token) => token.trim()));
-        report.url = url;
-        break;
-      }
-      lastError = result.problem ?? `HTTP ${result.status}: not a WebSocket upgrade` +
-          (result.body ? ` (${result.body.trim().slice(0, 200)})` : "");
-    } catch (error) {
-      if (!(error instanceof ConnectError)) throw error;
-      lastError = error.message;
-    }
-    transcript.note(lastError);
-  }
-  if (!socket) return done(2, lastError);
+  const given = options.domain ?? (userAt >= 0 ? options.user!.slice(userAt + 1) : undefined);
+  let domain = given ?? target.domain;
+  const connected = await connectFirst(target.urls, options, timeoutMs, transcript);
+  if ("error" in connected) return done(2, connected.error);
+  let { socket, protocols } = connected;
+  report.url = connected.url;
 
   if (protocols.length > 0) report.subprotocol = protocols.join(", ");
   try {
@@ -122,12 +113,32 @@ export async function probe(options: ProbeOptions): Promise<ProbeReport> {
       );
     }
     transcript.note(`subprotocol: xmpp; opening the stream to ${domain}`);
-    const wire = new XmppWire(socket, timeoutMs);
-    const opened = await wire.openStream(domain);
+    let wire = new XmppWire(socket, timeoutMs);
+    let opened: Awaited<ReturnType<XmppWire["openStream"]>>;
+    try {
+      opened = await wire.openStream(domain);
+    } catch (error) {
+      const hint = domainHint(error, domain);
+      if (hint === undefined || given !== undefined) throw explained(error, domain, given);
+      // The domain came from the URL's host and the server names another one (RFC 6120
+      // §4.9.3.6): open a new connection once, to that domain.
+      transcript.note(`the server does not serve ${domain} and names itself ${hint}: retrying`);
+      await socket.shutdown(Math.min(timeoutMs, 1_000));
+      const again = await connectFirst([report.url], options, timeoutMs, transcript);
+      if ("error" in again) return done(2, again.error);
+      ({ socket, protocols } = again);
+      domain = hint;
+      wire = new XmppWire(socket, timeoutMs);
+      transcript.note(`opening the stream to ${domain}`);
+      opened = await wire.openStream(domain);
+    }
+    report.domain = domain;
     if (opened.open.attrs.id) report.streamId = opened.open.attrs.id;
+    let bounce: Bounce | undefined;
+    let messageId: string | undefined;
     if (options.user !== undefined && options.password !== undefined) {
       const username = userAt >= 0 ? options.user.slice(0, userAt) : options.user;
-      const secure = report.url!.startsWith("wss:") || isLoopback(new URL(report.url!).hostname);
+      const secure = report.url.startsWith("wss:") || isLoopback(new URL(report.url).hostname);
       const login = await wire.login(opened.features, {
         username,
         password: options.password,
@@ -139,15 +150,27 @@ export async function probe(options: ProbeOptions): Promise<ProbeReport> {
       transcript.note(`bound ${report.jid}`);
       if (options.message) {
         const { to, body, type = "chat" } = options.message;
+        messageId = randomHex(6);
         await wire.send(
           `<message xmlns='jabber:client' to='${escapeAttribute(to)}' type='${
             escapeAttribute(type)
-          }' id='${randomHex(6)}'><body>${escapeText(body)}</body></message>`,
+          }' id='${messageId}'><body>${escapeText(body)}</body></message>`,
         );
+        const waitMs = options.bounceWaitMs ?? 1_000;
+        if (waitMs > 0) {
+          transcript.note(`waiting up to ${waitMs} ms for a bounce`);
+          bounce = await wire.waitForBounce(messageId, waitMs);
+        }
       }
     }
-    const code = await wire.closeStream();
+    const code = await wire.closeStream((el) => {
+      if (messageId !== undefined) bounce ??= readBounce(el, messageId);
+    });
     transcript.note(`closed (WebSocket close code ${code ?? "none"})`);
+    if (bounce) {
+      report.bounce = bounce;
+      return done(1, `the message bounced: ${describeBounce(bounce)}`);
+    }
     return done(0);
   } catch (error) {
     if (!(error instanceof StreamStepError)) throw error;
@@ -155,6 +178,88 @@ export async function probe(options: ProbeOptions): Promise<ProbeReport> {
   } finally {
     await socket.shutdown(Math.min(timeoutMs, 1_000));
   }
+}
+
+/** Opens the first of `urls` that upgrades; the error of the last one otherwise. */
+async function connectFirst(
+  urls: readonly string[],
+  options: ProbeOptions,
+  timeoutMs: number,
+  transcript: Transcript,
+): Promise<{ socket: RawWebSocket; protocols: string[]; url: string } | { error: string }> {
+  let lastError = "no endpoint to try";
+  for (const url of urls) {
+    try {
+      const result = await openWebSocket(new URL(url), {
+        protocols: ["xmpp"],
+        timeoutMs,
+        observer: transcript.observer,
+        ...(options.origin ? { headers: { Origin: options.origin } } : {}),
+        ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+      });
+      if (result.socket) {
+        const protocols = result.headers.filter(([name]) => name === "sec-websocket-protocol")
+          .flatMap(([, value]) => value.split(",").map((token) => token.trim()));
+        return { socket: result.socket, protocols, url };
+      }
+      lastError = result.problem ?? `HTTP ${result.status}: not a WebSocket upgrade` +
+          (result.body ? ` (${result.body.trim().slice(0, 200)})` : "");
+    } catch (error) {
+      if (!(error instanceof ConnectError)) throw error;
+      lastError = error.message;
+    }
+    transcript.note(lastError);
+  }
+  return { error: lastError };
+}
+
+/**
+ * The domain a `host-unknown` answer names (the `from` of the server's `<open/>`) when it is a
+ * plausible domain other than the one asked for; `undefined` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { domainHint } from "./_cli_probe.ts";
+ * import { StreamStepError } from "./_cli_xmpp.ts";
+ * const refused = new StreamStepError("no", { condition: "host-unknown", serverDomain: "localhost" });
+ * console.log(domainHint(refused, "127.0.0.1"), domainHint(refused, "localhost")); // "localhost" undefined
+ * ```
+ */
+export function domainHint(error: unknown, asked: string): string | undefined {
+  if (!(error instanceof StreamStepError) || error.condition !== "host-unknown") return undefined;
+  const named = error.serverDomain?.trim().toLowerCase().replace(/\.$/, "");
+  if (!named || named === asked.toLowerCase() || named.length > 253) return undefined;
+  return /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(named)
+    ? named
+    : undefined;
+}
+
+/** A `host-unknown` failure, with what to do about it. */
+function explained(error: unknown, domain: string, given: string | undefined): unknown {
+  if (!(error instanceof StreamStepError) || error.condition !== "host-unknown") return error;
+  const hint = domainHint(error, domain);
+  const advice = hint !== undefined
+    ? `the server names itself ${hint}: try --domain ${hint}`
+    : given === undefined
+    ? "give the domain with --domain or a bare JID (--user name@domain)"
+    : "check --domain and the domain of --user";
+  return new StreamStepError(`${error.message}; ${advice}`, { condition: "host-unknown" });
+}
+
+/**
+ * One line for a bounce: condition, type, text and who sent it.
+ *
+ * @example
+ * ```ts
+ * import { describeBounce } from "./_cli_probe.ts";
+ * console.log(describeBounce({ condition: "service-unavailable", type: "cancel", from: "bob@localhost" }));
+ * // "<service-unavailable/> (cancel) from bob@localhost"
+ * ```
+ */
+export function describeBounce(bounce: Bounce): string {
+  return `<${bounce.condition}/>${bounce.type ? ` (${bounce.type})` : ""}${
+    bounce.text ? ` "${bounce.text}"` : ""
+  }${bounce.from ? ` from ${bounce.from}` : ""}`;
 }
 
 async function resolveTarget(

@@ -37,14 +37,75 @@ import {
 } from "../core/mod.ts";
 import type { Inbound, RawWebSocket } from "./_cli_ws.ts";
 
+/** What the server said when a step failed, when it said anything. */
+export interface StreamStepDetail {
+  /** The stream error condition (`host-unknown`, ...), when the server sent a stream error. */
+  readonly condition?: string;
+  /**
+   * The `from` of the server's `<open/>` answering ours: the domain it names itself by. With a
+   * `host-unknown` error it is the hint of RFC 6120 §4.9.3.6 (our server and gateway name their
+   * first served domain there; Prosody 0.12 echoes the refused `to`).
+   */
+  readonly serverDomain?: string;
+}
+
 /** A step of the XMPP exchange failed (exit code 1 in the CLI). */
 export class StreamStepError extends Error {
+  /** The stream error condition, when there was one. */
+  readonly condition: string | undefined;
+  /** The `from` of the server's `<open/>`, when the failure followed one. */
+  readonly serverDomain: string | undefined;
   /** Creates the error; `message` says what the server did. */
-  constructor(message: string) {
+  constructor(message: string, detail: StreamStepDetail = {}) {
     super(message);
     this.name = "StreamStepError";
+    this.condition = detail.condition;
+    this.serverDomain = detail.serverDomain;
   }
 }
+
+/** A `<message type='error'>` answering one we sent (RFC 6120 §8.3). */
+export interface Bounce {
+  /** The stanza error condition (`service-unavailable`, ...). */
+  readonly condition: string;
+  /** The error type (`cancel`, `wait`, ...). */
+  readonly type?: string;
+  /** The server's human-readable text, if any. */
+  readonly text?: string;
+  /** Who bounced it (the `from` of the error). */
+  readonly from?: string;
+}
+
+/**
+ * Reads the bounce out of `el` if it is a `<message type='error'>` answering the message with
+ * id `id`; `undefined` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { element } from "../core/mod.ts";
+ * import { readBounce } from "./_cli_xmpp.ts";
+ * const stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
+ * const bounce = element("message", "jabber:client", { type: "error", id: "m1" }, [
+ *   element("error", "jabber:client", { type: "cancel" }, [element("service-unavailable", stanzas)]),
+ * ]);
+ * console.log(readBounce(bounce, "m1")?.condition, readBounce(bounce, "m2")); // "service-unavailable" undefined
+ * ```
+ */
+export function readBounce(el: XmlElement, id: string): Bounce | undefined {
+  if (el.name !== "message" || el.attrs.type !== "error" || el.attrs.id !== id) return undefined;
+  const error = childElement(el, "error", el.ns);
+  const conditions = error ? childElements(error).filter((c) => c.ns === STANZA_ERRORS) : [];
+  const condition = conditions.find((c) => c.name !== "text")?.name ?? "undefined-condition";
+  const text = conditions.find((c) => c.name === "text");
+  return {
+    condition,
+    ...(error?.attrs.type ? { type: error.attrs.type } : {}),
+    ...(text ? { text: textOf(text) } : {}),
+    ...(el.attrs.from ? { from: el.attrs.from } : {}),
+  };
+}
+
+const STANZA_ERRORS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 
 /** Credentials for {@link XmppWire.login}. */
 export interface Credentials {
@@ -82,7 +143,12 @@ export class XmppWire {
     if (event.type !== "text") {
       throw new StreamStepError(`Waiting for ${what}: ${describe(event, this.#timeoutMs)}`);
     }
-    const parsed = this.#parser.parse(event.data);
+    return this.#element(event.data, what);
+  }
+
+  /** Parses one message; a stream error or `<close/>` fails the step. */
+  #element(data: string, what: string): XmlElement {
+    const parsed = this.#parser.parse(data);
     if (!parsed.ok) {
       throw new StreamStepError(`Waiting for ${what}: unparseable message (${parsed.error.text})`);
     }
@@ -93,6 +159,7 @@ export class XmppWire {
         `Waiting for ${what}: stream error <${error.condition}/>${
           error.text ? ` (${error.text})` : ""
         }`,
+        { condition: error.condition },
       );
     }
     if (el.name === "close" && el.ns === NS.FRAMING) {
@@ -114,7 +181,16 @@ export class XmppWire {
     if (open.name !== "open" || open.ns !== NS.FRAMING) {
       throw new StreamStepError(`Expected <open/> in the framing namespace, got <${open.name}/>`);
     }
-    const features = await this.next("stream features");
+    let features: XmlElement;
+    try {
+      features = await this.next("stream features");
+    } catch (error) {
+      if (!(error instanceof StreamStepError) || open.attrs.from === undefined) throw error;
+      throw new StreamStepError(error.message, {
+        ...(error.condition ? { condition: error.condition } : {}),
+        serverDomain: open.attrs.from,
+      });
+    }
     if (features.name !== "features" || features.ns !== NS.STREAMS) {
       throw new StreamStepError(`Expected stream features, got <${features.name}/>`);
     }
@@ -206,16 +282,47 @@ export class XmppWire {
   }
 
   /**
-   * Sends `<close/>`, reads up to the server's `<close/>` (skipping other elements), then runs
-   * the WebSocket closing handshake. Resolves with the server's Close code.
+   * Reads what arrives during `waitMs` (at most `maxElements` elements) and resolves with the
+   * first bounce of the message `id` (then at once), or `undefined` when none came in time.
+   * Other elements (presence, pushes, acks) are passed to `onOther` and otherwise ignored; a
+   * stream error or `<close/>` fails the step.
    */
-  async closeStream(): Promise<number | undefined> {
+  async waitForBounce(
+    id: string,
+    waitMs: number,
+    onOther: (el: XmlElement) => void = () => {},
+    maxElements = 1_000,
+  ): Promise<Bounce | undefined> {
+    const deadline = performance.now() + waitMs;
+    for (let seen = 0; seen < maxElements; seen++) {
+      const left = Math.ceil(deadline - performance.now());
+      if (left <= 0) return undefined;
+      const event = await this.socket.next(left);
+      if (event.type === "timeout") return undefined;
+      if (event.type !== "text") {
+        throw new StreamStepError(`Waiting for a bounce: ${describe(event, waitMs)}`);
+      }
+      const el = this.#element(event.data, "a bounce");
+      const bounce = readBounce(el, id);
+      if (bounce) return bounce;
+      onOther(el);
+    }
+    return undefined;
+  }
+
+  /**
+   * Sends `<close/>`, reads up to the server's `<close/>` (passing other elements to
+   * `onElement`), then runs the WebSocket closing handshake. Resolves with the server's Close
+   * code.
+   */
+  async closeStream(onElement: (el: XmlElement) => void = () => {}): Promise<number | undefined> {
     await this.send(`<close xmlns='${NS.FRAMING}'/>`);
     for (;;) {
       const event = await this.socket.next(this.#timeoutMs);
       if (event.type === "text") {
         const parsed = this.#parser.parse(event.data);
         if (parsed.ok && parsed.element.name === "close" && parsed.element.ns === NS.FRAMING) break;
+        if (parsed.ok) onElement(parsed.element);
         continue;
       }
       if (event.type === "close") {

@@ -56,15 +56,20 @@ interface CommandSpec {
 type Flags = Readonly<Record<string, string | boolean | string[] | undefined>>;
 
 const COMMON_OPTIONS =
-  `  --domain <name>     The 'to' of <open/> (default: the domain, or the URL's host)
+  `  --domain <name>     The XMPP domain, the 'to' of <open/> (default: the domain of --user
+                      when it is a bare JID, else the discovered domain or the URL's host; if
+                      the server refuses that host with host-unknown and names another domain
+                      in its <open from>, that one)
   --timeout <ms>      Bound on every wait (default 3000)
   --origin <origin>   Send this Origin header with the upgrade
   --ca-file <path>    PEM CA certificates trusted for wss:
   --json              Print the result as JSON
   -h, --help          This help`;
 
-const LOGIN_OPTIONS = `  --user <name>       Log in as this user (local part, or a bare JID)
-  --password <pw>     Its password (default: the XMPP_WS_PASSWORD environment variable)
+const LOGIN_OPTIONS =
+  `  --user <name>       Log in as this user (a bare JID such as alice@localhost, or a local part)
+  --password <pw>     Its password (default: the XMPP_WS_PASSWORD environment variable; the
+                      tools never prompt)
   --allow-plain       Allow SASL PLAIN over ws: to a non-loopback host`;
 
 const COMMANDS: Readonly<Record<string, CommandSpec>> = {
@@ -119,6 +124,7 @@ Exit codes: 0 no check failed, 1 a check failed, 2 usage error or unusable endpo
       "to",
       "body",
       "type",
+      "wait",
     ],
     booleans: ["json", "help", "allow-plain", "allow-insecure", "verbose"],
     options: `${COMMON_OPTIONS}
@@ -127,10 +133,15 @@ ${LOGIN_OPTIONS}
   --body <text>       The message text (or give it as the remaining arguments)
   --type <type>       The message type (default chat)
   --resource <name>   Resource to bind (default probe-<random>)
+  --wait <ms>         How long to wait for a bounce (<message type='error'>) before closing
+                      (default 1000; 0: only what arrives before the server's <close/>)
   --allow-insecure    Accept ws: endpoints and http: host-meta from discovery
   -v, --verbose       Print the transcript (SASL redacted) on stderr
 
-Exit codes: 0 sent, 1 the XMPP exchange failed, 2 usage error or unreachable.`,
+A message to an account with no available resource, or to an unknown account, bounces on our
+embedded server (service-unavailable): send reports it and exits 1.
+Exit codes: 0 sent and not bounced, 1 the XMPP exchange failed or the message bounced, 2 usage
+error or unreachable.`,
     run: runSend,
   },
 };
@@ -209,14 +220,12 @@ export async function cli(args: readonly string[], io: CliIo): Promise<number> {
   }
   const flags: Record<string, string | boolean | string[] | undefined> = { ...parsed };
   if (command === "send" && positional.length > 1) flags._body = positional.slice(1).join(" ");
-  for (const name of ["timeout", "silence", "idle"]) {
+  for (const name of ["timeout", "silence", "idle", "wait"]) {
     const value = flags[name];
-    if (typeof value === "string" && !/^[1-9]\d{0,6}$/.test(value)) {
-      return usage(
-        io,
-        `--${name}: expected a positive number of milliseconds, got '${value}'`,
-        command,
-      );
+    const pattern = name === "wait" ? /^(0|[1-9]\d{0,6})$/ : /^[1-9]\d{0,6}$/;
+    if (typeof value === "string" && !pattern.test(value)) {
+      const what = name === "wait" ? "a number" : "a positive number";
+      return usage(io, `--${name}: expected ${what} of milliseconds, got '${value}'`, command);
     }
   }
   if (typeof flags["ca-file"] === "string") {
@@ -229,7 +238,12 @@ export async function cli(args: readonly string[], io: CliIo): Promise<number> {
   if (typeof flags.user === "string" && flags.password === undefined) {
     const password = io.env.XMPP_WS_PASSWORD;
     if (password === undefined) {
-      return usage(io, "--user needs --password (or XMPP_WS_PASSWORD)", command);
+      return usage(
+        io,
+        `--user ${flags.user} needs a password: give --password or set XMPP_WS_PASSWORD ` +
+          "(the tools never prompt)",
+        command,
+      );
     }
     flags.password = password;
   }
@@ -273,7 +287,11 @@ async function runProbe(target: string, flags: Flags, io: CliIo): Promise<number
   });
   if (json) io.stdout(JSON.stringify(report, null, 2));
   else if (report.exitCode === 0) {
-    io.stderr(`xmpp-ws: probe succeeded${report.jid ? ` (bound ${report.jid})` : ""}`);
+    io.stderr(
+      `xmpp-ws: probe succeeded (domain ${report.domain}${
+        report.jid ? `, bound ${report.jid}` : ""
+      })`,
+    );
   } else io.stderr(`xmpp-ws: probe failed: ${report.error}`);
   return report.exitCode;
 }
@@ -291,9 +309,11 @@ async function runSend(target: string, flags: Flags, io: CliIo): Promise<number>
   if (body === undefined) return usage(io, "send needs --body or the text as arguments", "send");
   const type = str(flags, "type");
   const verbose = flags.verbose === true;
+  const wait = num(flags, "wait");
   const report = await probe({
     ...sessionOptions(target, flags),
     message: { to, body, ...(type ? { type } : {}) },
+    ...(wait !== undefined ? { bounceWaitMs: wait } : {}),
     ...(verbose ? { onEntry: (entry) => io.stderr(formatEntry(entry)) } : {}),
   });
   if (flags.json === true) io.stdout(JSON.stringify(report, null, 2));

@@ -20,47 +20,16 @@ import {
 import { decodeFrames, encodeFrame, OPCODE } from "../../deno/_cli_frames.ts";
 import { probe } from "../../deno/_cli_probe.ts";
 import { formatEntry, redactSasl, type TranscriptEntry } from "../../deno/_cli_transcript.ts";
-import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
 import { serveGateway } from "../../deno/gateway.ts";
 import { serveXmpp } from "../../deno/serve.ts";
-import { webHandler } from "../../deno/_web.ts";
+import { PASSWORD, withEmbedded } from "./_embedded.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
 import { startProsody } from "../interop/_prosody.ts";
 
 const CLI_PATH = new URL("../../deno/cli.ts", import.meta.url).pathname;
 const REPO = new URL("../../", import.meta.url).pathname;
-const PASSWORD = "s3cret-Pa55";
 
 type Status = CheckResult["status"];
-
-/** Our endpoint as `deno task start` runs it: the embedded server, with host-meta beside it. */
-async function withEmbedded(
-  run: (url: string) => Promise<void>,
-  tls?: { readonly cert: string; readonly key: string },
-): Promise<void> {
-  const { accounts } = await loadAccounts({ users: [`alice:${PASSWORD}`, `bob:${PASSWORD}`] });
-  const app = embeddedServer({ accounts });
-  const path = "/xmpp-websocket";
-  const scheme = tls ? "wss" : "ws";
-  const xmpp = serveXmpp({
-    hostname: "127.0.0.1",
-    port: 0,
-    path,
-    ...(tls ?? {}),
-    session: { domains: ["localhost"] },
-    application: app,
-    handler: webHandler({
-      websocketUrl: (request) => `${scheme}://${new URL(request.url).host}${path}`,
-      metrics: () => "",
-    }),
-  });
-  try {
-    await run(`${scheme}://127.0.0.1:${xmpp.addr.port}${path}`);
-  } finally {
-    await xmpp.shutdown();
-    app.stop();
-  }
-}
 
 function capture(env: Record<string, string> = {}): CliIo & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -428,7 +397,10 @@ Deno.test("probe as a subprocess: curl -v style lines on stdout, the password fr
     assertMatch(result.stdout, /\n> +\d+\.\d ms {2}GET \/xmpp-websocket HTTP\/1\.1\n> {14}Host: /);
     assertMatch(result.stdout, /\n> +\d+\.\d ms {2}<auth [^\n]*>\[redacted \d+ bytes\]<\/auth>\n/);
     assert(!result.stdout.includes(PASSWORD));
-    assertMatch(result.stderr, /probe succeeded \(bound alice@localhost\/probe-[0-9a-f]{8}\)/);
+    assertMatch(
+      result.stderr,
+      /probe succeeded \(domain localhost, bound alice@localhost\/probe-[0-9a-f]{8}\)/,
+    );
   });
 });
 
@@ -582,7 +554,14 @@ Deno.test("usage errors give 2 with a hint, --help gives 0", async () => {
     [["probe"], /the endpoint is missing/],
     [["probe", "ws://h/", "extra"], /unexpected argument 'extra'/],
     [["probe", "ws://h/", "--timeout", "soon"], /--timeout: expected a positive number/],
-    [["probe", "ws://h/", "--user", "alice"], /--user needs --password \(or XMPP_WS_PASSWORD\)/],
+    [
+      ["probe", "ws://h/", "--user", "alice"],
+      /--user alice needs a password: give --password or set XMPP_WS_PASSWORD \(the tools never prompt\)/,
+    ],
+    [
+      ["send", "ws://h/", "--user", "a", "--to", "b@h", "--wait", "soon", "x"],
+      /--wait: expected a number/,
+    ],
     [["conformance", "ws://h/", "--domain", "a", "--domain", "b"], /--domain given twice/],
     [["send", "ws://h/", "--user", "a", "--password", "p", "--to", "b@h"], /send needs --body/],
     [["probe", "ws://h/", "--ca-file", "/nonexistent/ca.pem"], /--ca-file: /],

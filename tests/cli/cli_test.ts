@@ -21,7 +21,6 @@ import { decodeFrames, encodeFrame, OPCODE } from "../../deno/_cli_frames.ts";
 import { probe } from "../../deno/_cli_probe.ts";
 import { formatEntry, redactSasl, type TranscriptEntry } from "../../deno/_cli_transcript.ts";
 import { serveGateway } from "../../deno/gateway.ts";
-import { serveXmpp } from "../../deno/serve.ts";
 import { PASSWORD, withEmbedded } from "./_embedded.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
 import { startProsody } from "../interop/_prosody.ts";

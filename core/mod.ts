@@ -23,3 +23,4 @@ export * from "./gateway/mod.ts";
 export * from "./sasl/mod.ts";
 export * from "./server/mod.ts";
 export * from "./client/mod.ts";
+export * from "./websocket/mod.ts";

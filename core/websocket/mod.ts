@@ -1,0 +1,21 @@
+/**
+ * A sans-I/O RFC 6455 server: the HTTP request head reader, the opening handshake checks and
+ * answer, and the codec of an open connection (frames, fragmentation, UTF-8, control frames,
+ * the closing handshake, limits). Runtime adapters carry its bytes; it decides everything.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketCodec } from "./mod.ts";
+ * const codec = new WebSocketCodec({ maxMessageBytes: 10 });
+ * // An unmasked client frame fails the connection with 1002 (RFC 6455 §5.1):
+ * const outputs = codec.receive(Uint8Array.of(0x81, 0x01, 0x41));
+ * console.log(outputs.find((o) => o.type === "failed")); // { type: "failed", code: 1002, reason: "An unmasked client frame (RFC 6455 §5.1)" }
+ * ```
+ * @module
+ */
+export * from "./types.ts";
+export * from "./http_head.ts";
+export * from "./handshake.ts";
+export * from "./frame_encoder.ts";
+export * from "./close_payload.ts";
+export * from "./codec.ts";

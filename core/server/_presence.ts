@@ -2,7 +2,9 @@
  * Presence (RFC 6121 §4): broadcast of a resource's presence to the user's own available
  * resources and to contacts subscribed to it (`from` or `both`), the answers to the implicit
  * probes at initial presence (contacts with `to` or `both`), directed presence, and
- * unavailable presence when a resource leaves. All contacts are local accounts (no
+ * unavailable presence when a resource leaves. A session remembers at most
+ * `maxDirectedPresences` entities that got directed presence (to tell them when it leaves);
+ * directed presence to one more is refused with a `resource-constraint` presence error. All contacts are local accounts (no
  * federation), so probes are answered inside the hub and never sent as stanzas.
  *
  * @example
@@ -19,7 +21,7 @@ import { childElement, element, textOf, type XmlElement } from "../xml/element.t
 import { NS } from "../namespaces.ts";
 import type { Context } from "./_context.ts";
 import { bareString } from "./jid.ts";
-import { withAttrs } from "./stanza.ts";
+import { stanzaError, withAttrs } from "./stanza.ts";
 import type { BoundSession } from "./types.ts";
 
 /**
@@ -161,12 +163,17 @@ export function directedPresence(
   target: string,
 ): void {
   const stamped = withAttrs(stanza, { from: session.jid, to: target });
-  deliverDirected(ctx, target, stamped);
   const type = stanza.attrs.type;
   const bare = bareString(target);
   const item = ctx.roster(bareString(session.jid)).items.get(bare);
   const subscribed = item?.subscription === "from" || item?.subscription === "both";
-  if (type === undefined && !subscribed && !session.directed.includes(target)) {
+  const remember = type === undefined && !subscribed && !session.directed.includes(target);
+  if (remember && session.directed.length >= ctx.config.maxDirectedPresences) {
+    const text = `Directed presence to more than ${ctx.config.maxDirectedPresences} entities`;
+    return void ctx.deliver(session.jid, stanzaError(stamped, "resource-constraint", text));
+  }
+  deliverDirected(ctx, target, stamped);
+  if (remember) {
     ctx.updateSession(session.jid, { directed: [...session.directed, target] });
   } else if (type === "unavailable" && session.directed.includes(target)) {
     ctx.updateSession(session.jid, { directed: session.directed.filter((j) => j !== target) });

@@ -1,7 +1,10 @@
 /**
  * The in-memory roster (RFC 6121 §2): items, pending incoming subscription requests, and
  * roster pushes to the account's interested resources (those that asked for the roster).
- * Rosters live only as long as the hub (no persistence).
+ * Rosters live only as long as the hub (no persistence), and are updated in place like the rest
+ * of the hub's state (see `HubMap`): an update costs the same whatever the roster's size, where
+ * copying the items on every change made each one O(items). Their size is bounded by
+ * `maxRosterItems` (checked with {@link rosterFull} before an item is created).
  *
  * @example
  * ```ts
@@ -84,30 +87,51 @@ export function getItem(ctx: Context, owner: string, contact: string): RosterIte
   return ctx.roster(owner).items.get(contact);
 }
 
-/** Stores an item and pushes it to the owner's interested resources. */
+/**
+ * Whether `owner`'s roster has no room for an item for `contact` (a new one, at
+ * `maxRosterItems` already): the caller answers `policy-violation` instead of creating it.
+ */
+export function rosterFull(ctx: Context, owner: string, contact: string): boolean {
+  const items = ctx.roster(owner).items;
+  return !items.has(contact) && items.size >= ctx.config.maxRosterItems;
+}
+
+/** Stores an item (in place) and pushes it to the owner's interested resources. */
 export function putItem(ctx: Context, owner: string, item: RosterItem): void {
-  const roster = ctx.roster(owner);
-  ctx.rosters.set(owner, { ...roster, items: new Map(roster.items).set(item.jid, item) });
+  writable(ctx, owner).items.set(item.jid, item);
   push(ctx, owner, rosterItemElement(item));
 }
 
 /** Removes an item and pushes `subscription='remove'`. */
 export function removeItem(ctx: Context, owner: string, contact: string): void {
-  const roster = ctx.roster(owner);
-  const items = new Map(roster.items);
-  items.delete(contact);
-  ctx.rosters.set(owner, { ...roster, items });
+  writable(ctx, owner).items.delete(contact);
   push(ctx, owner, element("item", HUB_NS.ROSTER, { jid: contact, subscription: "remove" }));
 }
 
 /** Records or clears a pending incoming subscription request from `contact`. */
 export function setPendingIn(ctx: Context, owner: string, contact: string, pending: boolean): void {
-  const roster = ctx.roster(owner);
-  if (roster.pendingIn.has(contact) === pending) return;
-  const pendingIn = new Set(roster.pendingIn);
+  if (ctx.roster(owner).pendingIn.has(contact) === pending) return;
+  const { pendingIn } = writable(ctx, owner);
   if (pending) pendingIn.add(contact);
   else pendingIn.delete(contact);
-  ctx.rosters.set(owner, { ...roster, pendingIn });
+}
+
+/**
+ * `owner`'s roster, to update in place; created (never the shared empty roster) on first write.
+ * The hub's state is not kept once stepped (see `HubMap`), so nothing can see the change but
+ * the hub that made it.
+ */
+function writable(
+  ctx: Context,
+  owner: string,
+): { items: Map<string, RosterItem>; pendingIn: Set<string> } {
+  const roster = ctx.rosters.get(owner);
+  if (roster !== undefined) {
+    return roster as { items: Map<string, RosterItem>; pendingIn: Set<string> };
+  }
+  const created = { items: new Map<string, RosterItem>(), pendingIn: new Set<string>() };
+  ctx.rosters.set(owner, created);
+  return created;
 }
 
 /** RFC 6121 §2.1.6: a roster push to every resource of `owner` that requested the roster. */

@@ -2,7 +2,9 @@
  * Presence subscriptions (RFC 6121 §3): `subscribe`, `subscribed`, `unsubscribe` and
  * `unsubscribed`, processed first as outbound on the user's side, then as inbound on the
  * contact's side (both are local accounts: there is no federation). Stanzas are stamped with
- * bare JIDs; roster changes are pushed; pre-approval (§3.4) is not supported.
+ * bare JIDs; roster changes are pushed; pre-approval (§3.4) is not supported. A request or an
+ * approval that would add an item to a full roster (`maxRosterItems`) is answered with a
+ * `policy-violation` presence error and goes no further.
  *
  * @example
  * ```ts
@@ -24,9 +26,10 @@ import {
   putItem,
   removeDirection,
   removeItem,
+  rosterFull,
   setPendingIn,
 } from "./_roster.ts";
-import { withAttrs } from "./stanza.ts";
+import { stanzaError, withAttrs } from "./stanza.ts";
 import type { BoundSession } from "./types.ts";
 
 /** The presence types that manage subscriptions. */
@@ -54,7 +57,14 @@ export function outboundSubscription(
   const stamped = withAttrs(stanza, { from: user, to: contact });
   const item = getItem(ctx, user, contact);
   const pending = ctx.roster(user).pendingIn.has(contact);
-  switch (stanza.attrs.type) {
+  const type = stanza.attrs.type;
+  if (
+    (type === "subscribe" || (type === "subscribed" && pending)) && rosterFull(ctx, user, contact)
+  ) {
+    const text = `The roster is full (${ctx.config.maxRosterItems} items)`;
+    return void ctx.deliver(session.jid, stanzaError(stanza, "policy-violation", text));
+  }
+  switch (type) {
     case "subscribe":
       if (!item || (!item.ask && item.subscription !== "to" && item.subscription !== "both")) {
         putItem(ctx, user, { ...(item ?? newRosterItem(contact)), ask: true });

@@ -28,6 +28,11 @@ export const HUB_DEFAULTS: Omit<ResolvedHubConfig, "domain"> = {
   pingTimeoutMs: 30_000,
   serverName: "xmpp-websocket",
   saslSecret: "",
+  maxRosterItems: 1_000,
+  maxRosterNameLength: 1_024,
+  maxRosterGroups: 64,
+  maxRosterGroupLength: 1_024,
+  maxDirectedPresences: 100,
 };
 
 /**
@@ -62,6 +67,11 @@ export function createHub(config: HubConfig): Hub {
       "maxConnections",
       "maxSessions",
       "maxSessionsPerAccount",
+      "maxRosterItems",
+      "maxRosterNameLength",
+      "maxRosterGroups",
+      "maxRosterGroupLength",
+      "maxDirectedPresences",
     ] as const
   ) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) {

@@ -66,6 +66,19 @@ export interface HubConfig {
    * adapter passes a random one.
    */
   readonly saslSecret?: string;
+  /** Items per roster (default 1 000); a new item beyond: `policy-violation`. */
+  readonly maxRosterItems?: number;
+  /** Characters in a roster item's `name` (default 1 024); longer: `not-acceptable`. */
+  readonly maxRosterNameLength?: number;
+  /** Groups per roster item (default 64); more: `not-acceptable`. */
+  readonly maxRosterGroups?: number;
+  /** Characters in a roster group name (default 1 024); longer: `not-acceptable`. */
+  readonly maxRosterGroupLength?: number;
+  /**
+   * Entities a session has sent directed presence to and must tell when it goes unavailable
+   * (RFC 6121 §4.6; default 100); a directed presence to one more: `resource-constraint`.
+   */
+  readonly maxDirectedPresences?: number;
 }
 
 /** A hub's configuration with every default filled in. */
@@ -83,6 +96,11 @@ export interface ResolvedHubConfig {
   readonly pingTimeoutMs: number;
   readonly serverName: string;
   readonly saslSecret: string;
+  readonly maxRosterItems: number;
+  readonly maxRosterNameLength: number;
+  readonly maxRosterGroups: number;
+  readonly maxRosterGroupLength: number;
+  readonly maxDirectedPresences: number;
 }
 
 /** A token bucket's state. */

@@ -1,0 +1,143 @@
+/**
+ * Issue 8, hostile suite against the pure core (no sockets, virtual clock): every case of
+ * `_cases.ts` against
+ *
+ * 1. the server-role session reducer with a scripted application (the cases the framing decides);
+ * 2. the embedded server's hub behind server sessions, with a logged-in bystander that must answer
+ *    a ping after every case and only ever receive well-formed stanzas from real senders;
+ * 3. the gateway bridge in front of a scripted RFC 6120 server that is as lax as Prosody 0.12
+ *    (stanzas before SASL success get stanza errors), with every upstream byte checked by an
+ *    independent strict parser (`saxes`) as one well-formed stream per restart.
+ *
+ * Every message sent to a client is checked to be exactly one well-formed element.
+ * `PENDING_FINDINGS` lists the cases that fail because of open findings of issue 8; the test
+ * prints them, and fails on any other failure, or when a listed case passes.
+ */
+
+import { assertEquals } from "@std/assert";
+import { BYSTANDER, CASES, casesPerFamily, type HostileCase } from "./_cases.ts";
+import { reach, SetupError, type Wire } from "./_driver.ts";
+import { GatewayTarget, HubTarget, ReducerTarget } from "./_core_targets.ts";
+import { judge, runSuite } from "./_suite.ts";
+import { checkStandalone } from "./_strict_xml.ts";
+import { DocumentParser } from "../../core/mod.ts";
+
+/**
+ * Not among the listed findings (reported to the lead): the core accepts declarations that
+ * Namespaces in XML 1.0 §3 forbids (a prefix bound to the xml or xmlns namespace, `xmlns:xmlns`,
+ * the default namespace set to the xmlns namespace, an element with the `xmlns` prefix) and
+ * relays them; what it then emits (to the client and upstream) is not namespace-well-formed.
+ */
+const RESERVED_NAMESPACES = [
+  "namespace-tricks: another prefix bound to the xml namespace",
+  "namespace-tricks: xmlns prefix declared",
+  "namespace-tricks: a prefix bound to the xmlns namespace",
+  "namespace-tricks: default namespace set to the xmlns namespace",
+  "namespace-tricks: element with the xmlns prefix",
+];
+
+/** Per target, the cases failing because of open findings of issue 8. */
+const PENDING_FINDINGS: Record<string, readonly string[]> = {
+  reducer: [...RESERVED_NAMESPACES],
+  hub: [...RESERVED_NAMESPACES],
+  gateway: [
+    ...RESERVED_NAMESPACES,
+    // Finding 4 (bytes upstream after SASL success, before the restart): the client's <close/>
+    // there (#37) becomes a bare </stream:stream> in the restarted upstream document
+    // (malformed for the server), and the client's <close/> is never answered.
+    "out-of-order: <close/> after SASL success (#37)",
+  ],
+};
+
+Deno.test("hostile suite: at least 200 cases, unique names, every family", () => {
+  const names = new Set(CASES.map((c) => c.name));
+  assertEquals(names.size, CASES.length, "case names are unique");
+  console.log(`${CASES.length} cases:`, casesPerFamily());
+  if (CASES.length < 200) throw new Error(`only ${CASES.length} cases`);
+});
+
+Deno.test("hostile suite, core: the session reducer (server role) on the framing cases", async () => {
+  const target = new ReducerTarget();
+  const run = await runSuite({
+    label: "reducer",
+    bystander: `${BYSTANDER.username}@localhost/bystander`,
+    connect: () => target.connect(),
+  }, CASES.filter((c) => c.decidedBy === "framing"));
+  const problems = judge("core reducer", run, PENDING_FINDINGS.reducer!);
+  assertEquals(problems, []);
+});
+
+const parser = new DocumentParser();
+
+/** Checks everything the bystander received, then proves it answers a ping. */
+async function bystanderCheck(
+  wire: Wire,
+  jid: string,
+  allowedFrom: (from: string) => boolean,
+  counter: { n: number },
+): Promise<string[]> {
+  const problems: string[] = [];
+  const seen: string[] = [];
+  const id = `by-${++counter.n}`;
+  await wire.send(
+    `<iq xmlns='jabber:client' type='get' id='${id}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`,
+  );
+  for (let i = 0; i < 100_000; i++) {
+    const event = await wire.next();
+    if (event.type !== "text") {
+      problems.push(`bystander: ${JSON.stringify(event)} instead of the ping answer`);
+      break;
+    }
+    seen.push(event.text);
+    const bad = checkStandalone(event.text);
+    if (bad) {
+      problems.push(`bystander got a malformed message (${bad}): ${event.text.slice(0, 300)}`);
+    }
+    const result = parser.parse(event.text);
+    if (!result.ok) continue;
+    const from = result.element.attrs.from;
+    if (from !== undefined && !allowedFrom(from)) {
+      problems.push(`bystander got a stanza from '${from}': ${event.text.slice(0, 300)}`);
+    }
+    if (result.element.attrs.id === id) {
+      if (result.element.attrs.type !== "result") problems.push(`bystander ping: ${event.text}`);
+      break;
+    }
+  }
+  void jid;
+  return problems;
+}
+
+Deno.test("hostile suite, core: the embedded server's hub, with a bystander", async () => {
+  const target = new HubTarget();
+  const bystanderWire = target.connect();
+  const bystander = await reach(bystanderWire, "bound", BYSTANDER);
+  if (bystander === undefined) throw new SetupError("bystander not bound");
+  const counter = { n: 0 };
+  const allowed = (from: string) =>
+    from === "localhost" || from === bystander || from.startsWith("alice@localhost/");
+  const run = await runSuite({
+    label: "hub",
+    bystander,
+    connect: () => target.connect(),
+    afterCase: async (_c: HostileCase) => {
+      target.tick(1_000); // a second between cases: the bystander's rate limit refills
+      return await bystanderCheck(bystanderWire, bystander, allowed, counter);
+    },
+  }, CASES);
+  const problems = judge("core hub", run, PENDING_FINDINGS.hub!);
+  assertEquals(await bystanderCheck(bystanderWire, bystander, allowed, counter), []);
+  assertEquals(problems, []);
+});
+
+Deno.test("hostile suite, core: the gateway bridge, upstream bytes checked by a strict parser", async () => {
+  const target = new GatewayTarget();
+  const run = await runSuite({
+    label: "gateway",
+    bystander: `${BYSTANDER.username}@localhost/bystander`,
+    connect: () => target.connect(),
+    afterCase: () => target.takeProblems(),
+  }, CASES);
+  const problems = judge("core gateway", run, PENDING_FINDINGS.gateway!);
+  assertEquals(problems, []);
+});

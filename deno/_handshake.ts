@@ -8,7 +8,11 @@
  * ```ts
  * import { checkUpgrade } from "./_handshake.ts";
  * const request = new Request("http://localhost/xmpp-websocket", {
- *   headers: { upgrade: "websocket", "sec-websocket-protocol": "chat, xmpp" },
+ *   headers: {
+ *     host: "localhost", upgrade: "websocket", connection: "Upgrade",
+ *     "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13",
+ *     "sec-websocket-protocol": "chat, xmpp",
+ *   },
  * });
  * console.log(checkUpgrade(request, { allowedOrigins: undefined, allowMissingOrigin: true }));
  * // { ok: true, protocol: "xmpp" }
@@ -17,6 +21,7 @@
  */
 
 import { resolveClientAddress, type TrustPolicy } from "../core/http/forwarded.ts";
+import { checkHandshake } from "../core/websocket/handshake.ts";
 
 /** The only subprotocol served (RFC 7395 §3.1). */
 export const XMPP_SUBPROTOCOL = "xmpp";
@@ -32,7 +37,13 @@ export interface OriginPolicy {
 /** Whether to upgrade, and if not, the HTTP refusal. */
 export type UpgradeDecision =
   | { readonly ok: true; readonly protocol: typeof XMPP_SUBPROTOCOL }
-  | { readonly ok: false; readonly status: 400 | 403; readonly text: string };
+  | {
+    readonly ok: false;
+    readonly status: 400 | 403 | 405 | 426;
+    readonly text: string;
+    /** Headers the refusal must carry (`Allow`, `Sec-WebSocket-Version`). */
+    readonly headers?: Readonly<Record<string, string>>;
+  };
 
 /**
  * Normalises configured origins (`https://Example.org/` becomes `https://example.org`); `null`
@@ -84,9 +95,13 @@ export function isWebSocketUpgrade(request: Request): boolean {
 }
 
 /**
- * Decides a WebSocket upgrade: 403 for an origin outside the policy, 400 unless `xmpp` is among
- * the offered subprotocols (a 101 naming a protocol the client did not offer would break #3, and
- * a 101 without one would create no XMPP session, #2).
+ * Decides a WebSocket upgrade: first RFC 6455 §4.2.1-§4.2.2 (the core's `checkHandshake`: 405
+ * unless GET, 400 for HTTP/1.0 when `httpVersion` is known, a missing `Host`, `Upgrade` or
+ * `Connection` token, or a key that is not 16 base64-encoded bytes, 426 with
+ * `Sec-WebSocket-Version: 13` for another version), then 403 for an origin outside the policy,
+ * then 400 unless `xmpp` is among the offered subprotocols (a 101 naming a protocol the client
+ * did not offer would break #3, and a 101 without one would create no XMPP session, #2).
+ * `Deno.serve` does not tell the HTTP version: there, HTTP/1.0 is not checked.
  *
  * @example
  * ```ts
@@ -96,7 +111,24 @@ export function isWebSocketUpgrade(request: Request): boolean {
  * console.log(decision.ok ? decision.protocol : decision.status); // 400
  * ```
  */
-export function checkUpgrade(request: Request, policy: OriginPolicy): UpgradeDecision {
+export function checkUpgrade(
+  request: Request,
+  policy: OriginPolicy,
+  httpVersion?: string,
+): UpgradeDecision {
+  const rfc6455 = checkHandshake({
+    method: request.method,
+    headers: request.headers,
+    ...(httpVersion !== undefined ? { version: httpVersion } : {}),
+  });
+  if (!rfc6455.ok) {
+    return {
+      ok: false,
+      status: rfc6455.status,
+      text: `${rfc6455.text}\n`,
+      headers: rfc6455.headers,
+    };
+  }
   const origin = request.headers.get("origin");
   if (origin === null ? !policy.allowMissingOrigin : !originAllowed(origin, policy)) {
     return {

@@ -154,6 +154,32 @@ export interface ServeXmppOptions {
    * (the gateway does this).
    */
   readonly attach?: (socket: WebSocket, peer: PeerInfo) => AttachedSocket;
+  /**
+   * Which WebSocket implementation serves the endpoint: `"strict"`, the core's RFC 6455 codec
+   * over `Deno.listen` (every MUST of RFC 6455 enforced: handshake checks, masking, UTF-8 with
+   * 1007, size before buffering, close timeout), or `"native"`, `Deno.serve` with
+   * `Deno.upgradeWebSocket`. Default: `DEFAULT_WEBSOCKET_LAYER` of `serve.ts`.
+   */
+  readonly websocketLayer?: "strict" | "native";
+  /** Limits and timeouts of the strict layer (ignored by the native one). */
+  readonly strictLayer?: StrictLayerOptions;
+}
+
+/** Limits and timeouts of the strict WebSocket layer (every one has a default). */
+export interface StrictLayerOptions {
+  /** Time to receive a request's head and body, ms (default 10 000; slowloris). */
+  readonly headerTimeoutMs?: number;
+  /** The largest request head, bytes (default 16 384; 431 beyond). */
+  readonly maxHeaderBytes?: number;
+  /** The most header fields in a request (default 100; 431 beyond). */
+  readonly maxHeaderCount?: number;
+  /** The largest request body for other paths, bytes (default 1 MiB; 413 beyond). */
+  readonly maxBodyBytes?: number;
+  /**
+   * How long a Close frame we sent waits for the client's before TCP is closed, ms (default:
+   * `session.closeTimeoutMs`, else 5 000; RFC 6455 §7.1.1, digest #29).
+   */
+  readonly closeTimeoutMs?: number;
 }
 
 /** Who is connecting. */
@@ -176,8 +202,8 @@ export interface AttachedSocket {
 
 /** A running endpoint. */
 export interface XmppServer {
-  /** The underlying HTTP server. */
-  readonly server: Deno.HttpServer<Deno.NetAddr>;
+  /** The underlying HTTP server (native WebSocket layer only). */
+  readonly server?: Deno.HttpServer<Deno.NetAddr>;
   /** The address listened on (the actual port when 0 was asked). */
   readonly addr: Deno.NetAddr;
   /** The live connections. */

@@ -20,7 +20,9 @@
  */
 
 import { LiveConnections } from "./_live_connections.ts";
-import { endpointSettings } from "./_endpoint_settings.ts";
+import { type EndpointSettings, endpointSettings } from "./_endpoint_settings.ts";
+import { DEFAULT_XML_LIMITS } from "../core/mod.ts";
+import { serveStrict, type StrictServeOptions, type StrictUpgrade } from "./strict/listener.ts";
 import type { ServeXmppOptions, XmppServer } from "./_types.ts";
 import {
   checkUpgrade,
@@ -48,52 +50,60 @@ import {
 export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
   const settings = endpointSettings(options);
   const { path, pingIntervalMs, secure, policy, trusted } = settings;
-  const tls = options.cert !== undefined && options.key !== undefined
-    ? { cert: options.cert, key: options.key }
-    : {};
   const fallback = options.handler ?? (() => textResponse(404, "Not Found\n"));
   const live = new LiveConnections();
   let accepting = true;
 
-  const handle = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
+  /** The answer to a request, or the accepted upgrade (shared by both WebSocket layers). */
+  const route = (
+    request: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+    httpVersion?: string,
+  ): Response | Promise<Response> | StrictUpgrade => {
     if (new URL(request.url).pathname !== path) return fallback(request, info);
     if (!isWebSocketUpgrade(request)) {
       if (request.method === "GET" || request.method === "HEAD") return diagnosticPage();
       return textResponse(405, "Method Not Allowed: use GET\n", { allow: "GET, HEAD" });
     }
     if (!accepting) return textResponse(503, "Service Unavailable: shutting down\n");
-    const decision = checkUpgrade(request, policy);
-    if (!decision.ok) return textResponse(decision.status, decision.text);
+    const decision = checkUpgrade(request, policy, httpVersion);
+    if (!decision.ok) return textResponse(decision.status, decision.text, decision.headers);
     const client = clientAddress(request, info.remoteAddr, trusted); // unreadable once upgraded
+    const peer = { client, local: listening.addr, secure };
+    return {
+      protocol: decision.protocol,
+      adopt: (socket) => void live.adopt(socket, peer, settings, options.attach),
+    };
+  };
+
+  const handle = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
+    const routed = route(request, info);
+    if (routed instanceof Response || routed instanceof Promise) return routed;
     let upgrade: Deno.WebSocketUpgrade;
     try {
       upgrade = Deno.upgradeWebSocket(request, {
-        protocol: decision.protocol,
+        protocol: routed.protocol,
         idleTimeout: (pingIntervalMs * 2) / 1000,
       });
     } catch (error) {
       return textResponse(400, `Bad Request: ${error instanceof Error ? error.message : error}\n`);
     }
-    live.adopt(upgrade.socket, { client, local: server.addr, secure }, settings, options.attach);
+    routed.adopt(upgrade.socket);
     return upgrade.response;
   };
 
   const endStreams = () => live.shutdownAll();
   options.signal?.addEventListener("abort", endStreams, { once: true });
-  const server = Deno.serve({
-    port: options.port ?? 5280,
-    ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
-    ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    onListen: options.onListen ?? (() => {}),
-    ...tls,
-  }, handle);
-  const finished = server.finished.then(async () => {
+  const listening = (options.websocketLayer ?? DEFAULT_WEBSOCKET_LAYER) === "strict"
+    ? strictListener(options, settings, (request, info) => route(request, info, info.httpVersion))
+    : nativeListener(options, handle);
+  const finished = listening.finished.then(async () => {
     options.signal?.removeEventListener("abort", endStreams);
     await live.settled();
   });
   return {
-    server,
-    addr: server.addr,
+    ...(listening.server ? { server: listening.server } : {}),
+    addr: listening.addr,
     connections: live.connections,
     finished,
     get liveCount() {
@@ -102,14 +112,70 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
     async shutdown() {
       accepting = false;
       endStreams();
-      await server.shutdown();
+      await listening.shutdown();
       await finished;
     },
     async drain(windowMs: number, seeOtherUri?: string) {
       accepting = false;
       await live.shutdownSpread(windowMs, seeOtherUri);
-      await server.shutdown();
+      await listening.shutdown();
       await finished;
     },
   };
+}
+
+/** The WebSocket layer used when the options do not choose one. */
+export const DEFAULT_WEBSOCKET_LAYER: "strict" | "native" = "native";
+
+interface Listening {
+  readonly server?: Deno.HttpServer<Deno.NetAddr>;
+  readonly addr: Deno.NetAddr;
+  readonly finished: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+function nativeListener(
+  options: ServeXmppOptions,
+  handle: Deno.ServeHandler<Deno.NetAddr>,
+): Listening {
+  const tls = options.cert !== undefined && options.key !== undefined
+    ? { cert: options.cert, key: options.key }
+    : {};
+  const server = Deno.serve({
+    port: options.port ?? 5280,
+    ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    onListen: options.onListen ?? (() => {}),
+    ...tls,
+  }, handle);
+  return {
+    server,
+    addr: server.addr,
+    finished: server.finished,
+    shutdown: () => server.shutdown(),
+  };
+}
+
+function strictListener(
+  options: ServeXmppOptions,
+  settings: EndpointSettings,
+  route: StrictServeOptions["route"],
+): Listening {
+  const strict = serveStrict({
+    ...options.strictLayer,
+    closeTimeoutMs: options.strictLayer?.closeTimeoutMs ?? settings.config.closeTimeoutMs ?? 5_000,
+    port: options.port ?? 5280,
+    ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
+    ...(options.cert !== undefined ? { cert: options.cert } : {}),
+    ...(options.key !== undefined ? { key: options.key } : {}),
+    maxMessageBytes: settings.config.limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes,
+    pingIntervalMs: settings.pingIntervalMs,
+    ...(options.onListen !== undefined ? { onListen: options.onListen } : {}),
+    route,
+  });
+  const stop = () => void strict.shutdown();
+  options.signal?.addEventListener("abort", stop, { once: true });
+  if (options.signal?.aborted) stop();
+  strict.finished.then(() => options.signal?.removeEventListener("abort", stop));
+  return strict;
 }

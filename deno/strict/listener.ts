@@ -1,0 +1,152 @@
+/**
+ * The strict WebSocket layer's server: `Deno.listen` (or `Deno.listenTls` with a certificate)
+ * and one {@link serveConnection} per accepted connection. It keeps the connections so that a
+ * shutdown stops accepting, closes idle ones, and resolves `finished` once every connection
+ * (upgraded ones included) is closed.
+ *
+ * @example
+ * ```ts
+ * import { serveStrict } from "./listener.ts";
+ * const server = serveStrict({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   route: () => new Response("hello\n"),
+ * });
+ * const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * console.log(await response.text()); // "hello\n"
+ * await server.shutdown();
+ * ```
+ * @module
+ */
+
+import { DEFAULT_HTTP_HEAD_LIMITS, DEFAULT_XML_LIMITS } from "../../core/mod.ts";
+import {
+  type ConnectionContext,
+  type ConnectionHandle,
+  type Routed,
+  serveConnection,
+  type StrictRequestInfo,
+} from "./_http_connection.ts";
+
+import type { StrictLayerOptions } from "../_types.ts";
+
+export type { Routed, StrictRequestInfo, StrictUpgrade } from "./_http_connection.ts";
+
+/** Options of {@link serveStrict}. */
+export interface StrictServeOptions extends StrictLayerOptions {
+  readonly hostname?: string;
+  readonly port: number;
+  readonly cert?: string;
+  readonly key?: string;
+  /** The largest WebSocket message, bytes (default: the XML default, 262 144). */
+  readonly maxMessageBytes?: number;
+  /** Keepalive Ping after this much silence, ms (default 0: off). */
+  readonly pingIntervalMs?: number;
+  readonly onListen?: (addr: Deno.NetAddr) => void;
+  /** Answers each request: a response, or an accepted upgrade. */
+  readonly route: (request: Request, info: StrictRequestInfo) => Routed | Promise<Routed>;
+}
+
+/** A running strict server. */
+export interface StrictServer {
+  readonly addr: Deno.NetAddr;
+  /** Resolves once the listener is closed and every connection has ended. */
+  readonly finished: Promise<void>;
+  /** Stops accepting, closes idle connections, and resolves like `finished`. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts listening. Throws `RangeError` on invalid limits, and what `Deno.listen` throws.
+ */
+export function serveStrict(options: StrictServeOptions): StrictServer {
+  const number = (name: string, value: number | undefined, fallback: number) => {
+    const n = value ?? fallback;
+    if (!(n >= 0) || !Number.isFinite(n)) throw new RangeError(`Invalid ${name} ${value}`);
+    return n;
+  };
+  const tls = options.cert !== undefined && options.key !== undefined;
+  const context: ConnectionContext = {
+    scheme: tls ? "https" : "http",
+    limits: {
+      head: {
+        maxHeadBytes: number(
+          "maxHeaderBytes",
+          options.maxHeaderBytes,
+          DEFAULT_HTTP_HEAD_LIMITS.maxHeadBytes,
+        ),
+        maxHeaderCount: number(
+          "maxHeaderCount",
+          options.maxHeaderCount,
+          DEFAULT_HTTP_HEAD_LIMITS.maxHeaderCount,
+        ),
+      },
+      maxBodyBytes: number("maxBodyBytes", options.maxBodyBytes, 1 << 20),
+    },
+    headerTimeoutMs: number("headerTimeoutMs", options.headerTimeoutMs, 10_000),
+    socket: {
+      maxMessageBytes: number(
+        "maxMessageBytes",
+        options.maxMessageBytes,
+        DEFAULT_XML_LIMITS.maxBytes,
+      ),
+      closeTimeoutMs: number("closeTimeoutMs", options.closeTimeoutMs, 5_000),
+      pingIntervalMs: number("pingIntervalMs", options.pingIntervalMs, 0),
+    },
+    route: options.route,
+    stopping: () => stopping,
+  };
+  const hostname = options.hostname ?? "0.0.0.0";
+  const listener: Deno.Listener = tls
+    ? Deno.listenTls({ hostname, port: options.port, cert: options.cert!, key: options.key! })
+    : Deno.listen({ hostname, port: options.port });
+  const addr = listener.addr as Deno.NetAddr;
+  const connections = new Map<ConnectionHandle, Promise<void>>();
+  let stopping = false;
+
+  const accepting = (async () => {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (stopping || error instanceof Deno.errors.BadResource) return;
+        await new Promise((resolve) => setTimeout(resolve, 50)); // e.g. out of file descriptors
+        continue;
+      }
+      if (!tls) (conn as Deno.TcpConn).setNoDelay(true);
+      const handle: ConnectionHandle = { idle: true, conn };
+      const served = serveConnection(handle, context).finally(() => connections.delete(handle));
+      connections.set(handle, served);
+    }
+  })();
+  options.onListen?.(addr);
+
+  const finished = accepting.then(async () => {
+    while (connections.size > 0) await Promise.all(connections.values());
+  });
+  return {
+    addr,
+    finished,
+    shutdown() {
+      if (!stopping) {
+        stopping = true;
+        try {
+          listener.close();
+        } catch {
+          // Already closed.
+        }
+        for (const handle of connections.keys()) {
+          if (handle.idle) {
+            try {
+              handle.conn.close();
+            } catch {
+              // Already closed.
+            }
+          }
+        }
+      }
+      return finished;
+    },
+  };
+}

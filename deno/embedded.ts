@@ -129,7 +129,17 @@ export function embeddedServer(options: EmbeddedServerOptions): EmbeddedServer {
     },
     onEnded(conn, notice) {
       connections.delete(conn.id);
-      report({ type: "connection-ended", connId: conn.id, clean: !isTransportLoss(notice) });
+      const sent = notice.type === "stream-failed" && notice.by === "local" ? notice : undefined;
+      report({
+        type: "connection-ended",
+        connId: conn.id,
+        clean: !isTransportLoss(notice),
+        ...(sent?.condition !== undefined
+          ? {
+            streamError: { condition: sent.condition, ...(sent.text ? { text: sent.text } : {}) },
+          }
+          : {}),
+      });
     },
   };
 }

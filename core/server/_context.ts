@@ -74,6 +74,25 @@ export class HubMap<K, V> {
 
 const EMPTY_ROSTER: Roster = { items: new Map(), pendingIn: new Set() };
 
+/** The longest stream error text a log line carries. */
+export const STREAM_ERROR_LOG_CHARS = 200;
+
+/** Stream errors that end a session in the ordinary course of things (logged at `info`). */
+const ORDINARY_ENDS: ReadonlySet<string> = new Set([
+  "conflict",
+  "connection-timeout",
+  "system-shutdown",
+]);
+
+/** One line of at most {@link STREAM_ERROR_LOG_CHARS} characters. */
+function oneLine(text: string): string {
+  // deno-lint-ignore no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f]/g, " ");
+  return flat.length > STREAM_ERROR_LOG_CHARS
+    ? `${flat.slice(0, STREAM_ERROR_LOG_CHARS - 1)}…`
+    : flat;
+}
+
 /** One step's state and outputs. */
 export class Context {
   readonly config: ResolvedHubConfig;
@@ -130,10 +149,14 @@ export class Context {
     this.outputs.push({ type: "send", connId, element: el });
   }
 
-  /** Ends a connection's stream with a stream error (callers then tear the connection down). */
+  /**
+   * Ends a connection's stream with a stream error (callers then tear the connection down), and
+   * logs it (`stream-error`, see {@link Context.logStreamError}).
+   */
   fail(connId: string, condition: StreamErrorCondition, text?: string, extra?: XmlElement): void {
     if (this.failed.has(connId)) return;
     this.failed.add(connId);
+    this.logStreamError(connId, condition, text);
     this.outputs.push({
       type: "fail",
       connId,
@@ -159,6 +182,22 @@ export class Context {
     this.outputs.push({ type: "log", level, event, ...fields });
   }
 
+  /**
+   * Logs a stream error this server sends: event `stream-error`, text `<condition>: <text>`.
+   * The text is the server's own (it may quote an element name, never a payload), cut at
+   * {@link STREAM_ERROR_LOG_CHARS} characters, control characters replaced. Level `info` for the
+   * ordinary ends of a session (replaced, timed out, shut down), `warn` for the others.
+   */
+  logStreamError(connId: string, condition: string, text?: string): void {
+    const jid = this.connections.get(connId)?.jid;
+    const detail = text === undefined ? condition : `${condition}: ${oneLine(text)}`;
+    this.log(ORDINARY_ENDS.has(condition) ? "info" : "warn", "stream-error", {
+      connId,
+      ...(jid !== undefined ? { jid } : {}),
+      text: detail,
+    });
+  }
+
   updateConnection(id: string, patch: Partial<HubConnection>): void {
     const conn = this.connections.get(id);
     if (conn) this.connections.set(id, { ...conn, ...patch });
@@ -179,7 +218,12 @@ export class Context {
     if (!session) return false;
     const sm = session.sm;
     if (session.connId !== undefined) this.send(session.connId, stanza);
-    if (!sm) return true;
+    if (!sm) {
+      if (session.sentBeforeSm < this.config.maxUnacked) {
+        this.updateSession(jid, { sentBeforeSm: session.sentBeforeSm + 1 });
+      }
+      return true;
+    }
     const ask = session.connId !== undefined && !sm.requested;
     this.updateSession(jid, {
       sm: { ...sm, unacked: [...sm.unacked, stanza], requested: sm.requested || ask },

@@ -63,6 +63,7 @@ export function bind(ctx: Context, conn: HubConnection, iq: XmlElement, request:
     rosterRequested: false,
     directed: [],
     sm: undefined,
+    sentBeforeSm: 1, // the bind result, sent below
   };
   ctx.sessions.set(jid, session);
   attach(ctx, conn.id, jid);

@@ -3,7 +3,8 @@
  * message, presence and iq (both ways, modulo 2^32), and `<resume/>` of a session that lost its
  * connection without `<close/>`, within the hibernation window: the stanzas the client did not
  * acknowledge are sent again. An unknown or expired id gets `<failed>` with `item-not-found`;
- * an `h` above what was sent ends the stream with `undefined-condition` (handled-count-too-high).
+ * an `h` above what was sent ends the stream with `undefined-condition` (handled-count-too-high),
+ * except an excess a client's early count explains, which is ignored (see `acknowledge`).
  *
  * @example
  * ```ts
@@ -79,6 +80,63 @@ function enable(ctx: Context, jid: string, resume: boolean): void {
   );
 }
 
+/**
+ * How an `h` from the client (on `<a/>` or `<resume/>`) compares with what was sent, counting
+ * modulo 2^32 from the last acknowledged value:
+ * - `ok`: `handled` more stanzas acknowledged (0 up to every unacknowledged one);
+ * - `stale`: below a value already acknowledged;
+ * - `early-count`: above what was sent, by no more than the stanzas sent before `<enabled/>`
+ *   (see {@link acknowledge});
+ * - `too-high`: above anything that explanation covers.
+ *
+ * @example
+ * ```ts
+ * import { judgeH } from "./_sm.ts";
+ * const sm = { id: undefined, inbound: 0, acked: 0, unacked: [], requested: false };
+ * console.log(judgeH(sm, 2, 1).kind, judgeH(sm, 3, 1).kind); // "early-count" "too-high"
+ * ```
+ */
+export function judgeH(
+  sm: StreamManagement,
+  h: number,
+  sentBeforeSm: number,
+):
+  | { readonly kind: "ok"; readonly handled: number }
+  | { readonly kind: "stale" | "early-count" | "too-high" } {
+  const handled = (h - sm.acked) >>> 0;
+  if (handled <= sm.unacked.length) return { kind: "ok", handled };
+  if (handled > 0x7fffffff) return { kind: "stale" };
+  return handled - sm.unacked.length <= sentBeforeSm ? { kind: "early-count" } : {
+    kind: "too-high",
+  };
+}
+
+/**
+ * An `<a/>` from the client.
+ *
+ * XEP-0198 §4: both counters start at `<enable/>`/`<enabled/>`: the server counts what it sends
+ * from `<enabled/>` on (nothing delivered before enters `unacked`), and a client counts what it
+ * receives from `<enabled/>` on. §6: an `h` above what was sent SHOULD end the stream with
+ * `undefined-condition` and `<handled-count-too-high/>`; `h` only moves forward (§4: keep the
+ * last value), so an `h` below one already acknowledged is stale.
+ *
+ * Deviation, on evidence (issue 12): `@xmpp/client` 0.14 does not reset its counter when
+ * `<enabled/>` arrives but in a promise continuation that runs after the other elements of the
+ * same WebSocket read. In its documented pattern (`<presence/>` sent on "online", before its
+ * `<enable/>`), the presence echo arrives just before `<enabled/>`, the message and the `<r/>`
+ * just after, and it answers `<a h='2'/>` for one stanza sent, then `<a h='0'/>` once it has reset.
+ * Prosody 0.12 (`mod_smacks`: "Client acknowledged more stanzas than sent by server") and
+ * ejabberd 23.01 (`mod_stream_mgmt`, the same text) end that stream with `undefined-condition`
+ * whenever the `<r/>` lands in the same read (most runs on this machine; every run here).
+ *
+ * Such an `h` proves nothing about which stanzas the client handled, so it is ignored: every
+ * unacknowledged stanza stays queued, to be sent again on `<resume/>` or routed again when the
+ * session ends (XEP-0198 §5: duplicates are possible, never a loss). It is tolerated only while
+ * the excess is at most the stanzas sent on this stream before `<enabled/>` (the bind result
+ * included), the largest count such a client can have added; beyond that the stream ends as §6
+ * says. Stale values are ignored too (the same client's `<a h='0'/>` after its late reset;
+ * Prosody 0.12 ends the stream there as well, ejabberd ignores them). Each case is logged.
+ */
 function acknowledge(
   ctx: Context,
   connId: string,
@@ -87,27 +145,39 @@ function acknowledge(
   value: string | undefined,
 ): void {
   const h = parseCounter(value);
-  const handled = h === undefined ? undefined : (h - sm.acked) >>> 0;
-  if (handled !== undefined && handled > 0x7fffffff) {
-    // An `h` below one already acknowledged (modulo 2^32) is stale, not "too high": some
-    // clients reset their counter late. Ignore it, as Prosody does.
-    ctx.log("info", "stale-ack", { connId, text: `h=${value} after ${sm.acked}` });
+  const sent = (sm.acked + sm.unacked.length) >>> 0;
+  const sentBeforeSm = ctx.sessions.get(jid)!.sentBeforeSm;
+  const verdict = h === undefined ? undefined : judgeH(sm, h, sentBeforeSm);
+  if (verdict?.kind === "ok") {
+    return ctx.updateSession(jid, {
+      sm: { ...sm, acked: h!, unacked: sm.unacked.slice(verdict.handled), requested: false },
+    });
+  }
+  if (verdict?.kind === "stale") {
+    ctx.log("info", "stale-ack", { connId, jid, text: `h=${h} after ${sm.acked}` });
     return;
   }
-  if (handled === undefined || handled > sm.unacked.length) {
-    const sent = (sm.acked + sm.unacked.length) >>> 0;
-    // XEP-0198 §4: undefined-condition with <handled-count-too-high/> (an unparsable h too).
-    ctx.fail(
+  if (verdict?.kind === "early-count") {
+    ctx.log("info", "ack-above-sent", {
       connId,
-      "undefined-condition",
-      `handled-count-too-high: h=${value}, send-count=${sent}`,
-      element("handled-count-too-high", NS.SM, { h: value ?? "", "send-count": String(sent) }),
-    );
-    return teardown(ctx, connId, false);
+      jid,
+      text: `h=${h}, send-count=${sent}, sent before <enabled/>=${sentBeforeSm}: ignored, ` +
+        `${sm.unacked.length} stanzas kept`,
+    });
+    // The <a/> answers our <r/>: the next delivery asks again.
+    return ctx.updateSession(jid, { sm: { ...sm, requested: false } });
   }
-  ctx.updateSession(jid, {
-    sm: { ...sm, acked: h!, unacked: sm.unacked.slice(handled), requested: false },
-  });
+  // XEP-0198 §6: undefined-condition with <handled-count-too-high/>; a missing or malformed h
+  // (never quoted back: it is the peer's text) gets the same condition without it.
+  ctx.fail(
+    connId,
+    "undefined-condition",
+    h === undefined ? "Missing or invalid h" : `handled-count-too-high: h=${h}, send-count=${sent}`,
+    h === undefined
+      ? undefined
+      : element("handled-count-too-high", NS.SM, { h: String(h), "send-count": String(sent) }),
+  );
+  return teardown(ctx, connId, false);
 }
 
 function resume(ctx: Context, conn: HubConnection, el: XmlElement): void {
@@ -121,9 +191,17 @@ function resume(ctx: Context, conn: HubConnection, el: XmlElement): void {
   }
   const h = parseCounter(el.attrs.h);
   if (h === undefined) return ctx.send(conn.id, failed("bad-request"));
-  const handled = (h - sm.acked) >>> 0;
+  const verdict = judgeH(sm, h, session.sentBeforeSm);
   const sent = (sm.acked + sm.unacked.length) >>> 0;
-  if (handled > sm.unacked.length) {
+  if (verdict.kind === "early-count") {
+    // As for <a/> (see acknowledge): nothing is taken as acknowledged, everything is sent again.
+    ctx.log("info", "ack-above-sent", {
+      connId: conn.id,
+      jid: session.jid,
+      text: `resume h=${h}, send-count=${sent}, sent before <enabled/>=${session.sentBeforeSm}`,
+    });
+  }
+  if (verdict.kind === "stale" || verdict.kind === "too-high") {
     ctx.send(
       conn.id,
       failed(
@@ -144,10 +222,16 @@ function resume(ctx: Context, conn: HubConnection, el: XmlElement): void {
   } else {
     ctx.clearTimer(timerName("sm", previd));
   }
+  const handled = verdict.kind === "ok" ? verdict.handled : 0;
   const unacked = sm.unacked.slice(handled);
   ctx.updateSession(session.jid, {
     connId: conn.id,
-    sm: { ...sm, acked: h, unacked, requested: unacked.length > 0 },
+    sm: {
+      ...sm,
+      acked: verdict.kind === "ok" ? h : sm.acked,
+      unacked,
+      requested: unacked.length > 0,
+    },
   });
   attach(ctx, conn.id, session.jid);
   ctx.send(conn.id, element("resumed", NS.SM, { previd, h: String(sm.inbound) }));

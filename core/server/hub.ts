@@ -66,6 +66,11 @@ export function hubStep(hub: Hub, input: HubInput): HubStepResult {
       elementReceived(ctx, input.connId, input.element);
       break;
     case "connection-ended":
+      // A stream error of the session layer: the hub's own were logged by ctx.fail (and their
+      // connection is gone already).
+      if (input.streamError && ctx.connections.has(input.connId)) {
+        ctx.logStreamError(input.connId, input.streamError.condition, input.streamError.text);
+      }
       teardown(ctx, input.connId, !input.clean);
       break;
     case "timer-fired":

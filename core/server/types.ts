@@ -164,6 +164,12 @@ export interface BoundSession {
   /** Bare or full JIDs that got directed available presence (RFC 6121 §4.6). */
   readonly directed: readonly string[];
   readonly sm: StreamManagement | undefined;
+  /**
+   * Stanzas sent on this session's stream before XEP-0198 was enabled, the bind result included
+   * (counted up to `maxUnacked`, then no more): what a client may wrongly have counted in its
+   * `h` (see `core/server/_sm.ts`).
+   */
+  readonly sentBeforeSm: number;
 }
 
 /** A presence subscription state (RFC 6121 §2.1.2.5). */
@@ -239,6 +245,12 @@ export type HubInput =
      * XEP-0198 resumption then hibernates instead of ending.
      */
     readonly clean: boolean;
+    /**
+     * The stream error this side sent, when the connection's session layer ended the stream
+     * with one (bad XML, a frame too large, a timeout...): the hub logs it. Stream errors the
+     * hub itself chose are logged when chosen.
+     */
+    readonly streamError?: { readonly condition: string; readonly text?: string };
   }
   | InputBase & { readonly type: "timer-fired"; readonly name: string };
 

@@ -59,6 +59,8 @@ export async function startEmbedded(options: GatewayOptions, log: Logger): Promi
     trustedProxies: options.trustedProxy,
     forwardedHeader: trust.header,
     pingIntervalMs: options.pingInterval,
+    websocketLayer: options.websocketLayer as "strict",
+    strictLayer: { headerTimeoutMs: options.headerTimeout, closeTimeoutMs: options.closeTimeout },
     session: {
       domains: [domain],
       limits: { maxBytes: options.maxMessageBytes, maxDepth: options.maxDepth },

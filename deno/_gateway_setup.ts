@@ -48,6 +48,8 @@ const ENDPOINT_KEYS = [
   "pingIntervalMs",
   "trustedProxies",
   "forwardedHeader",
+  "websocketLayer",
+  "strictLayer",
 ] as const;
 
 /**

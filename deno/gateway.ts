@@ -38,6 +38,8 @@ export interface GatewayServeOptions extends
     | "trustedProxies"
     | "forwardedHeader"
     | "onListen"
+    | "websocketLayer"
+    | "strictLayer"
   >,
   Omit<GatewayConfig, "domains"> {
   /** XMPP domains served. */

@@ -100,6 +100,8 @@ async function startGateway(options: GatewayOptions, log: Logger): Promise<XmppS
     pingIntervalMs: options.pingInterval,
     openTimeoutMs: options.openTimeout,
     closeTimeoutMs: options.closeTimeout,
+    websocketLayer: options.websocketLayer as "strict",
+    strictLayer: { headerTimeoutMs: options.headerTimeout, closeTimeoutMs: options.closeTimeout },
     log,
     onListen: (addr) =>
       log("info", "gateway listening", {

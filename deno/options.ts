@@ -226,6 +226,21 @@ export const OPTION_SPECS = [
     help: "Wait for the peer's half of a close handshake, ms",
   },
   {
+    flag: "websocket-layer",
+    env: "XMPP_WS_WEBSOCKET_LAYER",
+    kind: "string",
+    default: "native",
+    help:
+      "WebSocket layer: strict (RFC 6455 codec over Deno.listen) or native (Deno.upgradeWebSocket)",
+  },
+  {
+    flag: "header-timeout",
+    env: "XMPP_WS_HEADER_TIMEOUT",
+    kind: "integer",
+    default: "10000",
+    help: "Strict layer: time for a client to send an HTTP request's head and body, ms",
+  },
+  {
     flag: "drain",
     env: "XMPP_WS_DRAIN",
     kind: "integer",
@@ -341,6 +356,7 @@ const CHOICES: Readonly<Record<string, readonly string[]>> = {
   "forwarded-header": ["x-forwarded-for", "forwarded", "none"],
   "log-level": ["debug", "info", "warn", "error"],
   "log-format": ["text", "json"],
+  "websocket-layer": ["strict", "native"],
 };
 
 function isBoolean(flag: string): boolean {

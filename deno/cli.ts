@@ -5,7 +5,7 @@
  *   framing transcript with timings, SASL payloads redacted, like `curl -v`;
  * - `conformance <url>`: run the RFC 7395 server checks and print a pass/fail table citing the
  *   rule numbers of the requirements digest;
- * - `send <url|domain>`: log in, send one message, close.
+ * - `send <url|domain>`: log in, send one message, wait briefly for a bounce (exit code 1), close.
  *
  * Exit codes: 0 all went well (every check passed), 1 a check or an XMPP step failed, 2 usage
  * error or unreachable endpoint.

@@ -47,6 +47,8 @@ export class WebSocketCodec {
   #fin = false;
   readonly #mask = new Uint8Array(4);
   #maskOffset = 0;
+  /** No payload byte of the current frame has been taken yet. */
+  #fresh = false;
   #control = new Uint8Array(0);
   #controlFill = 0;
   // The message being assembled.
@@ -100,6 +102,13 @@ export class WebSocketCodec {
         continue;
       }
       const take = Math.min(this.#remaining, bytes.length - i);
+      if (take === this.#remaining && this.#whole()) {
+        // Fast path: a whole unfragmented message in this read, decoded in one call.
+        if (!this.#wholeMessage(out, bytes.subarray(i, i + take))) return out;
+        i += take;
+        this.#remaining = -1;
+        continue;
+      }
       if (!this.#payload(out, bytes.subarray(i, i + take))) return out;
       i += take;
       this.#remaining -= take;
@@ -177,6 +186,7 @@ export class WebSocketCodec {
     this.#fin = fin;
     this.#remaining = length;
     this.#maskOffset = 0;
+    this.#fresh = true;
     if (opcode >= 0x8) {
       this.#control = new Uint8Array(length);
       this.#controlFill = 0;
@@ -206,6 +216,7 @@ export class WebSocketCodec {
 
   /** Takes payload bytes of the current frame; false when the connection failed. */
   #payload(out: Out, bytes: Uint8Array): boolean {
+    this.#fresh = false;
     if (this.#opcode >= 0x8) {
       unmask(bytes, this.#mask, this.#maskOffset, this.#control, this.#controlFill);
       this.#controlFill += bytes.length;
@@ -223,6 +234,28 @@ export class WebSocketCodec {
       }
     }
     this.#maskOffset = (this.#maskOffset + bytes.length) & 3;
+    return true;
+  }
+
+  /** Whether the current frame is a whole message whose payload has not been started. */
+  #whole(): boolean {
+    return this.#fresh && this.#fin && this.#opcode !== OPCODE.CONTINUATION &&
+      this.#opcode < 0x8 && !this.#skipping;
+  }
+
+  /** Delivers a whole unfragmented message; false when the connection failed. */
+  #wholeMessage(out: Out, bytes: Uint8Array): boolean {
+    const data = new Uint8Array(bytes.length);
+    unmask(bytes, this.#mask, 0, data, 0);
+    this.#inMessage = false;
+    if (this.#binary) return out.push({ type: "binary-received", data }) > 0;
+    let text: string;
+    try {
+      text = this.#decoder.decode(data);
+    } catch {
+      return !this.#fail(out, 1007, "Invalid UTF-8 in a text message (RFC 6455 §8.1)");
+    }
+    out.push({ type: "text-received", text });
     return true;
   }
 

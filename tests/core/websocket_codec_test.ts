@@ -222,6 +222,16 @@ Deno.test("codec: UTF-8 split across fragments and across reads is valid", () =>
   assertEquals(bytewise, [{ type: "text-received", text: "é€😀" }]);
 });
 
+Deno.test("codec: a frame whose payload arrives in pieces of 4 bytes is reassembled whole", () => {
+  const whole = frame(0x1, "<message>12345678</message>");
+  const c = codec();
+  assertEquals(c.receive(whole.subarray(0, 6 + 4)), []); // header and 4 payload bytes
+  assertEquals(c.receive(whole.subarray(10, 14)), []);
+  assertEquals(c.receive(whole.subarray(14)), [
+    { type: "text-received", text: "<message>12345678</message>" },
+  ]);
+});
+
 Deno.test("codec §8.1: invalid UTF-8 fails with 1007 as soon as the bad byte arrives", () => {
   const whole = frame(0x1, new Uint8Array([0x3c, 0xc3, 0x28, 0x41, 0x41, 0x41]));
   const c = codec();

@@ -52,7 +52,8 @@ export function createGateway(config: GatewayConfig): Gateway {
     maxBufferedElements: config.maxBufferedElements ?? 64,
     openTimeoutMs: config.openTimeoutMs ?? 30_000,
     closeTimeoutMs: config.closeTimeoutMs ?? 5_000,
-    seeOtherHost: config.seeOtherHost ?? {},
+    // Looked up with upstream text: a Map, so "constructor" or "__proto__" find nothing.
+    seeOtherHost: new Map(Object.entries(config.seeOtherHost ?? {})),
     upstreamFailureCondition: config.upstreamFailureCondition ?? "remote-connection-failed",
     legacyFraming: config.legacyFraming ?? false,
   };
@@ -73,6 +74,8 @@ export function createGateway(config: GatewayConfig): Gateway {
     upstreamId: undefined,
     awaitingFeatures: false,
     buffer: [],
+    authenticated: false,
+    registrationOffered: false,
   };
 }
 
@@ -262,6 +265,15 @@ class Bridge {
       this.command("client", { type: "close-stream", now: this.#now }, isLive);
       return this.command("upstream", { type: "close-stream", now: this.#now }, canSendOrClose);
     }
+    if (!g.authenticated && !allowedBeforeAuth(el, g.registrationOffered)) {
+      // RFC 6120 §4.9.3.12: data other than authentication before SASL success is not
+      // processed; the stream ends with <not-authorized/>, whatever the upstream would do.
+      this.event("unauthenticated-data", `{${el.ns}}${el.name}`);
+      return this.failClient(
+        "not-authorized",
+        "RFC 6120 §4.9.3.12: only authentication is allowed before SASL success",
+      );
+    }
     if (g.upstream !== undefined && canSend(g.upstream) && !g.awaitingFeatures) {
       return this.feed("upstream", { type: "send-element", now: this.#now, element: el });
     }
@@ -299,7 +311,7 @@ class Bridge {
         );
         if (notice.by === "peer" && notice.condition !== undefined) {
           if (notice.condition === "see-other-host" && notice.content !== undefined) {
-            const uri = g.config.seeOtherHost[notice.content];
+            const uri = g.config.seeOtherHost.get(notice.content);
             if (uri !== undefined) {
               return this.command("client", {
                 type: "close-stream",
@@ -343,6 +355,7 @@ class Bridge {
       return this.failClient("internal-server-error", "STARTTLS with the XMPP server failed");
     }
     if (el.name === "proceed" && el.ns === NS.TLS) return; // the session asked for start-tls
+    if (el.name === "success" && (el.ns === NS.SASL || el.ns === NS.SASL2)) g.authenticated = true;
     // Everything else is relayed as one standalone message (digest §2.3).
     this.command("client", { type: "send-element", now: this.#now, element: el }, canSend);
   }
@@ -375,6 +388,7 @@ class Bridge {
     }
     g.awaitingFeatures = false;
     g.phase = "relaying";
+    if (!g.authenticated) g.registrationOffered = offersRegistration(features);
     this.command("client", {
       type: "accept-stream",
       now: this.#now,
@@ -425,6 +439,36 @@ function failInput(
   text: string | undefined,
 ): Input {
   return { type: "fail-stream", now, condition, ...(text !== undefined ? { text } : {}) };
+}
+
+const IQ_REGISTER_FEATURE = "http://jabber.org/features/iq-register";
+const IQ_REGISTER = "jabber:iq:register";
+
+/**
+ * What a client may send before its stream is authenticated: SASL and SASL2 negotiation, and
+ * XEP-0077 registration iqs when the server offered registration in its features.
+ */
+function allowedBeforeAuth(el: XmlElement, registrationOffered: boolean): boolean {
+  if (el.ns === NS.SASL || el.ns === NS.SASL2) return true;
+  if (!registrationOffered || el.name !== "iq" || el.ns !== NS.CLIENT) return false;
+  let payloads = 0;
+  for (const child of el.children) {
+    if (typeof child === "string") continue;
+    if (child.name !== "query" || child.ns !== IQ_REGISTER) return false;
+    payloads++;
+  }
+  return payloads === 1;
+}
+
+function offersRegistration(features: XmlElement): boolean {
+  for (const child of features.children) {
+    if (
+      typeof child !== "string" && child.name === "register" && child.ns === IQ_REGISTER_FEATURE
+    ) {
+      return true;
+    }
+  }
+  return false;
 }
 
 function isLive(s: Session): boolean {

@@ -75,6 +75,14 @@ export interface Gateway {
   readonly awaitingFeatures: boolean;
   /** Client elements waiting for the upstream stream. */
   readonly buffer: readonly XmlElement[];
+  /**
+   * Whether the upstream stream is authenticated (SASL `<success/>`, or SASL2 `<success/>`).
+   * Before that the gateway relays only authentication (and, when the server offered it,
+   * XEP-0077 registration): RFC 6120 §4.9.3.12 (issue 8, finding 5).
+   */
+  readonly authenticated: boolean;
+  /** Whether the upstream's features offered XEP-0077 in-band registration before login. */
+  readonly registrationOffered: boolean;
 }
 
 /** The configuration with defaults filled in. */
@@ -86,7 +94,8 @@ export interface ResolvedGatewayConfig {
   readonly maxBufferedElements: number;
   readonly openTimeoutMs: number;
   readonly closeTimeoutMs: number;
-  readonly seeOtherHost: Readonly<Record<string, string>>;
+  /** Upstream host names (peer text) to see-other-uri targets: a `Map`, never an object. */
+  readonly seeOtherHost: ReadonlyMap<string, string>;
   readonly upstreamFailureCondition: StreamErrorCondition;
   readonly legacyFraming: boolean;
 }

@@ -11,7 +11,7 @@ import { utf8Length } from "../xml/limits.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
 import { XmppUsageError } from "../errors.ts";
 import { streamError, type StreamErrorCondition } from "../stream_errors.ts";
-import { responseAttributes } from "./open_rules.ts";
+import { clientOpenAttributes, responseAttributes } from "./open_rules.ts";
 import type { FailureReason, Output, Session } from "./types.ts";
 
 /** A session being changed by one step. */
@@ -86,6 +86,24 @@ export class Ctx {
     const s = this.s;
     const codec = s.codec;
     const messages: string[] = [];
+    if (s.config.role === "client" && s.restartPending) {
+      if (s.tlsPending) {
+        // Between <proceed/> and the TLS handshake nothing may be written in the clear: no
+        // document is open, so the transport just closes.
+        s.phase = "closed";
+        s.closeSent = true;
+        this.out.push({ type: "clear-timer", timer: "open" }, {
+          type: "clear-timer",
+          timer: "close",
+        });
+        this.closeTransport(closeCode, text ?? condition);
+        this.failed("stream-error", "local", condition, text, content);
+        return;
+      }
+      // After SASL <success/> the old document is over (RFC 6120 §4.3.3): a stream error needs
+      // a new header first, or its `stream:` prefix would be unbound (issue 8, finding 4).
+      messages.push(codec.encodeOpen(clientOpenAttributes(s)));
+    }
     if (
       s.config.role === "server" &&
       (s.phase === "idle" || s.phase === "opening" || s.restartPending)

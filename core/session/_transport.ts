@@ -6,8 +6,8 @@
  */
 
 import { CLOSE_CODES } from "../close_codes.ts";
-import type { StreamAttributes } from "../framing/types.ts";
 import type { Ctx } from "./_context.ts";
+import { clientOpenAttributes } from "./open_rules.ts";
 
 /** The transport opened: the server waits for `<open/>` (#17); the client checks the subprotocol (#4) and opens (#18). */
 export function transportOpened(
@@ -49,19 +49,11 @@ export function transportOpened(
   sendOpen(c);
 }
 
-/** Client: #18 / #36, the initial header (also after a restart). */
 /** Client: sends the initial header, also after a restart (#18, #36). */
 export function sendOpen(c: Ctx): void {
   const s = c.s;
   const cfg = s.config;
-  const attributes: StreamAttributes = {
-    to: cfg.to!,
-    version: "1.0",
-    // #18: from = bare JID, but only once the channel is protected (RFC 6120 §4.7.1).
-    ...(cfg.from !== undefined && s.secure ? { from: cfg.from } : {}),
-    ...(cfg.lang !== undefined ? { lang: cfg.lang } : {}),
-  };
-  c.send(s.codec.encodeOpen(attributes));
+  c.send(s.codec.encodeOpen(clientOpenAttributes(s)));
   s.phase = "opening";
   c.setTimer("open", cfg.openTimeoutMs);
 }

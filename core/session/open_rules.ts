@@ -113,3 +113,37 @@ export function responseAttributes(
     lang: request.lang ?? defaultLang,
   };
 }
+
+/**
+ * The header a client sends to open (or restart) its stream (RFC 6120 §4.7, digest rules 18 and
+ * 36): `to` is the server's domain, `from` the bare JID only once the channel is protected
+ * (RFC 6120 §4.7.1).
+ *
+ * @example
+ * ```ts
+ * import { clientOpenAttributes } from "./open_rules.ts";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(
+ *   clientOpenAttributes({ config: { to: "localhost", from: "a@localhost" }, secure: false }),
+ *   { to: "localhost", version: "1.0" },
+ * );
+ * ```
+ */
+export function clientOpenAttributes(
+  s: {
+    readonly config: {
+      readonly to?: string | undefined;
+      readonly from?: string | undefined;
+      readonly lang?: string | undefined;
+    };
+    readonly secure: boolean;
+  },
+): StreamAttributes {
+  const cfg = s.config;
+  return {
+    to: cfg.to ?? "",
+    version: "1.0",
+    ...(cfg.from !== undefined && s.secure ? { from: cfg.from } : {}),
+    ...(cfg.lang !== undefined ? { lang: cfg.lang } : {}),
+  };
+}

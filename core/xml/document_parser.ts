@@ -32,12 +32,13 @@ export class DocumentParser {
   readonly #limits: XmlLimits;
   readonly #builder: TreeBuilder;
   readonly #sax: SaxDriver;
-  readonly #scanner = new RawScanner();
+  readonly #scanner: RawScanner;
   #element: XmlElement | undefined;
 
   /** Creates a parser with the given limits (defaults: {@link resolveXmlLimits}). */
   constructor(limits: Partial<XmlLimits> = {}) {
     this.#limits = resolveXmlLimits(limits);
+    this.#scanner = new RawScanner(this.#limits);
     this.#builder = new TreeBuilder(this.#limits, 0, {
       onHeader: () => {},
       onWhitespace: () => {},
@@ -69,7 +70,10 @@ export class DocumentParser {
     this.#scanner.reset();
     const scanned = this.#scanner.scan(text, true);
     if (scanned.error !== undefined) {
-      return { ok: false, error: xmlError(scanned.error.condition, scanned.error.text) };
+      return {
+        ok: false,
+        error: xmlError(scanned.error.condition, scanned.error.text, scanned.error.tooBig),
+      };
     }
     text = scanned.text;
     const builder = this.#builder;

@@ -22,17 +22,23 @@ export interface XmlLimits {
   readonly maxDepth: number;
   /** Most attributes (namespace declarations included) on one element. */
   readonly maxAttributes: number;
+  /** Most namespace declarations on one element. */
+  readonly maxNamespaceDeclarations: number;
   /** Longest element or attribute name, in characters. */
   readonly maxNameLength: number;
   /** Longest attribute value, in characters. */
   readonly maxAttributeValueLength: number;
 }
 
-/** The defaults: 256 KiB elements, depth 64, 64 attributes, 256-char names, 32 KiB values. */
+/**
+ * The defaults: 256 KiB elements, depth 64, 64 attributes of which at most 32 namespace
+ * declarations, 256-char names, 32 KiB values.
+ */
 export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({
   maxBytes: 262_144,
   maxDepth: 64,
   maxAttributes: 64,
+  maxNamespaceDeclarations: 32,
   maxNameLength: 256,
   maxAttributeValueLength: 32_768,
 });

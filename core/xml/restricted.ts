@@ -23,9 +23,29 @@ export type ForbiddenMarkup = "comment" | "doctype" | "declaration";
 
 /** A rule broken by the raw text. */
 export interface RawError {
-  readonly condition: "restricted-xml" | "not-well-formed";
+  readonly condition: "restricted-xml" | "not-well-formed" | "policy-violation";
   readonly text: string;
+  /** True when a counted limit was exceeded (WebSocket close code 1009). */
+  readonly tooBig?: boolean;
 }
+
+/** The limits the scanner counts itself, before any parser builds anything. */
+export interface ScanLimits {
+  /** Most attributes (namespace declarations included) in one start tag. */
+  readonly maxAttributes: number;
+  /** Most namespace declarations in one start tag. */
+  readonly maxNamespaceDeclarations: number;
+  /** Longest element or attribute name, in characters. */
+  readonly maxNameLength: number;
+}
+
+const UNLIMITED: ScanLimits = {
+  maxAttributes: Infinity,
+  maxNamespaceDeclarations: Infinity,
+  maxNameLength: Infinity,
+};
+/** "xmlns" as character codes, to recognise declarations one character at a time. */
+const XMLNS = [120, 109, 108, 110, 115];
 
 /** The result of scanning a piece of text. */
 export interface RawScan {
@@ -43,6 +63,10 @@ const PI = 4;
 
 /**
  * A chunk-safe scanner; keep one per stream, or `reset()` before each standalone document.
+ * Its cost is linear in the input for every shape of input (issue 8, finding 2): each search
+ * result is reused until the scan moves past it, and the attribute, declaration and name-length
+ * limits are counted here, so `sax-ts` (whose attribute handling is quadratic) never sees a
+ * start tag over the limits.
  *
  * @example
  * ```ts
@@ -52,11 +76,26 @@ const PI = 4;
  * ```
  */
 export class RawScanner {
+  readonly #limits: ScanLimits;
   #state = TEXT;
   #quote = 0;
   #carry = "";
   #consumed = 0;
   #declarationAtStart = false;
+  // Counters of the current tag (they survive chunk boundaries).
+  #attributes = 0;
+  #declarations = 0;
+  /** Names seen in this tag so far (the first is the element name). */
+  #names = 0;
+  /** Length of the name being read, or 0 between names. */
+  #nameLength = 0;
+  /** Characters of "xmlns" matched at the start of the current name; -1 once it differs. */
+  #xmlnsMatched = 0;
+
+  /** Creates a scanner; without limits it only applies the restricted-XML rules. */
+  constructor(limits: ScanLimits = UNLIMITED) {
+    this.#limits = limits;
+  }
 
   /** Forgets everything: the next text starts a new document. */
   reset(): void {
@@ -65,6 +104,27 @@ export class RawScanner {
     this.#carry = "";
     this.#consumed = 0;
     this.#declarationAtStart = false;
+    this.#startTag();
+  }
+
+  #startTag(): void {
+    this.#attributes = 0;
+    this.#declarations = 0;
+    this.#names = 0;
+    this.#nameLength = 0;
+    this.#xmlnsMatched = 0;
+  }
+
+  /** A name just ended; returns an error text if a limit is passed. */
+  #endName(): string | undefined {
+    const declaration = this.#names > 0 && this.#xmlnsMatched >= 5;
+    this.#names++;
+    this.#nameLength = 0;
+    this.#xmlnsMatched = 0;
+    if (declaration && ++this.#declarations > this.#limits.maxNamespaceDeclarations) {
+      return `More than ${this.#limits.maxNamespaceDeclarations} namespace declarations`;
+    }
+    return undefined;
   }
 
   /** Returns (and forgets) the characters held back for the next call. */
@@ -96,13 +156,21 @@ export class RawScanner {
     const n = s.length;
     let hold = n; // output s[0, hold); s[hold, n) is carried to the next call
     let rewrites: number[] | undefined; // attribute-value ranges holding tabs or newlines
+    // Next occurrences at or after the scan position, reused until the scan passes them, so
+    // that no search is repeated over the same text (-2: not searched yet; -1: none to the end).
+    let nextBrackets = -2;
+    let nextLt = -2;
+    let nextTab = -2;
+    let nextNl = -2;
+    const limits = this.#limits;
     let i = 0;
     scan: while (i < n) {
       switch (this.#state) {
         case TEXT: {
           const lt = s.indexOf("<", i);
           const end = lt < 0 ? n : lt;
-          const brackets = s.indexOf("]]>", i);
+          if (nextBrackets !== -1 && nextBrackets < i) nextBrackets = s.indexOf("]]>", i);
+          const brackets = nextBrackets;
           if (brackets >= 0 && brackets < end) {
             return fail(s, "not-well-formed", "']]>' in character data");
           }
@@ -132,6 +200,7 @@ export class RawScanner {
             return fail(s, "not-well-formed", "Whitespace right after '<'");
           } else {
             this.#state = TAG;
+            this.#startTag();
             i = lt + 1;
           }
           break;
@@ -139,29 +208,56 @@ export class RawScanner {
         case TAG: {
           for (; i < n; i++) {
             const c = s.charCodeAt(i);
-            if (c === 62 /* > */) {
-              this.#state = TEXT;
-              i++;
-              continue scan;
+            if (
+              c === 62 /* > */ || c === 61 /* = */ || c === 47 /* / */ || c === 32 || c === 9 ||
+              c === 10 || c === 34 || c === 39 || c === 60
+            ) {
+              if (this.#nameLength > 0) {
+                const passed = this.#endName();
+                if (passed !== undefined) return tooMany(s, passed);
+              }
+              if (c === 62) {
+                this.#state = TEXT;
+                i++;
+                continue scan;
+              }
+              if (c === 34 || c === 39) {
+                if (++this.#attributes > limits.maxAttributes) {
+                  return tooMany(s, `More than ${limits.maxAttributes} attributes`);
+                }
+                this.#quote = c;
+                this.#state = ATTRIBUTE;
+                i++;
+                continue scan;
+              }
+              if (c === 60) return fail(s, "not-well-formed", "'<' inside a tag");
+              continue;
             }
-            if (c === 34 || c === 39) {
-              this.#quote = c;
-              this.#state = ATTRIBUTE;
-              i++;
-              continue scan;
+            const length = this.#nameLength++;
+            if (length >= limits.maxNameLength) {
+              return tooMany(s, `A name longer than ${limits.maxNameLength} characters`);
             }
-            if (c === 60) return fail(s, "not-well-formed", "'<' inside a tag");
+            const matched = this.#xmlnsMatched;
+            if (matched === length && length < 5) {
+              this.#xmlnsMatched = c === XMLNS[length] ? matched + 1 : -1;
+            } else if (length === 5 && matched === 5 && c !== 58 /* : */) {
+              this.#xmlnsMatched = -1; // "xmlnsfoo" is an ordinary name
+            }
           }
           break;
         }
         case ATTRIBUTE: {
           const close = s.indexOf(this.#quote === 34 ? '"' : "'", i);
           const end = close < 0 ? n : close;
-          const lt = s.indexOf("<", i);
-          if (lt >= 0 && lt < end) return fail(s, "not-well-formed", "'<' in an attribute value");
-          const tab = s.indexOf("\t", i);
-          const nl = s.indexOf("\n", i);
-          if ((tab >= 0 && tab < end) || (nl >= 0 && nl < end)) (rewrites ??= []).push(i, end);
+          if (nextLt !== -1 && nextLt < i) nextLt = s.indexOf("<", i);
+          if (nextLt >= 0 && nextLt < end) {
+            return fail(s, "not-well-formed", "'<' in an attribute value");
+          }
+          if (nextTab !== -1 && nextTab < i) nextTab = s.indexOf("\t", i);
+          if (nextNl !== -1 && nextNl < i) nextNl = s.indexOf("\n", i);
+          if ((nextTab >= 0 && nextTab < end) || (nextNl >= 0 && nextNl < end)) {
+            (rewrites ??= []).push(i, end);
+          }
           if (close < 0) break scan;
           this.#state = TAG;
           i = close + 1;
@@ -218,6 +314,10 @@ function forbidden(s: string, at: number): string {
 
 function fail(s: string, condition: RawError["condition"], text: string): RawScan {
   return { text: s, error: { condition, text } };
+}
+
+function tooMany(s: string, text: string): RawScan {
+  return { text: s, error: { condition: "policy-violation", text, tooBig: true } };
 }
 
 // deno-lint-ignore no-control-regex

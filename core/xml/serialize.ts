@@ -19,6 +19,7 @@
 
 import type { XmlElement } from "./element.ts";
 import { escapeAttribute, escapeText } from "./escape.ts";
+import { isNcName } from "./names.ts";
 
 /** Where the serialized element will be placed. */
 export interface SerializeContext {
@@ -67,12 +68,14 @@ function write(
   prefixes: Readonly<Record<string, string>>,
   declared: Readonly<Record<string, string>>,
 ): string {
+  checkName(el.name, "element name");
   let qname = el.name;
   let out = "";
   let childDefault = defaultNs;
   let scope = declared;
   const prefix = prefixes[el.ns];
   if (prefix !== undefined && el.ns !== "") {
+    checkName(prefix, "prefix");
     qname = prefix + ":" + el.name;
     if (scope[prefix] !== el.ns) {
       out += " xmlns:" + prefix + "='" + escapeAttribute(el.ns) + "'";
@@ -86,12 +89,16 @@ function write(
   for (const key in attrs) {
     const value = escapeAttribute(attrs[key]!);
     if (key.charCodeAt(0) !== 123 /* { */) {
+      checkName(key.startsWith("xml:") ? key.slice(4) : key, "attribute name");
       out += " " + key + "='" + value + "'";
       continue;
     }
-    const close = key.indexOf("}");
+    // `{uri}local`: a URI may contain `}` (it is peer text), a local name never does, so the
+    // name starts after the last `}`; the URI is only ever written escaped, inside quotes.
+    const close = key.lastIndexOf("}");
     const uri = key.slice(1, close);
     const local = key.slice(close + 1);
+    checkName(local, "attribute name");
     let attrPrefix = prefixes[uri];
     if (attrPrefix === undefined || scope[attrPrefix] !== uri) {
       attrPrefix = attrPrefix ?? freePrefix(scope);
@@ -112,6 +119,38 @@ function write(
       : write(child, childDefault, prefixes, scope);
   }
   return out + "</" + qname + ">";
+}
+
+/** Names cannot be escaped: one that is not an NCName is a programming error, never output. */
+function checkName(name: string, what: string): void {
+  if (!isNcName(name)) throw new XmlNameError(what, name);
+}
+
+/**
+ * Thrown by {@link serialize} for an element or attribute name that is not an XML NCName: names
+ * cannot be escaped, so such an element cannot be written. Elements from the core's parsers
+ * always have valid names; this only happens to elements an application built by hand.
+ *
+ * @example
+ * ```ts
+ * import { serialize, XmlNameError } from "./serialize.ts";
+ * import { element } from "./element.ts";
+ * import { assertThrows } from "@std/assert";
+ * assertThrows(() => serialize(element("a b", "")), XmlNameError);
+ * ```
+ */
+export class XmlNameError extends TypeError {
+  /** What kind of name it was (`element name`, `attribute name`, `prefix`). */
+  readonly what: string;
+  /** The offending name. */
+  readonly value: string;
+
+  constructor(what: string, value: string) {
+    super(`Cannot serialize: invalid XML ${what} ${JSON.stringify(value.slice(0, 64))}`);
+    this.name = "XmlNameError";
+    this.what = what;
+    this.value = value;
+  }
 }
 
 function freePrefix(scope: Readonly<Record<string, string>>): string {

@@ -53,7 +53,7 @@ export class StreamParser {
   readonly #limits: XmlLimits;
   readonly #builder: TreeBuilder;
   readonly #sax: SaxDriver;
-  readonly #scanner = new RawScanner();
+  readonly #scanner: RawScanner;
   readonly #pauseAfter: ((element: XmlElement) => boolean) | undefined;
   #decoder = new TextDecoder("utf-8", { fatal: true });
   #events: StreamEvent[] = [];
@@ -65,6 +65,7 @@ export class StreamParser {
   /** Creates a splitter. */
   constructor(options: StreamParserOptions = {}) {
     this.#limits = resolveXmlLimits(options.limits);
+    this.#scanner = new RawScanner(this.#limits);
     this.#pauseAfter = options.pauseAfter;
     this.#builder = new TreeBuilder(this.#limits, 1, {
       onHeader: (element) => {
@@ -153,7 +154,9 @@ export class StreamParser {
     if (illegal >= 0) return this.#fail(xmlError("not-well-formed", "Character forbidden by XML"));
     const scanned = this.#scanner.scan(text, false);
     if (scanned.error !== undefined) {
-      return this.#fail(xmlError(scanned.error.condition, scanned.error.text));
+      return this.#fail(
+        xmlError(scanned.error.condition, scanned.error.text, scanned.error.tooBig),
+      );
     }
     text = scanned.text;
     // A character reference may straddle chunks: check decoded text once any '&' was seen.

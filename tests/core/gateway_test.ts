@@ -60,6 +60,17 @@ class Harness {
     this.run({ type: "upstream", input: { type: "transport-opened", now: ++this.now, secure } });
     this.upstream(HEADER + upstreamFeatures);
   }
+  /** SASL PLAIN through the gateway, then the restart: the stream is authenticated. */
+  login() {
+    this.client("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>");
+    this.upstream("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    this.client(OPEN);
+    this.upstream(
+      HEADER.replace("up-1", "up-2") +
+        "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+    );
+    assert(this.gw.authenticated);
+  }
 }
 
 Deno.test("§2.2/§2.3 open: <open/> becomes a stream header, upstream header + features become <open/> + filtered features (§2.9)", () => {
@@ -110,6 +121,7 @@ Deno.test("§2.9 required STARTTLS refused by policy 'off' ends the client strea
 Deno.test("§2.2/§2.3 stanzas are relayed both ways as standalone elements; whitespace is dropped", () => {
   const h = new Harness({ upstreamTls: "off" });
   h.open("<stream:features/>");
+  h.login();
   h.client("<message xmlns='jabber:client' to='a@localhost'><body>hi</body></message>");
   assertEquals(h.toUpstream.at(-1), "<message to='a@localhost'><body>hi</body></message>");
   const before = h.toClient.length;
@@ -253,19 +265,21 @@ Deno.test("§2.12 client data sent before the upstream is ready is buffered in o
     input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" },
   });
   h.client(OPEN);
-  h.client("<a xmlns='urn:a'/>");
-  h.client("<b xmlns='urn:b'/>");
+  const A = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>";
+  const B = "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>";
+  h.client(A);
+  h.client(B);
   h.run({ type: "upstream", input: { type: "transport-opened", now: ++h.now, secure: false } });
   h.upstream(HEADER + "<stream:features/>");
-  assertEquals(h.toUpstream.slice(1), ["<a xmlns='urn:a'/>", "<b xmlns='urn:b'/>"]);
+  assertEquals(h.toUpstream.slice(1), [A, B]);
   const h2 = new Harness({ maxBufferedElements: 1 });
   h2.run({
     type: "client",
     input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" },
   });
   h2.client(OPEN);
-  h2.client("<a xmlns='urn:a'/>");
-  h2.client("<b xmlns='urn:b'/>");
+  h2.client(A);
+  h2.client(B);
   assert(h2.toClient.some((t) => t.includes("resource-constraint")));
 });
 
@@ -299,13 +313,19 @@ Deno.test("digest §3 legacy framing (opt-in): a draft-00 client is detected, tr
   );
   // Stanzas rely on the header's namespaces; whitespace keepalives are tolerated.
   h.client(" ");
-  h.client("<message to='a@localhost'><body>hi</body></message>");
-  assertEquals(h.toUpstream.at(-1), "<message to='a@localhost'><body>hi</body></message>");
+  h.client("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>");
+  assertEquals(
+    h.toUpstream.at(-1),
+    "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>",
+  );
   h.upstream("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
   h.client(
     "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>",
   );
   assert(h.toUpstream.at(-1)!.startsWith("<?xml version='1.0'?><stream:stream"), "restart");
+  h.upstream(HEADER.replace("up-1", "up-2") + "<stream:features/>");
+  h.client("<message to='a@localhost'><body>hi</body></message>");
+  assertEquals(h.toUpstream.at(-1), "<message to='a@localhost'><body>hi</body></message>");
   h.client("</stream:stream>");
   assertEquals(h.toUpstream.at(-1), "</stream:stream>");
 });
@@ -339,4 +359,93 @@ Deno.test("digest §3.2 legacy framing: an error during the open is one message 
     h.toClient[0]!.startsWith("<stream:stream ") && h.toClient[0]!.includes("host-unknown") &&
       h.toClient[0]!.endsWith("</stream:stream>"),
   );
+});
+
+// ---- issue 8: untrusted bytes through the gateway ------------------------------------------
+
+Deno.test("issue 8 #5: a stanza before SASL success is never relayed; the stream ends with not-authorized (RFC 6120 §4.9.3.12)", () => {
+  for (
+    const early of [
+      "<message xmlns='jabber:client' to='a@localhost'><body>early</body></message>",
+      "<iq xmlns='jabber:client' type='get' id='1'><query xmlns='jabber:iq:roster'/></iq>",
+      "<presence xmlns='jabber:client'/>",
+      "<enable xmlns='urn:xmpp:sm:3'/>",
+      // Registration is relayed only when the server offered it (see below).
+      "<iq xmlns='jabber:client' type='get' id='r'><query xmlns='jabber:iq:register'/></iq>",
+    ]
+  ) {
+    const h = new Harness({ upstreamTls: "off" });
+    h.open(
+      "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></stream:features>",
+    );
+    const sent = h.toUpstream.length;
+    h.client(early);
+    // Upstream gets at most the gateway's own stream error and footer, never the element.
+    for (const text of h.toUpstream.slice(sent)) {
+      assert(text.startsWith("<stream:error>") || text === "</stream:stream>", text);
+    }
+    assert(h.toClient.some((t) => t.includes("<not-authorized")), early);
+    assertEquals(h.toClient.at(-1), `<close xmlns='${F}'/>`);
+    assert(h.all.some((o) => o.type === "upstream" && o.output.type === "close-transport"));
+  }
+  // Also while the upstream is not ready yet (the element would have been buffered).
+  const h = new Harness({ upstreamTls: "off" });
+  h.run({
+    type: "client",
+    input: { type: "transport-opened", now: 1, secure: true, streamId: "ws-1" },
+  });
+  h.client(OPEN);
+  h.client("<message xmlns='jabber:client' to='a@localhost'/>");
+  assertEquals(h.gw.buffer, []);
+  assert(h.toClient.some((t) => t.includes("<not-authorized")));
+});
+
+Deno.test("issue 8 #5: XEP-0077 registration is relayed before login only when the server offers it", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open(
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" +
+      "<register xmlns='http://jabber.org/features/iq-register'/></stream:features>",
+  );
+  const register =
+    "<iq xmlns='jabber:client' type='get' id='r'><query xmlns='jabber:iq:register'/></iq>";
+  h.client(register);
+  assertEquals(
+    h.toUpstream.at(-1),
+    "<iq type='get' id='r'><query xmlns='jabber:iq:register'/></iq>",
+  );
+  h.client("<iq xmlns='jabber:client' type='get' id='x'><query xmlns='jabber:iq:roster'/></iq>");
+  assert(h.toClient.some((t) => t.includes("<not-authorized")));
+});
+
+Deno.test("issue 8 #4: a stream error after SASL success and before the restart opens a new upstream document first", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open(
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></stream:features>",
+  );
+  h.client("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>");
+  h.upstream("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+  const sent = h.toUpstream.length;
+  // The client breaks the framing instead of restarting: its stream error goes upstream.
+  h.client("<message xmlns='jabber:client'><unclosed></message>");
+  const after = h.toUpstream.slice(sent);
+  assertEquals(after.length, 3, after.join("\n"));
+  assert(after[0]!.startsWith("<?xml version='1.0'?><stream:stream "), "a new header first");
+  assert(after[1]!.startsWith("<stream:error>") && after[1]!.includes("not-well-formed"));
+  assertEquals(after[2], "</stream:stream>");
+  // The bytes after <success/> form one well-formed document: the new header binds stream:.
+  const doc = after.join("").replace(/^<\?xml[^>]*\?>/, "");
+  assert(doc.includes("xmlns:stream='http://etherx.jabber.org/streams'"));
+});
+
+Deno.test("issue 9 #7: an upstream see-other-host is looked up in a Map (no prototype keys)", () => {
+  for (const host of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+    const h = new Harness({ upstreamTls: "off" });
+    h.open("<stream:features/>");
+    h.upstream(
+      "<stream:error><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>" + host +
+        "</see-other-host></stream:error>",
+    );
+    assert(h.toClient.some((t) => t.includes("<see-other-host")), host);
+    assert(h.all.some((o) => o.type === "gateway-event" && o.event === "unmapped-see-other-host"));
+  }
 });

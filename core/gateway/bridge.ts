@@ -48,7 +48,7 @@ export function createGateway(config: GatewayConfig): Gateway {
     domains: config.domains,
     upstreamTls: config.upstreamTls ?? "optional",
     clientLimits: config.clientLimits ?? {},
-    upstreamLimits: { maxBytes: 1_048_576, ...config.upstreamLimits },
+    upstreamLimits: { maxBytes: 1_048_576, maxElements: 100_000, ...config.upstreamLimits },
     maxBufferedElements: config.maxBufferedElements ?? 64,
     openTimeoutMs: config.openTimeoutMs ?? 30_000,
     closeTimeoutMs: config.closeTimeoutMs ?? 5_000,

@@ -35,7 +35,7 @@ export interface GatewayConfig {
   readonly upstreamTls?: UpstreamTls;
   /** Limits on client messages (RFC 7395 side). */
   readonly clientLimits?: Partial<XmlLimits>;
-  /** Limits on upstream first-level elements (RFC 6120 side; default maxBytes 1 MiB). */
+  /** Limits on upstream first-level elements (RFC 6120 side; default maxBytes 1 MiB, maxElements 100 000). */
   readonly upstreamLimits?: Partial<XmlLimits>;
   /** Client elements held while the upstream stream is not ready (default 64). */
   readonly maxBufferedElements?: number;

@@ -56,6 +56,8 @@ export class TreeBuilder implements SaxHandlers {
   readonly #sink: TreeSink;
   readonly #stack: OpenElement[] = [];
   #open = 0;
+  /** Elements opened in the current first-level element (or document). */
+  #elements = 0;
   #rootSeen = false;
   #rootClosed = false;
   #declarationAllowed = true;
@@ -86,6 +88,7 @@ export class TreeBuilder implements SaxHandlers {
   reset(): void {
     this.#stack.length = 0;
     this.#open = 0;
+    this.#elements = 0;
     this.#rootSeen = false;
     this.#rootClosed = false;
     this.#declarationAllowed = true;
@@ -98,6 +101,10 @@ export class TreeBuilder implements SaxHandlers {
     if (this.#open === 0) {
       if (this.#rootSeen) stop("not-well-formed", "More than one top-level element");
       this.#rootSeen = true;
+    }
+    if (this.#open === this.#rootDepth) this.#elements = 0;
+    if (++this.#elements > limits.maxElements) {
+      stop("policy-violation", `More than ${limits.maxElements} elements`, true);
     }
     if (this.#open + 1 - this.#rootDepth > limits.maxDepth) {
       stop("policy-violation", `Elements nested deeper than ${limits.maxDepth}`, true);

@@ -20,6 +20,12 @@ export interface XmlLimits {
   readonly maxBytes: number;
   /** Deepest element nesting, counting the top-level element as 1. */
   readonly maxDepth: number;
+  /**
+   * Most elements in one message (RFC 6120: in one first-level element), itself included.
+   * Tiny elements are the costliest bytes to parse; this keeps a message of them cheap to
+   * refuse.
+   */
+  readonly maxElements: number;
   /** Most attributes (namespace declarations included) on one element. */
   readonly maxAttributes: number;
   /** Most namespace declarations on one element. */
@@ -31,12 +37,13 @@ export interface XmlLimits {
 }
 
 /**
- * The defaults: 256 KiB elements, depth 64, 64 attributes of which at most 32 namespace
- * declarations, 256-char names, 32 KiB values.
+ * The defaults: 256 KiB elements, depth 64, 10 000 elements per message, 64 attributes of
+ * which at most 32 namespace declarations, 256-char names, 32 KiB values.
  */
 export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({
   maxBytes: 262_144,
   maxDepth: 64,
+  maxElements: 10_000,
   maxAttributes: 64,
   maxNamespaceDeclarations: 32,
   maxNameLength: 256,

@@ -1,0 +1,140 @@
+/**
+ * Linear cost for every shape of input (issue 8): adversarial messages at the maximum message
+ * size, each parsed the way peer input is (a WebSocket message through the document parser, and
+ * the same bytes inside an RFC 6120 stream through the stream parser), compared per byte with
+ * an ordinary stanza stream measured in the same process, rounds alternating. Target: every
+ * shape within 3x the per-byte cost of the ordinary stream. Shapes over a limit are refused;
+ * refusing must be cheap too, so they are measured the same way.
+ *
+ * Run: `deno run bench/adversarial.ts [rounds]` (default 7 rounds).
+ *
+ * @module
+ */
+
+import { DocumentParser, StreamParser } from "../core/mod.ts";
+import { MESSAGE, STREAM_HEADER } from "./_samples.ts";
+
+const MAX = 262_144;
+const ROUNDS = Number(Deno.args[0] ?? 7);
+
+function fill(open: string, unit: (i: number) => string, close: string): string {
+  let body = "";
+  for (let i = 0;; i++) {
+    const next = unit(i);
+    if (open.length + body.length + next.length + close.length > MAX - 64) break;
+    body += next;
+  }
+  return open + body + close;
+}
+
+const M = "<message xmlns='jabber:client' to='a@b'>";
+const SHAPES: Readonly<Record<string, string>> = {
+  "many attributes (refused at 64)": fill(
+    "<message xmlns='jabber:client'",
+    (i) => ` a${i}=''`,
+    "/>",
+  ),
+  "many namespace declarations (refused at 32)": fill(
+    "<message xmlns='jabber:client'",
+    (i) => ` xmlns:p${i}='u'`,
+    "/>",
+  ),
+  "long element name (refused at 256)": "<" + "a".repeat(MAX - 40) + " xmlns='jabber:client'/>",
+  "long attribute value (refused at 32 KiB)": fill(
+    "<message xmlns='jabber:client' a='",
+    () => "x",
+    "'/>",
+  ),
+  "many tiny elements (refused at 10 000)": fill(M, () => "<b/>", "</message>"),
+  "many tiny elements with declarations": fill(M, (i) => `<b xmlns='u${i % 7}'/>`, "</message>"),
+  "nesting to the allowed depth, repeated": fill(
+    M,
+    () => "<a>".repeat(62) + "</a>".repeat(62),
+    "</message>",
+  ),
+  "many character references": fill(M + "<body>", () => "&#x41;&lt;", "</body></message>"),
+  "many CDATA sections": fill(M + "<body>", () => "<![CDATA[x]]>", "</body></message>"),
+  "long text": fill(M + "<body>", () => "x", "</body></message>"),
+  "many ]] in text": fill(M + "<body>", () => "]]", "</body></message>"),
+  "attribute values with many tabs": "<message xmlns='jabber:client'" +
+    Array.from({ length: 60 }, (_, i) => ` a${i}='${"\t".repeat(4000)}'`).join("") + "/>",
+};
+
+/** Below the maximum size: the largest message of tiny elements that is still accepted. */
+const ACCEPTED_TINY = M + "<b/>".repeat(9_998) + "</message>";
+
+const stanzaBody = MESSAGE.replace(" xmlns='jabber:client'", "");
+const ORDINARY_STREAM = stanzaBody.repeat(Math.floor(MAX / stanzaBody.length));
+
+const documentParser = new DocumentParser({ maxBytes: MAX });
+
+/** Nanoseconds per byte to parse `text` as a stream (header first), best of a few runs. */
+function streamNsPerByte(text: string): number {
+  const parser = new StreamParser({ limits: { maxBytes: MAX } });
+  parser.push(STREAM_HEADER);
+  const start = performance.now();
+  parser.push(text);
+  return ((performance.now() - start) * 1e6) / text.length;
+}
+
+function documentNsPerByte(text: string): number {
+  const start = performance.now();
+  documentParser.parse(text);
+  return ((performance.now() - start) * 1e6) / text.length;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+// Warm up every path.
+for (let i = 0; i < 3; i++) {
+  streamNsPerByte(ORDINARY_STREAM);
+  for (const text of Object.values(SHAPES)) {
+    streamNsPerByte(text);
+    documentNsPerByte(text);
+  }
+}
+
+const baseline: number[] = [];
+const results = new Map<string, { doc: number[]; stream: number[] }>();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [name, text] of Object.entries(SHAPES)) {
+    baseline.push(streamNsPerByte(ORDINARY_STREAM));
+    const entry = results.get(name) ?? { doc: [], stream: [] };
+    entry.doc.push(documentNsPerByte(text));
+    entry.stream.push(streamNsPerByte(text));
+    results.set(name, entry);
+  }
+}
+
+const base = median(baseline);
+console.log(
+  `ordinary stanza stream: ${base.toFixed(1)} ns/byte (${ORDINARY_STREAM.length} bytes, ` +
+    `median of ${baseline.length})`,
+);
+console.log("shape | bytes | message ns/byte | ratio | in a stream ns/byte | ratio");
+let worst = 0;
+for (const [name, text] of Object.entries(SHAPES)) {
+  const { doc, stream } = results.get(name)!;
+  const d = median(doc);
+  const s = median(stream);
+  worst = Math.max(worst, d / base, s / base);
+  console.log(
+    `${name} | ${text.length} | ${d.toFixed(1)} | ${(d / base).toFixed(2)} | ` +
+      `${s.toFixed(1)} | ${(s / base).toFixed(2)}`,
+  );
+}
+console.log(`worst ratio at the maximum size: ${worst.toFixed(2)} (target: at most 3)`);
+const tinyDoc: number[] = [];
+const tinyStream: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  tinyDoc.push(documentNsPerByte(ACCEPTED_TINY));
+  tinyStream.push(streamNsPerByte(ACCEPTED_TINY));
+}
+console.log(
+  `largest accepted message of tiny elements (${ACCEPTED_TINY.length} bytes, 10 000 elements): ` +
+    `${(median(tinyDoc) / base).toFixed(2)}x as a message, ` +
+    `${(median(tinyStream) / base).toFixed(2)}x in a stream, per byte`,
+);

@@ -58,9 +58,10 @@ export class WebSocketCodec {
   #skipping = false;
   #text = "";
   #parts: Uint8Array[] = [];
-  #decoder = newDecoder();
-  // Keepalive.
-  #heard = false;
+  /** The streaming decoder of a message that arrives in pieces (made when first needed). */
+  #decoder: TextDecoder | undefined;
+  // Keepalive (the opening counts as hearing from the peer).
+  #heard = true;
   #pinged = false;
 
   constructor(limits: WebSocketLimits = DEFAULT_WEBSOCKET_LIMITS) {
@@ -167,8 +168,9 @@ export class WebSocketCodec {
   }
 
   /**
-   * Call every keepalive interval: nothing when the peer sent anything since the last call; else
-   * a Ping; and when that Ping went unanswered for a whole interval, a Close with 1001.
+   * Call every keepalive interval: nothing when the peer sent anything since the last call (or
+   * the connection opened); else a Ping; and when that Ping went unanswered for a whole
+   * interval, a Close with 1001.
    */
   keepaliveTick(): readonly WebSocketOutput[] {
     if (this.#heard) {
@@ -208,7 +210,7 @@ export class WebSocketCodec {
       this.#skipping = true;
       this.#text = "";
       this.#parts = [];
-      this.#decoder = newDecoder();
+      this.#decoder = undefined;
       out.push({ type: "message-too-big", binary: this.#binary, announced: this.#messageBytes });
     }
     return true;
@@ -227,6 +229,7 @@ export class WebSocketCodec {
         this.#parts.push(part);
       } else {
         try {
+          this.#decoder ??= newDecoder();
           this.#text += this.#decoder.decode(part, { stream: true });
         } catch {
           return !this.#fail(out, 1007, "Invalid UTF-8 in a text message (RFC 6455 §8.1)");
@@ -251,7 +254,7 @@ export class WebSocketCodec {
     if (this.#binary) return out.push({ type: "binary-received", data }) > 0;
     let text: string;
     try {
-      text = this.#decoder.decode(data);
+      text = WHOLE.decode(data);
     } catch {
       return !this.#fail(out, 1007, "Invalid UTF-8 in a text message (RFC 6455 §8.1)");
     }
@@ -272,7 +275,7 @@ export class WebSocketCodec {
     }
     let text: string;
     try {
-      text = this.#text + this.#decoder.decode();
+      text = this.#text + (this.#decoder?.decode() ?? "");
     } catch {
       return void this.#fail(out, 1007, "A text message ends inside a UTF-8 sequence");
     }
@@ -316,6 +319,9 @@ export class WebSocketCodec {
     return out;
   }
 }
+
+/** Decodes whole messages (never in streaming mode, so it holds no state between calls). */
+const WHOLE = newDecoder();
 
 function newDecoder(): TextDecoder {
   return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

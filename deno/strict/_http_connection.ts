@@ -49,27 +49,34 @@ export interface ConnectionHandle {
 
 const encoder = new TextEncoder();
 
-/** Serves one connection until it ends. */
+/**
+ * Serves one connection until it ends, or until it is upgraded: then it returns the open
+ * socket's run (started outside this function, so that nothing of the HTTP exchange stays
+ * referenced for the socket's lifetime).
+ */
 export async function serveConnection(
   handle: ConnectionHandle,
   context: ConnectionContext,
-): Promise<void> {
+): Promise<(() => Promise<void>) | undefined> {
   const conn = handle.conn;
   const writer = new ByteWriter(conn, () => closeQuietly(conn));
   let pending: Uint8Array = new Uint8Array(0);
+  let upgraded = false;
   try {
     for (;;) {
       handle.idle = pending.length === 0;
-      if (handle.idle && context.stopping()) return;
+      if (handle.idle && context.stopping()) return undefined;
       const timer = setTimeout(() => closeQuietly(conn), context.headerTimeoutMs);
       const read = await readRequest(conn, pending, context.limits).finally(() =>
         clearTimeout(timer)
       );
       handle.idle = false;
-      if (read.kind === "end") return;
-      if (read.kind === "refused") return await refuse(writer, read.status, read.text);
+      if (read.kind === "end") return undefined;
+      if (read.kind === "refused") return void await refuse(writer, read.status, read.text);
       const request = toWebRequest(read.head, read.body, context.scheme);
-      if (!(request instanceof Request)) return await refuse(writer, request.status, request.text);
+      if (!(request instanceof Request)) {
+        return void await refuse(writer, request.status, request.text);
+      }
       let done: () => void = () => {};
       const info: StrictRequestInfo = {
         remoteAddr: conn.remoteAddr as Deno.NetAddr,
@@ -85,22 +92,26 @@ export async function serveConnection(
       }
       if (!(routed instanceof Response)) {
         done();
-        return await upgrade(conn, writer, read.head, routed, read.leftover, context);
+        const run = await upgrade(conn, writer, read.head, routed, read.leftover, context);
+        if (run) upgraded = true;
+        return run;
       }
       const keepAlive = read.head.version === "1.1" && !context.stopping() &&
         !hasToken(fieldValue(read.head, "connection"), "close");
       await writeResponse(writer, routed, { keepAlive, headOnly: request.method === "HEAD" });
       done();
-      if (!keepAlive || writer.failed) return;
+      if (!keepAlive || writer.failed) return undefined;
       pending = read.leftover;
     }
   } catch {
     // A failed response body or a reset: nothing more to say on this connection.
   } finally {
-    closeQuietly(conn);
+    if (!upgraded) closeQuietly(conn);
   }
+  return undefined;
 }
 
+/** Answers 101 and hands the socket over; returns its run, or nothing if the write failed. */
 async function upgrade(
   conn: Deno.Conn,
   writer: ByteWriter,
@@ -108,18 +119,18 @@ async function upgrade(
   accepted: StrictUpgrade,
   leftover: Uint8Array,
   context: ConnectionContext,
-): Promise<void> {
+): Promise<(() => Promise<void>) | undefined> {
   const key = fieldValue(head, "sec-websocket-key") ?? "";
   const protocol = accepted.protocol === "" ? undefined : accepted.protocol;
   writer.write(encoder.encode(switchingProtocolsHead(key, protocol)));
   await writer.idle();
-  if (writer.failed) return;
+  if (writer.failed) return undefined;
   const socket = new StrictWebSocket(conn, writer, {
     ...context.socket,
     protocol: accepted.protocol,
   });
   accepted.adopt(socket as unknown as WebSocket);
-  await socket.run(leftover);
+  return () => socket.run(leftover);
 }
 
 async function refuse(writer: ByteWriter, status: number, text: string): Promise<void> {

@@ -28,6 +28,7 @@ export class ByteWriter {
   #queue: Uint8Array[] = [];
   #queued = 0;
   #flushing: Promise<void> | undefined;
+  #idle: () => void = () => {};
   #failed = false;
 
   constructor(conn: Writable, onError: (error: unknown) => void) {
@@ -50,7 +51,10 @@ export class ByteWriter {
     if (this.#failed || bytes.length === 0) return;
     this.#queue.push(bytes);
     this.#queued += bytes.length;
-    this.#flushing ??= this.#flush();
+    if (this.#flushing === undefined) {
+      this.#flushing = new Promise<void>((resolve) => this.#idle = resolve);
+      this.#next();
+    }
   }
 
   /** Resolves once everything queued so far is written (or dropped by a failure). */
@@ -58,24 +62,38 @@ export class ByteWriter {
     while (this.#flushing) await this.#flushing;
   }
 
-  async #flush(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        const bytes = concat(this.#queue);
-        this.#queue = [];
-        for (let done = 0; done < bytes.length;) {
-          done += await this.#conn.write(bytes.subarray(done));
-        }
-        this.#queued -= bytes.length;
-      }
-    } catch (error) {
-      this.#failed = true;
-      this.#queue = [];
-      this.#queued = 0;
-      this.#onError(error);
-    } finally {
+  /** Writes what is queued as one buffer; chained by promise callbacks, not an async loop. */
+  #next(): void {
+    if (this.#queue.length === 0) {
       this.#flushing = undefined;
+      return this.#idle();
     }
+    const bytes = concat(this.#queue);
+    this.#queue = [];
+    this.#writeFrom(bytes, 0);
+  }
+
+  #writeFrom(bytes: Uint8Array, done: number): void {
+    let written: Promise<number>;
+    try {
+      written = this.#conn.write(done === 0 ? bytes : bytes.subarray(done));
+    } catch (error) {
+      return this.#fail(error);
+    }
+    written.then((n) => {
+      if (done + n < bytes.length) return this.#writeFrom(bytes, done + n);
+      this.#queued -= bytes.length;
+      this.#next();
+    }, (error: unknown) => this.#fail(error));
+  }
+
+  #fail(error: unknown): void {
+    this.#failed = true;
+    this.#queue = [];
+    this.#queued = 0;
+    this.#flushing = undefined;
+    this.#idle();
+    this.#onError(error);
   }
 }
 

@@ -116,7 +116,9 @@ export function serveStrict(options: StrictServeOptions): StrictServer {
       }
       if (!tls) (conn as Deno.TcpConn).setNoDelay(true);
       const handle: ConnectionHandle = { idle: true, conn };
-      const served = serveConnection(handle, context).finally(() => connections.delete(handle));
+      const served = serveConnection(handle, context)
+        .then((run) => run?.())
+        .finally(() => connections.delete(handle));
       connections.set(handle, served);
     }
   })();

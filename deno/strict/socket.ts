@@ -72,7 +72,7 @@ export class StrictWebSocket {
   #discarding = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
-  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #keepalive: (() => void) | undefined;
 
   constructor(conn: Deno.Conn, writer: ByteWriter, options: StrictSocketOptions) {
     this.#conn = conn;
@@ -117,13 +117,11 @@ export class StrictWebSocket {
     this.#readyState = OPEN;
     this.onopen?.(new Event("open"));
     if (this.#options.pingIntervalMs > 0) {
-      this.#pingTimer = setInterval(
-        () => this.#execute(this.#codec.keepaliveTick()),
-        this.#options.pingIntervalMs,
-      );
+      this.#keepalive = () => this.#execute(this.#codec.keepaliveTick());
+      keepaliveTicker(this.#options.pingIntervalMs).add(this.#keepalive);
     }
     if (leftover.length > 0) this.#execute(this.#codec.receive(leftover));
-    let buffer = new Uint8Array(4_096);
+    let buffer = new Uint8Array(1_024); // grows while reads fill it: idle sockets stay small
     try {
       for (;;) {
         const n = await this.#conn.read(buffer);
@@ -177,7 +175,9 @@ export class StrictWebSocket {
         case "closed":
           this.#readyState = CLOSED;
           clearTimeout(this.#closeTimer);
-          clearInterval(this.#pingTimer);
+          if (this.#keepalive) {
+            keepaliveTicker(this.#options.pingIntervalMs).delete(this.#keepalive);
+          }
           this.onclose?.(
             { code: output.code, reason: output.reason, wasClean: output.clean } as CloseEvent,
           );
@@ -210,6 +210,41 @@ export class StrictWebSocket {
       }
     });
   }
+}
+
+/**
+ * One interval timer per keepalive period, shared by every socket using it (a timer per idle
+ * socket would cost memory); it stops when its last socket is gone.
+ */
+interface Ticker {
+  readonly ticks: Set<() => void>;
+  readonly timer: ReturnType<typeof setInterval>;
+}
+const tickers = new Map<number, Ticker>();
+
+function keepaliveTicker(
+  periodMs: number,
+): { add(tick: () => void): void; delete(tick: () => void): void } {
+  return {
+    add(tick) {
+      let entry = tickers.get(periodMs);
+      if (entry === undefined) {
+        const ticks = new Set<() => void>();
+        const timer = setInterval(() => {
+          for (const each of [...ticks]) each();
+        }, periodMs);
+        entry = { ticks, timer };
+        tickers.set(periodMs, entry);
+      }
+      entry.ticks.add(tick);
+    },
+    delete(tick) {
+      const entry = tickers.get(periodMs);
+      if (entry === undefined || !entry.ticks.delete(tick) || entry.ticks.size > 0) return;
+      clearInterval(entry.timer);
+      tickers.delete(periodMs);
+    },
+  };
 }
 
 function closeQuietly(conn: Deno.Conn): void {

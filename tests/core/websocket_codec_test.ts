@@ -373,6 +373,7 @@ Deno.test("codec: transport loss closes with 1006; API misuse throws", () => {
 
 Deno.test("codec: keepalive: a Ping after a silent interval, 1001 after a second one", () => {
   const c = codec();
+  assertEquals(c.keepaliveTick(), [], "the opening counts as activity");
   const ping = c.keepaliveTick();
   assertEquals(serverFrame((ping[0] as { bytes: Uint8Array }).bytes).opcode, 0x9);
   assertEquals(c.receive(frame(0xa, "")), [{ type: "pong-received", payload: new Uint8Array() }]);

@@ -33,6 +33,7 @@ export const HUB_DEFAULTS: Omit<ResolvedHubConfig, "domain"> = {
   maxRosterGroups: 64,
   maxRosterGroupLength: 1_024,
   maxDirectedPresences: 100,
+  maxThrottled: 10_000,
 };
 
 /**
@@ -72,6 +73,7 @@ export function createHub(config: HubConfig): Hub {
       "maxRosterGroups",
       "maxRosterGroupLength",
       "maxDirectedPresences",
+      "maxThrottled",
     ] as const
   ) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) {

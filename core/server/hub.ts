@@ -39,7 +39,7 @@ import { timerName } from "./timers.ts";
 import { fullBucket, takeToken } from "./rate.ts";
 import { routeStanza } from "./_route.ts";
 import { smElement } from "./_sm.ts";
-import { HUB_NS, isStanza, withAttrs } from "./stanza.ts";
+import { HUB_NS, isStanza, stanzaError, withAttrs } from "./stanza.ts";
 import type { Hub, HubConnection, HubInput, HubStepResult } from "./types.ts";
 
 /**
@@ -103,6 +103,7 @@ function connectionOpened(ctx: Context, connId: string, secure: boolean, loopbac
     username: undefined,
     jid: undefined,
     bucket: fullBucket(ctx.config.rate, ctx.now),
+    throttled: 0,
     lastActivity: ctx.now,
     pingSentAt: undefined,
   });
@@ -130,14 +131,24 @@ function elementReceived(ctx: Context, connId: string, el: XmlElement): void {
   const taken = takeToken(conn.bucket, ctx.config.rate, ctx.now);
   ctx.updateConnection(connId, {
     bucket: taken.bucket,
+    throttled: taken.ok ? 0 : conn.throttled + 1,
     lastActivity: ctx.now,
     pingSentAt: undefined,
   });
+  const current = ctx.connections.get(connId)!;
   if (!taken.ok) {
+    // A bound session that sends stanzas too fast stays usable: each stanza over the limit is
+    // refused with an error the client can act on (issue 8, finding 6). Anything else over the
+    // limit (before login, or nonzas), or a flood that does not stop, ends the stream.
+    if (conn.stage === "bound" && isStanza(el) && current.throttled <= ctx.config.maxThrottled) {
+      if (current.throttled === 1) {
+        ctx.log("warn", "limit-rate", { connId, ...(conn.jid ? { jid: conn.jid } : {}) });
+      }
+      return stanzaReceived(ctx, current, el, true);
+    }
     ctx.log("warn", "limit-rate", { connId, ...(conn.jid ? { jid: conn.jid } : {}) });
     return failAndEnd(ctx, connId, "policy-violation", "Too many stanzas: slow down");
   }
-  const current = ctx.connections.get(connId)!;
   if (el.ns === NS.SASL) return saslElement(ctx, current, el);
   if (conn.stage === "connected") {
     return failAndEnd(ctx, connId, "not-authorized", "Authenticate first");
@@ -159,7 +170,12 @@ function elementReceived(ctx: Context, connId: string, el: XmlElement): void {
   stanzaReceived(ctx, current, el);
 }
 
-function stanzaReceived(ctx: Context, conn: HubConnection, el: XmlElement): void {
+function stanzaReceived(
+  ctx: Context,
+  conn: HubConnection,
+  el: XmlElement,
+  throttled = false,
+): void {
   const jid = conn.jid!;
   const session = ctx.sessions.get(jid);
   if (!session) return failAndEnd(ctx, conn.id, "internal-server-error", "Lost session");
@@ -170,7 +186,12 @@ function stanzaReceived(ctx: Context, conn: HubConnection, el: XmlElement): void
   if (session.sm) {
     ctx.updateSession(jid, { sm: { ...session.sm, inbound: (session.sm.inbound + 1) >>> 0 } });
   }
-  routeStanza(ctx, ctx.sessions.get(jid)!, withAttrs(el, { from: jid }));
+  const stamped = withAttrs(el, { from: jid });
+  if (!throttled) return routeStanza(ctx, ctx.sessions.get(jid)!, stamped);
+  // Handled (XEP-0198 counts it) but refused; errors and iq results get no answer.
+  const type = el.attrs.type;
+  if (type === "error" || (el.name === "iq" && type !== "get" && type !== "set")) return;
+  ctx.deliver(jid, stanzaError(stamped, "resource-constraint", "Too many stanzas: slow down"));
 }
 
 function failAndEnd(

@@ -79,6 +79,12 @@ export interface HubConfig {
    * (RFC 6121 §4.6; default 100); a directed presence to one more: `resource-constraint`.
    */
   readonly maxDirectedPresences?: number;
+  /**
+   * Stanzas over the rate limit that a bound session may send in a row before its stream ends
+   * with `policy-violation` (default 10 000). Below that each one is refused with a
+   * `resource-constraint` (type `wait`) stanza error and the session stays usable.
+   */
+  readonly maxThrottled?: number;
 }
 
 /** A hub's configuration with every default filled in. */
@@ -101,6 +107,7 @@ export interface ResolvedHubConfig {
   readonly maxRosterGroups: number;
   readonly maxRosterGroupLength: number;
   readonly maxDirectedPresences: number;
+  readonly maxThrottled: number;
 }
 
 /** A token bucket's state. */
@@ -129,6 +136,8 @@ export interface HubConnection {
   /** The full JID of the session (stage `bound`). */
   readonly jid: string | undefined;
   readonly bucket: TokenBucket;
+  /** Stanzas refused in a row for going over the rate limit. */
+  readonly throttled: number;
   /** When the client last sent anything. */
   readonly lastActivity: number;
   /** When the outstanding XEP-0199 ping was sent, if one is. */

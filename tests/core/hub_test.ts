@@ -679,19 +679,47 @@ Deno.test("XEP-0198: too many unacknowledged stanzas end the session", () => {
 
 // --- Limits ----------------------------------------------------------------------------------
 
-Deno.test("limits: stanza rate (token bucket) ends the stream with policy-violation", () => {
-  const net = new HubNet({ rate: { perSecond: 2, burst: 5 } });
+Deno.test("limits: stanza rate (token bucket): stanzas over it are refused with resource-constraint (wait), the session stays usable (issue 8 #6)", () => {
+  const net = new HubNet({ rate: { perSecond: 2, burst: 5 }, maxThrottled: 3 });
   const bob = net.online("b1", "bob", "desk");
   net.online("a1", "alice", "phone");
   net.now += 10_000; // refill
+  net.take("a1");
   for (let i = 0; i < 5; i++) net.send("a1", `<message to='${bob}'><body>${i}</body></message>`);
-  assert(!net.failures.has("a1"));
   net.now += 500; // one more token
   net.send("a1", `<message to='${bob}'><body>5</body></message>`);
-  assert(!net.failures.has("a1"));
-  net.send("a1", `<message to='${bob}'><body>6</body></message>`);
-  assertEquals(net.failures.get("a1")?.condition, "policy-violation");
   assertEquals(net.stanzas("b1").length, 6);
+  assertEquals(net.take("a1"), []);
+  // Over the limit: refused with an error the client can act on; nothing reaches bob.
+  net.send("a1", `<message to='${bob}' id='m6'><body>6</body></message>`);
+  net.send("a1", `<iq type='get' id='q1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
+  net.send("a1", `<presence to='${bob}' id='p1'/>`);
+  assert(!net.failures.has("a1"));
+  assertEquals(net.stanzas("b1"), []);
+  const refused = net.stanzas("a1");
+  assertEquals(refused.map((el) => [el.name, el.attrs.id, el.attrs.type]), [
+    ["message", "m6", "error"],
+    ["iq", "q1", "error"],
+    ["presence", "p1", "error"],
+  ]);
+  assertEquals(refused.map(errorCondition), Array(3).fill("resource-constraint"));
+  // After a pause the session works again, and the refusal count starts over.
+  net.now += 1_000;
+  net.send("a1", `<message to='${bob}'><body>7</body></message>`);
+  assertEquals(net.stanzas("b1").length, 1);
+  // A flood that does not stop ends the stream after maxThrottled refusals in a row.
+  for (let i = 0; i < 10 && !net.failures.has("a1"); i++) {
+    net.send("a1", `<message to='${bob}'><body>x</body></message>`);
+  }
+  assertEquals(net.failures.get("a1")?.condition, "policy-violation");
+});
+
+Deno.test("limits: over the rate before login, the stream ends with policy-violation", () => {
+  const net = new HubNet({ rate: { perSecond: 1, burst: 2 } });
+  net.connect("c1", { secure: true });
+  net.open("c1");
+  for (let i = 0; i < 3; i++) net.send("c1", "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+  assertEquals(net.failures.get("c1")?.condition, "policy-violation");
 });
 
 Deno.test("limits: sessions per account and in total, connections", () => {

@@ -90,7 +90,9 @@ export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise
     }
     if (!accepting) return textResponse(503, "Service Unavailable: shutting down\n");
     const decision = checkUpgrade(request, policy);
-    return decision.ok ? undefined : textResponse(decision.status, decision.text);
+    return decision.ok
+      ? undefined
+      : textResponse(decision.status, decision.text, decision.headers);
   };
   const answer = async (request: Request, info: NodeHandlerInfo) => {
     try {

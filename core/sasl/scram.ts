@@ -39,7 +39,9 @@ export function deriveScramCredentials(
   salt: Uint8Array,
   iterations: number,
 ): ScramCredentials {
-  const prepared = saslprep(password);
+  // A password being stored is a stored string (RFC 4013 §2.5 / RFC 3454 §7): unassigned
+  // code points are refused.
+  const prepared = saslprep(password, { stored: true });
   if (prepared === undefined || prepared === "") {
     throw new SaslUsageError(
       "derive SCRAM credentials",
@@ -73,7 +75,7 @@ export function createStoredAccount(
   salt: Uint8Array,
   iterations = 4096,
 ): StoredAccount {
-  const prepared = saslprep(username);
+  const prepared = saslprep(username, { stored: true });
   if (prepared === undefined || prepared === "") {
     throw new SaslUsageError(
       "create an account",

@@ -27,8 +27,9 @@ export class ByteWriter {
   readonly #onError: (error: unknown) => void;
   #queue: Uint8Array[] = [];
   #queued = 0;
-  #flushing: Promise<void> | undefined;
-  #idle: () => void = () => {};
+  #flushing = false;
+  /** Callers of `idle()` waiting for the queue to empty (a promise only when someone waits). */
+  #waiters: (() => void)[] = [];
   #failed = false;
 
   constructor(conn: Writable, onError: (error: unknown) => void) {
@@ -51,22 +52,30 @@ export class ByteWriter {
     if (this.#failed || bytes.length === 0) return;
     this.#queue.push(bytes);
     this.#queued += bytes.length;
-    if (this.#flushing === undefined) {
-      this.#flushing = new Promise<void>((resolve) => this.#idle = resolve);
+    if (!this.#flushing) {
+      this.#flushing = true;
       this.#next();
     }
   }
 
   /** Resolves once everything queued so far is written (or dropped by a failure). */
-  async idle(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
+  idle(): Promise<void> {
+    if (!this.#flushing) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  #wakeWaiters(): void {
+    const waiters = this.#waiters;
+    if (waiters.length === 0) return;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Writes what is queued as one buffer; chained by promise callbacks, not an async loop. */
   #next(): void {
     if (this.#queue.length === 0) {
-      this.#flushing = undefined;
-      return this.#idle();
+      this.#flushing = false;
+      return this.#wakeWaiters();
     }
     const bytes = concat(this.#queue);
     this.#queue = [];
@@ -91,8 +100,8 @@ export class ByteWriter {
     this.#failed = true;
     this.#queue = [];
     this.#queued = 0;
-    this.#flushing = undefined;
-    this.#idle();
+    this.#flushing = false;
+    this.#wakeWaiters();
     this.#onError(error);
   }
 }

@@ -228,18 +228,30 @@ export async function reach(
   return jid;
 }
 
-/** Sends an iq ping to the domain and waits for its result (the proof of a usable stream). */
+/**
+ * Sends an iq ping to the domain and waits for its result (the proof of a usable stream). A
+ * `wait` error (a rate limit that kept the stream, RFC 6120 §8.3.2) is retried, a bounded number
+ * of times, a little later.
+ */
 export async function pingProof(wire: Wire, id: string, seen: string[]): Promise<void> {
-  await wire.send(
-    `<iq xmlns='jabber:client' type='get' id='${id}' to='${DOMAIN}'><ping xmlns='urn:xmpp:ping'/></iq>`,
-  );
-  const answer = await expectElement(
-    wire,
-    "ping answer",
-    (e) => e.name === "iq" && e.attrs.id === id,
-    seen,
-  );
-  if (answer.attrs.type !== "result") throw new SetupError(`ping answered with ${seen.at(-1)}`);
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const tryId = attempt === 0 ? id : `${id}-${attempt}`;
+    await wire.send(
+      `<iq xmlns='jabber:client' type='get' id='${tryId}' to='${DOMAIN}'><ping xmlns='urn:xmpp:ping'/></iq>`,
+    );
+    const answer = await expectElement(
+      wire,
+      "ping answer",
+      (e) => e.name === "iq" && e.attrs.id === tryId,
+      seen,
+    );
+    if (answer.attrs.type === "result") return;
+    if (!/<error[^>]*type=['"]wait['"]/.test(seen.at(-1)!)) {
+      throw new SetupError(`ping answered with ${seen.at(-1)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new SetupError(`ping still refused after 60 tries: ${seen.at(-1)}`);
 }
 
 /**

@@ -9,6 +9,8 @@
 
 import { ATTACKER, describeOutcome, DOMAIN, type HostileCase } from "./_cases.ts";
 import { describeObservation, matches, reach, runCase, SetupError, type Wire } from "./_driver.ts";
+import { checkStandalone } from "./_strict_xml.ts";
+import { DocumentParser } from "../../core/mod.ts";
 
 /** A target of the suite. */
 export interface SuiteTarget {
@@ -100,6 +102,47 @@ export function judge(
   for (const [name, why] of unexpected) problems.push(`FAIL ${name}\n      ${why}`);
   for (const name of fixed) {
     problems.push(`PASSES NOW, remove from PENDING_FINDINGS: ${name}`);
+  }
+  return problems;
+}
+
+const parser = new DocumentParser();
+
+/**
+ * The bystander's health after a case: everything it received since the last check is exactly
+ * one well-formed element, every `from` is a real sender (`allowedFrom`), and it gets its own
+ * ping answered. Returns the problems.
+ */
+export async function bystanderCheck(
+  wire: Wire,
+  allowedFrom: (from: string) => boolean,
+  counter: { n: number },
+): Promise<string[]> {
+  const problems: string[] = [];
+  const id = `by-${++counter.n}`;
+  await wire.send(
+    `<iq xmlns='jabber:client' type='get' id='${id}' to='${DOMAIN}'><ping xmlns='urn:xmpp:ping'/></iq>`,
+  );
+  for (let i = 0; i < 100_000; i++) {
+    const event = await wire.next();
+    if (event.type !== "text") {
+      problems.push(`bystander: ${JSON.stringify(event)} instead of the ping answer`);
+      break;
+    }
+    const bad = checkStandalone(event.text);
+    if (bad) {
+      problems.push(`bystander got a malformed message (${bad}): ${event.text.slice(0, 300)}`);
+    }
+    const result = parser.parse(event.text);
+    if (!result.ok) continue;
+    const from = result.element.attrs.from;
+    if (from !== undefined && !allowedFrom(from)) {
+      problems.push(`bystander got a stanza from '${from}': ${event.text.slice(0, 300)}`);
+    }
+    if (result.element.attrs.id === id) {
+      if (result.element.attrs.type !== "result") problems.push(`bystander ping: ${event.text}`);
+      break;
+    }
   }
   return problems;
 }

@@ -14,3 +14,4 @@
 export * from "./ip.ts";
 export * from "./forwarded.ts";
 export * from "./access.ts";
+export * from "./admission.ts";

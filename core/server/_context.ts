@@ -108,11 +108,9 @@ export class Context {
   readonly overflowed: Set<string> = new Set();
   /** Connections failed during this step: nothing more is sent to them. */
   readonly failed: Set<string> = new Set();
-  #hub: Hub;
   #counter: number;
 
   constructor(hub: Hub, now: number, random: string) {
-    this.#hub = hub;
     this.config = hub.config;
     this.accounts = hub.accounts;
     this.now = now;
@@ -244,10 +242,8 @@ export class Context {
       rosters: this.rosters.result(),
       counter: this.#counter,
     };
-    const unchanged = hub.connections === this.#hub.connections &&
-      hub.sessions === this.#hub.sessions &&
-      hub.resumable === this.#hub.resumable && hub.rosters === this.#hub.rosters &&
-      hub.counter === this.#hub.counter;
-    return { hub: unchanged ? this.#hub : hub, outputs: this.outputs };
+    // Always a new state object: the one stepped is spent (see hubStep), even when no map
+    // changed.
+    return { hub, outputs: this.outputs };
   }
 }

@@ -1,7 +1,9 @@
 /**
- * The hub reducer: `hubStep(hub, input) -> { hub, outputs }`. Pure and synchronous; a
- * misbehaving client produces stream or stanza errors, never a throw. Only misuse of the API
- * (reporting the same connection id twice) throws `XmppUsageError`.
+ * The hub reducer: `hubStep(hub, input) -> { hub, outputs }`. Synchronous and deterministic
+ * (no clock, no I/O); a misbehaving client produces stream or stanza errors, never a throw.
+ * The hub state is linear: a step updates its maps in place and returns the next state, and
+ * the state given to a step is spent (stepping it again throws `XmppUsageError`, never reads
+ * newer data). Other misuse (reporting the same connection id twice) throws too.
  *
  * Per element from a connection: the rate limit first (exceeded: `policy-violation`), then
  * SASL before authentication (anything else: `not-authorized`), binding or XEP-0198 resumption
@@ -54,6 +56,16 @@ import type { Hub, HubConnection, HubInput, HubStepResult } from "./types.ts";
  * ```
  */
 export function hubStep(hub: Hub, input: HubInput): HubStepResult {
+  // The hub is a linear value: its maps are updated in place (copying them per step cost
+  // O(connections) per stanza), so a stepped state is spent, and stepping it again would read
+  // the newer maps. That reuse is refused rather than silently wrong.
+  if (SPENT.has(hub)) {
+    throw new XmppUsageError(
+      input.type,
+      "spent",
+      "this hub state was already stepped; step the hub returned by the last step",
+    );
+  }
   const ctx = new Context(hub, input.now, input.random);
   switch (input.type) {
     case "connection-opened":
@@ -78,8 +90,12 @@ export function hubStep(hub: Hub, input: HubInput): HubStepResult {
       break;
   }
   endOverflowed(ctx);
+  SPENT.add(hub); // only once the step succeeded: a refused misuse leaves the state usable
   return ctx.finish();
 }
+
+/** Hub states already stepped (see {@link hubStep}). */
+const SPENT = new WeakSet<Hub>();
 
 function connectionOpened(ctx: Context, connId: string, secure: boolean, loopback: boolean): void {
   if (ctx.connections.has(connId)) {

@@ -4,7 +4,14 @@
  */
 
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { childElement, childElements, serialize, textOf, type XmlElement } from "../../core/mod.ts";
+import {
+  childElement,
+  childElements,
+  serialize,
+  textOf,
+  type XmlElement,
+  XmppUsageError,
+} from "../../core/mod.ts";
 import { createHub, hubStep } from "../../core/server/mod.ts";
 import { HubNet, PASSWORDS } from "./_hub_net.ts";
 
@@ -773,5 +780,26 @@ Deno.test("API misuse throws; unknown connections and timers are ignored; config
     RangeError,
   );
   const hub = createHub({ domain: "localhost", accounts: [] });
-  assertEquals(hubStep(hub, { type: "timer-fired", now: 0, random: "r", name: "ping:x" }).hub, hub);
+  const next = hubStep(hub, { type: "timer-fired", now: 0, random: "r", name: "ping:x" }).hub;
+  assertEquals(next.connections.size, 0);
+});
+
+Deno.test("the hub state is linear: a stepped state is spent, and stepping it again throws", () => {
+  const hub = createHub({ domain: "localhost", accounts: [] });
+  const opened = {
+    type: "connection-opened",
+    now: 0,
+    random: "r".repeat(24),
+    connId: "c1",
+    secure: true,
+    loopback: false,
+  } as const;
+  const { hub: next } = hubStep(hub, opened);
+  assert(next !== hub);
+  // The maps were updated in place: the old state must never be read as if it were current.
+  assertThrows(() => hubStep(hub, { ...opened, connId: "c2" }), XmppUsageError, "already stepped");
+  // The new state works, and a refused misuse does not spend it.
+  assertThrows(() => hubStep(next, opened), XmppUsageError, "already open");
+  const { hub: third } = hubStep(next, { ...opened, connId: "c2" });
+  assertEquals([...third.connections.keys()], ["c1", "c2"]);
 });

@@ -16,7 +16,7 @@
 
 import { assertEquals } from "@std/assert";
 import { BYSTANDER, CASES, casesPerFamily, type HostileCase } from "./_cases.ts";
-import { reach, SetupError, type Wire } from "./_driver.ts";
+import { reach, SetupError } from "./_driver.ts";
 import { GatewayTarget, HubTarget, ReducerTarget } from "./_core_targets.ts";
 import { bystanderCheck, judge, runSuite } from "./_suite.ts";
 

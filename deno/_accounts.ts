@@ -33,6 +33,8 @@ export interface AccountSources {
   readonly iterations?: number;
   /** Demo accounts to make when no source gives any account (default `alice` and `bob`). */
   readonly demoUsers?: readonly string[];
+  /** Reads `file` as UTF-8 text (default `Deno.readTextFile`; the Node adapter passes its own). */
+  readonly readTextFile?: (path: string) => Promise<string>;
 }
 
 /** A generated demo account and its password, to print at start-up. */
@@ -62,7 +64,8 @@ export async function loadAccounts(sources: AccountSources = {}): Promise<Loaded
   const iterations = sources.iterations ?? 4096;
   const entries: Entry[] = (sources.users ?? []).map(parsePair);
   const file = sources.file;
-  if (file) entries.push(...parseFile(file, await Deno.readTextFile(file)));
+  const read = sources.readTextFile ?? ((path: string) => Deno.readTextFile(path));
+  if (file) entries.push(...parseFile(file, await read(file)));
   const demo: DemoAccount[] = [];
   if (entries.length === 0) {
     for (const username of sources.demoUsers ?? ["alice", "bob"]) {

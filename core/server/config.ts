@@ -12,7 +12,8 @@
 
 import type { StoredAccount } from "../sasl/types.ts";
 import { parseJid } from "./jid.ts";
-import type { Hub, HubConfig, ResolvedHubConfig } from "./types.ts";
+import { LoginLimits } from "./login_limits.ts";
+import type { Hub, HubConfig, ResolvedHubConfig, Roster, RosterItem } from "./types.ts";
 
 /** The defaults of every optional setting of {@link HubConfig}. */
 export const HUB_DEFAULTS: Omit<ResolvedHubConfig, "domain"> = {
@@ -20,6 +21,9 @@ export const HUB_DEFAULTS: Omit<ResolvedHubConfig, "domain"> = {
   loginTimeoutMs: 60_000,
   hibernationMs: 300_000,
   maxUnacked: 500,
+  maxUnackedBytes: 2 << 20,
+  loginLimits: {},
+  plainDerivation: "inline",
   rate: { perSecond: 20, burst: 100 },
   maxConnections: 1_000,
   maxSessions: 1_000,
@@ -65,6 +69,7 @@ export function createHub(config: HubConfig): Hub {
     const key of [
       "maxAuthAttempts",
       "maxUnacked",
+      "maxUnackedBytes",
       "maxConnections",
       "maxSessions",
       "maxSessionsPerAccount",
@@ -97,6 +102,11 @@ export function createHub(config: HubConfig): Hub {
       `Invalid rate: expected perSecond > 0 and burst >= 1, got ${resolved.rate.perSecond}/s, burst ${resolved.rate.burst}`,
     );
   }
+  if (resolved.plainDerivation !== "inline" && resolved.plainDerivation !== "adapter") {
+    throw new RangeError(
+      `Invalid plainDerivation: expected "inline" or "adapter", got ${resolved.plainDerivation}`,
+    );
+  }
   return {
     config: resolved,
     accounts: accountTable(config.accounts, resolved.domain),
@@ -105,7 +115,52 @@ export function createHub(config: HubConfig): Hub {
     resumable: new Map(),
     rosters: new Map(),
     counter: 0,
+    // Throws RangeError on an invalid setting.
+    logins: new LoginLimits(resolved.loginLimits),
   };
+}
+
+/**
+ * Returns `hub` with every one of `usernames` in the roster of every other, with a mutual
+ * subscription (`both`, RFC 6121 §2.1.2.5): they see each other's presence from their first
+ * login (the embedded server's demo accounts). Other rosters are unchanged. Throws
+ * `RangeError` for a username that is not an account. Meant for a hub just created: an item
+ * already there is replaced.
+ *
+ * @example
+ * ```ts
+ * import { createHub, withContacts } from "./config.ts";
+ * const scram = { "SCRAM-SHA-1": { salt: "c2FsdA==", iterations: 4096, storedKey: "", serverKey: "" } };
+ * const hub = withContacts(createHub({
+ *   domain: "localhost",
+ *   accounts: [{ username: "alice", scram }, { username: "bob", scram }],
+ * }), ["alice", "bob"]);
+ * console.log(hub.rosters.get("alice@localhost")?.items.get("bob@localhost")?.subscription); // "both"
+ * ```
+ */
+export function withContacts(hub: Hub, usernames: readonly string[]): Hub {
+  const bare = usernames.map((name) => {
+    const username = name.toLowerCase();
+    if (!hub.accounts.has(username)) throw new RangeError(`Unknown account '${name}'`);
+    return `${username}@${hub.config.domain}`;
+  });
+  const rosters = new Map(hub.rosters);
+  for (const owner of bare) {
+    const items = new Map<string, RosterItem>(rosters.get(owner)?.items ?? []);
+    for (const contact of bare) {
+      if (contact === owner) continue;
+      items.set(contact, {
+        jid: contact,
+        name: undefined,
+        subscription: "both",
+        ask: false,
+        groups: [],
+      });
+    }
+    const roster: Roster = { items, pendingIn: new Set(rosters.get(owner)?.pendingIn ?? []) };
+    rosters.set(owner, roster);
+  }
+  return { ...hub, rosters };
 }
 
 function accountTable(

@@ -24,7 +24,7 @@
  * @module
  */
 export * from "./types.ts";
-export { createHub, HUB_DEFAULTS } from "./config.ts";
+export { createHub, HUB_DEFAULTS, withContacts } from "./config.ts";
 export { hubStep } from "./hub.ts";
 export { bareOf, bareString, isValidResource, type Jid, parseJid } from "./jid.ts";
 export { offeredMechanisms, saslFeatures, sessionFeatures } from "./features.ts";

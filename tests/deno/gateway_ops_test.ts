@@ -108,11 +108,20 @@ Deno.test("§2.12 backpressure: an upstream that stops reading ends the session 
     await new Promise((resolve) => socket.onopen = resolve);
     socket.send(`<open xmlns='${NS.FRAMING}' to='localhost' version='1.0'/>`);
     upstream = await listener.accept();
-    // A server that answers the header and then never reads again.
-    await upstream.write(new TextEncoder().encode(
-      "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='s' version='1.0'><stream:features/>",
-    ));
+    // A server that never reads: it answers the header, accepts the login blindly (the gateway
+    // relays nothing but authentication before SASL success), and then stops reading for good.
+    const header = (id: string) =>
+      "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='" +
+      id + "' version='1.0'>";
+    const write = (text: string) => upstream!.write(new TextEncoder().encode(text));
+    await write(header("s") + "<stream:features/>");
     while (messages.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    socket.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>");
+    await write("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    while (messages.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    socket.send(`<open xmlns='${NS.FRAMING}' to='localhost' version='1.0'/>`);
+    await write(header("s2") + "<stream:features/>");
+    while (messages.length < 5) await new Promise((resolve) => setTimeout(resolve, 10));
     const body = "x".repeat(200_000);
     let code: number | undefined;
     closed.then((c) => code = c);

@@ -77,12 +77,35 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Polls `check` until it holds; rejects after `ms` (a bounded wait for a state, not a sleep
+ * that stands for "the rest has happened by now").
+ */
+export async function until(what: string, check: () => boolean, ms = WAIT_MS): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) {
+      throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    }
+    await sleep(10);
+  }
+}
+
 /** A transcript of the WebSocket messages (`>` sent, `<` received) and the sockets opened. */
 export interface Recorder {
   readonly factory: WebSocketFactory;
   readonly log: string[];
-  /** URL and time (performance.now) of each socket opened. */
-  readonly opened: { readonly url: string; readonly at: number; readonly socket: WebSocket }[];
+  /**
+   * URL and time (performance.now, the client driver's clock) of each socket opened, and the
+   * time its close event began (read before the driver's own handler runs, so it comes before
+   * the `now` of the driver's `transport-closed` input).
+   */
+  readonly opened: {
+    readonly url: string;
+    readonly at: number;
+    readonly socket: WebSocket;
+    closedAt?: number;
+  }[];
 }
 
 /** A WebSocket factory that records what goes through the sockets it creates. */
@@ -91,7 +114,10 @@ export function recorder(rewrite: (url: string) => string = (url) => url): Recor
   const opened: Recorder["opened"] = [];
   const factory: WebSocketFactory = (url, protocols) => {
     const socket = new WebSocket(rewrite(url), protocols);
-    opened.push({ url, at: performance.now(), socket });
+    const entry: Recorder["opened"][number] = { url, at: performance.now(), socket };
+    opened.push(entry);
+    // Registered before the driver sets `onclose`, so it runs first.
+    socket.addEventListener("close", () => entry.closedAt = performance.now());
     const send = socket.send.bind(socket);
     socket.send = (data: string | ArrayBufferLike | Blob | ArrayBufferView) => {
       log.push(`> ${data}`);

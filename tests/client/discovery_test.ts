@@ -76,22 +76,40 @@ function xrd(hrefs: readonly string[], headers: Record<string, string> = {}): Ro
     );
 }
 
-function delayed(route: Route, ms: number): Route {
-  return (request, port) =>
-    new Promise((resolve) => setTimeout(() => resolve(route(request, port)), ms));
+/**
+ * A barrier for `count` requests: each held response is released once all `count` requests have
+ * arrived, so that all are in flight at the same time; or, bounded, after `ms`, and then
+ * `overlapped` is false and the test fails on that, not on a clock reading.
+ */
+function barrier(count: number, ms = 5_000) {
+  let arrived = 0;
+  let release: () => void = () => {};
+  const all = new Promise<void>((resolve) => release = resolve);
+  const state = { overlapped: true };
+  const hold = (route: Route): Route => async (request, port) => {
+    if (++arrived === count) release();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+    const together = await Promise.race([all.then(() => true), bound]);
+    clearTimeout(timer);
+    if (!together) state.overlapped = false;
+    return route(request, port);
+  };
+  return { hold, state };
 }
 
 Deno.test("discovery: JRD and XRD fetched in parallel; links of both; wss only by default", async () => {
+  const both = barrier(2);
   await withHostMeta({
-    "/.well-known/host-meta.json": delayed(jrd(["wss://a.example/ws", "ws://a.example/ws"]), 300),
-    "/.well-known/host-meta": delayed(xrd(["wss://b.example/ws", "https://b.example/bosh"]), 300),
+    "/.well-known/host-meta.json": both.hold(jrd(["wss://a.example/ws", "ws://a.example/ws"])),
+    "/.well-known/host-meta": both.hold(xrd(["wss://b.example/ws", "https://b.example/bosh"])),
   }, async (fetch, hits) => {
-    const started = performance.now();
     const endpoints = await discoverEndpoints("localhost", { fetch });
-    const elapsed = performance.now() - started;
     assertEquals(endpoints, ["wss://a.example/ws", "wss://b.example/ws"]);
     assertEquals(hits.toSorted(), ["/.well-known/host-meta", "/.well-known/host-meta.json"]);
-    assert(elapsed < 550, `the two documents were fetched one after the other (${elapsed} ms)`);
+    // Each response was held until the other request had arrived: fetched one after the other,
+    // the first would have waited for the barrier's bound alone.
+    assert(both.state.overlapped, "the two documents were fetched one after the other");
     const insecure = await discoverEndpoints("localhost", { fetch, allowInsecure: true });
     assertEquals(insecure, ["wss://a.example/ws", "ws://a.example/ws", "wss://b.example/ws"]);
   });

@@ -86,7 +86,7 @@ export class Ctx {
     const s = this.s;
     const codec = s.codec;
     const messages: string[] = [];
-    if (s.config.role === "client" && s.restartPending) {
+    if (s.config.role === "client" && s.restartPending && codec.transport === "tcp") {
       if (s.tlsPending) {
         // Between <proceed/> and the TLS handshake nothing may be written in the clear: no
         // document is open, so the transport just closes.
@@ -102,6 +102,7 @@ export class Ctx {
       }
       // After SASL <success/> the old document is over (RFC 6120 §4.3.3): a stream error needs
       // a new header first, or its `stream:` prefix would be unbound (issue 8, finding 4).
+      // (RFC 7395 messages are standalone documents that declare their own prefixes.)
       messages.push(codec.encodeOpen(clientOpenAttributes(s)));
     }
     if (

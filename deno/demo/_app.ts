@@ -7,7 +7,7 @@
  *
  * Everything shown comes from `textContent` and element properties: no text from the server or
  * a peer ever reaches `innerHTML`. The state the browser test reads is in `data-*` attributes
- * (`#status[data-status]`, `#roster li[data-jid][data-presence]`, `#log li[data-kind]`).
+ * (`#status[data-status]`, `#roster li[data-jid][data-presence]`, `#log li[data-kind] .text`).
  *
  * @example
  * ```ts
@@ -52,7 +52,10 @@ function log(kind, line) {
   li.dataset.kind = kind;
   const time = document.createElement("time");
   time.textContent = new Date().toLocaleTimeString();
-  li.append(time, " ", line);
+  const span = document.createElement("span");
+  span.className = "text";
+  span.textContent = line;
+  li.append(time, " ", span);
   $("log").append(li);
   li.scrollIntoView({ block: "nearest" });
 }

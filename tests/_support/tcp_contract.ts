@@ -9,7 +9,7 @@ import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { createServer, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { TcpConnection, TcpConnectOptions, TcpHandlers } from "../../deno/tcp.ts";
-import { deadline, delay, TEST_CERT, TEST_KEY } from "./endpoint.ts";
+import { deadline, TEST_CERT, TEST_KEY } from "./endpoint.ts";
 
 /** A one-connection loopback server running `script` on the accepted connection. */
 export async function withServer(
@@ -70,21 +70,26 @@ export function tcpContract(label: string, connect: Connect): void {
   Deno.test(`${label}: chunks arrive unmodified (copies), even split inside a UTF-8 character`, async () => {
     const bytes = encode("<message><body>h\u00e9llo \u{1F600}</body></message>");
     const cut = bytes.indexOf(0xf0) + 2; // inside the 4-byte emoji
+    let first: () => void = () => {};
+    const gotFirst = new Promise<void>((resolve) => first = resolve);
     await withServer(async (conn) => {
       await conn.write(bytes.subarray(0, cut));
-      await delay(20);
+      await deadline(gotFirst, "the first chunk"); // two chunks for sure: an event, not a pause
       await conn.write(bytes.subarray(cut));
     }, async (port) => {
       const chunks: Uint8Array[] = [];
       let closedWith: unknown = "not yet";
       const tcp = await connect({ hostname: "127.0.0.1", port }, {
-        onChunk: (chunk) => void chunks.push(chunk),
+        onChunk: (chunk) => {
+          chunks.push(chunk);
+          first();
+        },
         onClosed: (error) => closedWith = error,
       });
       assertEquals(tcp.secure, false);
       await tcp.closed;
       assertEquals(closedWith, undefined, "a clean EOF reports no error");
-      assert(chunks.length >= 2, "the server wrote twice with a pause between");
+      assert(chunks.length >= 2, "the server wrote the rest after the first chunk arrived");
       assert(chunks.every((chunk) => chunk.constructor === Uint8Array), "plain Uint8Arrays");
       assertEquals(concat(chunks), bytes);
     });
@@ -178,27 +183,64 @@ export function tcpContract(label: string, connect: Connect): void {
   });
 
   Deno.test(`${label}: a promise from onChunk pauses reading until it settles`, async () => {
-    await withServer(async (conn) => {
-      for (const part of ["one", "two", "three"]) {
-        await conn.write(encode(part));
-        await delay(30);
-      }
-    }, async (port) => {
-      const seen: string[] = [];
-      let release: () => void = () => {};
-      const tcp = await connect({ hostname: "127.0.0.1", port }, {
-        onChunk: (chunk) => {
-          seen.push(decode(chunk));
-          return seen.length === 1 ? new Promise<void>((resolve) => release = resolve) : undefined;
-        },
-        onClosed: () => {},
-      });
-      await delay(150); // the server has written everything meanwhile
-      assertEquals(seen, ["one"], "nothing is delivered while the promise is pending");
-      release();
-      await tcp.closed;
-      assertEquals(seen.join(""), "onetwothree");
-    });
+    // Two connections fed alike: "one", then "two" and "three" once the client has seen "one".
+    // The reference connection never pauses; once it has everything, the paused one (whose
+    // bytes were written before the reference's) would have it too, had it kept reading: an
+    // event to compare with, not a pause that stands for "the rest has arrived by now".
+    const feed = (seenOne: Promise<void>, wrote: () => void) => async (conn: Deno.Conn) => {
+      await conn.write(encode("one"));
+      await deadline(seenOne, "the client to see 'one'");
+      await conn.write(encode("two"));
+      await conn.write(encode("three"));
+      wrote();
+    };
+    const signal = () => {
+      let fire: () => void = () => {};
+      const fired = new Promise<void>((resolve) => fire = resolve);
+      return { fire, fired };
+    };
+    const [pausedOne, pausedWrote, referenceOne, referenceWrote, referenceAll] = [
+      signal(),
+      signal(),
+      signal(),
+      signal(),
+      signal(),
+    ];
+    await withServer(
+      feed(pausedOne.fired, pausedWrote.fire),
+      (pausedPort) =>
+        withServer(feed(referenceOne.fired, referenceWrote.fire), async (referencePort) => {
+          const seen: string[] = [];
+          let release: () => void = () => {};
+          const tcp = await connect({ hostname: "127.0.0.1", port: pausedPort }, {
+            onChunk: (chunk) => {
+              seen.push(decode(chunk));
+              pausedOne.fire();
+              return seen.length === 1
+                ? new Promise<void>((resolve) => release = resolve)
+                : undefined;
+            },
+            onClosed: () => {},
+          });
+          await deadline(pausedWrote.fired, "the paused connection's server to write everything");
+          let reference = "";
+          const control = await connect({ hostname: "127.0.0.1", port: referencePort }, {
+            onChunk: (chunk) => {
+              reference += decode(chunk);
+              referenceOne.fire();
+              if (reference === "onetwothree") referenceAll.fire();
+            },
+            onClosed: () => {},
+          });
+          await deadline(referenceAll.fired, "the reference connection to receive everything");
+          await deadline(referenceWrote.fired, "the reference server");
+          assertEquals(seen, ["one"], "nothing is delivered while the promise is pending");
+          release();
+          await deadline(tcp.closed, "the paused connection to end");
+          await deadline(control.closed, "the reference connection to end");
+          assertEquals(seen.join(""), "onetwothree");
+        }),
+    );
   });
 
   Deno.test(`${label}: close() drops what a stalled peer never reads, after closeFlushMs`, async () => {
@@ -217,10 +259,14 @@ export function tcpContract(label: string, connect: Connect): void {
         onClosed: () => {},
       });
       for (let i = 0; i < 32; i++) tcp.write("x".repeat(1 << 20)); // far beyond the socket buffers
-      const started = performance.now();
-      await tcp.close();
-      const took = performance.now() - started;
-      assert(took >= 90 && took < 2_000, `close() took ${took} ms`);
+      // Ordered by timers, not read on a clock: a timer armed before close() for a shorter
+      // delay than closeFlushMs has fired by the time close() gives up (timers fire in the
+      // order of their deadlines); close() returning at all is a bounded wait.
+      let flushWindowPassed = false;
+      const marker = setTimeout(() => flushWindowPassed = true, 90);
+      await deadline(tcp.close(), "close() to give up on the stalled peer");
+      clearTimeout(marker);
+      assert(flushWindowPassed, "close() gave up before closeFlushMs");
       release();
     });
   });

@@ -1,13 +1,15 @@
 /**
- * The gateway's plain HTTP resources: XEP-0156 discovery (`/.well-known/host-meta` and
- * `/.well-known/host-meta.json`, with CORS; the advertised URL from configuration, or from the
- * request's `Host` with `Vary: Host`), `/healthz` and `/metrics` (to allowed addresses only).
+ * The plain HTTP resources of the gateway and the embedded server: XEP-0156 discovery
+ * (`/.well-known/host-meta` and `/.well-known/host-meta.json`, with CORS; the advertised URL
+ * from configuration, or from the request's `Host` with `Vary: Host`), `/healthz` (readiness as
+ * JSON: 200, or 503 while draining or when the upstream is unreachable), `/metrics` (to allowed
+ * addresses only), and the embedded server's demo page when it is on.
  *
  * @example
  * ```ts
  * import { webHandler } from "./_web.ts";
  * const handle = webHandler({ websocketUrl: "wss://example.com/xmpp-websocket", metrics: () => "" });
- * const response = handle(new Request("http://example.com/.well-known/host-meta.json"));
+ * const response = await handle(new Request("http://example.com/.well-known/host-meta.json"));
  * console.log(response.status, response.headers.get("access-control-allow-origin")); // 200 "*"
  * ```
  * @module
@@ -19,6 +21,7 @@ import { WEBSOCKET_REL } from "../core/client/discovery.ts";
 import { clientAllowed } from "../core/http/access.ts";
 import { type HostPort, resolveClientAddress, type TrustPolicy } from "../core/http/forwarded.ts";
 import { type AddressList, LOOPBACK_RANGES } from "../core/http/ip.ts";
+import type { HealthReport } from "./_health.ts";
 
 /** What the handler needs to know. */
 export interface WebOptions {
@@ -29,8 +32,10 @@ export interface WebOptions {
   readonly websocketUrl: string | ((request: Request) => string);
   /** The Prometheus text. */
   readonly metrics: () => string;
-  /** Whether the service is healthy (default: always). */
-  readonly healthy?: () => boolean;
+  /** Readiness for `/healthz` (default: always ready). */
+  readonly health?: () => HealthReport | Promise<HealthReport>;
+  /** Extra pages (the demo page): a response, or `undefined` to go on (default: none). */
+  readonly page?: (request: Request) => Response | undefined;
   /** Who may read `/metrics`, by client address (default: loopback only). */
   readonly metricsAllow?: AddressList;
   /** The trusted proxies, to find the client's address (default: none). */
@@ -55,14 +60,15 @@ const DISCOVERY_MAX_AGE = { fixed: 3600, fromHost: 300 } as const;
  * ```ts
  * import { webHandler } from "./_web.ts";
  * const handle = webHandler({ websocketUrl: () => "ws://localhost:5280/xmpp-websocket", metrics: () => "m 1\n" });
- * console.log(handle(new Request("http://localhost/healthz")).status); // 200
+ * const health = await handle(new Request("http://localhost/healthz"));
+ * console.log(health.status, await health.json()); // 200 { ready: true, status: "ok", draining: false }
  * const peer = { remoteAddr: { hostname: "192.0.2.7", port: 50000 } };
- * console.log(handle(new Request("http://localhost/metrics"), peer).status); // 403
+ * console.log((await handle(new Request("http://localhost/metrics"), peer)).status); // 403
  * ```
  */
 export function webHandler(
   options: WebOptions,
-): (request: Request, info?: RequestInfo) => Response {
+): (request: Request, info?: RequestInfo) => Response | Promise<Response> {
   const allow = options.metricsAllow ?? LOOPBACK_RANGES;
   const trust: TrustPolicy = options.trust ?? { proxies: [], header: "none" };
   const discovery = (request: Request, json: boolean, negotiated: boolean): Response => {
@@ -80,6 +86,8 @@ export function webHandler(
     return json ? jrd(url, headers) : xrd(url, headers);
   };
   return (request, info) => {
+    const page = options.page?.(request);
+    if (page !== undefined) return page;
     const path = new URL(request.url).pathname;
     if (request.method === "OPTIONS" && path.startsWith("/.well-known/host-meta")) {
       return new Response(null, { status: STATUS_CODE.NoContent, headers: cors() });
@@ -99,13 +107,8 @@ export function webHandler(
       }
       case "/.well-known/host-meta.json":
         return discovery(request, true, false);
-      case "/healthz": {
-        const ok = options.healthy?.() ?? true;
-        return new Response(ok ? "ok\n" : "unhealthy\n", {
-          status: ok ? STATUS_CODE.OK : STATUS_CODE.ServiceUnavailable,
-          headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
-        });
-      }
+      case "/healthz":
+        return healthResponse(options.health, request.method === "HEAD");
       case "/metrics": {
         const client = info &&
           resolveClientAddress(info.remoteAddr, (name) => request.headers.get(name), trust);
@@ -170,6 +173,24 @@ function validHost(request: Request): boolean {
   return host === null ||
     /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
         .test(host) && host.length <= 260;
+}
+
+const READY: HealthReport = { ready: true, status: "ok", draining: false };
+
+async function healthResponse(
+  health: WebOptions["health"],
+  head: boolean,
+): Promise<Response> {
+  let report: HealthReport;
+  try {
+    report = (await health?.()) ?? READY;
+  } catch {
+    report = { ready: false, status: "upstream-unreachable", draining: false };
+  }
+  return new Response(head ? null : JSON.stringify(report) + "\n", {
+    status: report.ready ? STATUS_CODE.OK : STATUS_CODE.ServiceUnavailable,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
 }
 
 function text(status: number, body: string): Response {

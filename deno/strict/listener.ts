@@ -54,6 +54,12 @@ export interface StrictServer {
   readonly finished: Promise<void>;
   /** Stops accepting, closes idle connections, and resolves like `finished`. */
   shutdown(): Promise<void>;
+  /**
+   * Serves new connections with another certificate (TLS only): the listener is closed and
+   * opened again on the same address with it; connections already accepted go on with theirs.
+   * The PEM pair is checked first: on an error (thrown) the old listener keeps serving.
+   */
+  replaceCertificate(cert: string, key: string): void;
 }
 
 /**
@@ -97,20 +103,24 @@ export function serveStrict(options: StrictServeOptions): StrictServer {
     stopping: () => stopping,
   };
   const hostname = options.hostname ?? "0.0.0.0";
-  const listener: Deno.Listener = tls
+  let listener: Deno.Listener = tls
     ? Deno.listenTls({ hostname, port: options.port, cert: options.cert!, key: options.key! })
     : Deno.listen({ hostname, port: options.port });
   const addr = listener.addr as Deno.NetAddr;
+  let pair = { cert: options.cert ?? "", key: options.key ?? "" };
   const connections = new Map<ConnectionHandle, Promise<void>>();
   let stopping = false;
 
   const accepting = (async () => {
     for (;;) {
+      const current = listener;
       let conn: Deno.Conn;
       try {
-        conn = await listener.accept();
+        conn = await current.accept();
       } catch (error) {
-        if (stopping || error instanceof Deno.errors.BadResource) return;
+        if (stopping) return;
+        if (current !== listener) continue; // replaced by replaceCertificate
+        if (error instanceof Deno.errors.BadResource) return;
         await new Promise((resolve) => setTimeout(resolve, 50)); // e.g. out of file descriptors
         continue;
       }
@@ -149,6 +159,20 @@ export function serveStrict(options: StrictServeOptions): StrictServer {
         }
       }
       return finished;
+    },
+    replaceCertificate(cert, key) {
+      if (!tls) throw new TypeError("Cannot replace the certificate of a plain TCP listener");
+      if (stopping) return;
+      // Check the pair on a throwaway listener first: the port is only released once it works.
+      Deno.listenTls({ hostname: addr.hostname, port: 0, cert, key }).close();
+      listener.close();
+      try {
+        listener = Deno.listenTls({ hostname: addr.hostname, port: addr.port, cert, key });
+        pair = { cert, key };
+      } catch (error) {
+        listener = Deno.listenTls({ hostname: addr.hostname, port: addr.port, ...pair });
+        throw error;
+      }
     },
   };
 }

@@ -268,7 +268,12 @@ Deno.test("XEP-0156 host-meta (XRD and JRD with CORS), /healthz and /metrics on 
     assertStringIncludes(await xrd.text(), `href='${url}'`);
     const jrd = await (await fetch(`${base}/.well-known/host-meta.json`)).json();
     assertEquals(jrd.links[0], { rel: "urn:xmpp:alt-connections:websocket", href: url });
-    assertEquals(await (await fetch(`${base}/healthz`)).text(), "ok\n");
+    assertEquals(await (await fetch(`${base}/healthz`)).json(), {
+      ready: true,
+      status: "ok",
+      draining: false,
+      upstream: "reachable",
+    });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assertStringIncludes(metrics, "xmpp_ws_connections_total 1");
     assertStringIncludes(metrics, 'xmpp_ws_elements_total{direction="to_server"}');

@@ -93,7 +93,12 @@ Deno.test("node gateway: XEP-0156 host-meta, /healthz and /metrics", async () =>
     const xrd = await fetch(`${base}/.well-known/host-meta`);
     assertEquals(xrd.headers.get("access-control-allow-origin"), "*");
     assertStringIncludes(await xrd.text(), `href='${url}'`);
-    assertEquals(await (await fetch(`${base}/healthz`)).text(), "ok\n");
+    assertEquals(await (await fetch(`${base}/healthz`)).json(), {
+      ready: true,
+      status: "ok",
+      draining: false,
+      upstream: "reachable",
+    });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assertStringIncludes(metrics, "xmpp_ws_connections_total 1");
     assertStringIncludes(metrics, 'xmpp_ws_elements_total{direction="to_server"}');

@@ -146,3 +146,22 @@ export async function bystanderCheck(
   }
   return problems;
 }
+
+/**
+ * Endpoint options shared by the socket suites: the WebSocket layer under test, and admission
+ * control opened wide (every suite connects hundreds of times a second from 127.0.0.1, which the
+ * per-address defaults rightly refuse). Untyped, so that the suites run on endpoints that do not
+ * know an option yet.
+ */
+export function endpointExtras(layer: "strict" | "native"): object {
+  return {
+    websocketLayer: layer,
+    admission: {
+      maxConnections: 100_000,
+      maxPerAddress: 100_000,
+      maxUnauthenticatedPerAddress: 100_000,
+      newPerSecond: 1_000_000,
+      newBurst: 1_000_000,
+    },
+  };
+}

@@ -13,7 +13,7 @@
 import { assertEquals } from "@std/assert";
 import { ATTACKER, BYSTANDER, CASES, DOMAIN, SUITE_LIMITS } from "./_cases.ts";
 import { reach } from "./_driver.ts";
-import { bystanderCheck, judge, runSuite } from "./_suite.ts";
+import { bystanderCheck, endpointExtras, judge, runSuite } from "./_suite.ts";
 import { SocketWire } from "./_socket_wire.ts";
 import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
 import { serveXmpp } from "../../deno/serve.ts";
@@ -50,7 +50,7 @@ Deno.test(`hostile suite over sockets: the embedded server (${LAYER} WebSocket l
     port: 0,
     session: { domains: [DOMAIN], limits: SUITE_LIMITS, closeTimeoutMs: 1_000 },
     application: app,
-    ...({ websocketLayer: LAYER } as object),
+    ...endpointExtras(LAYER),
   });
   const port = xmpp.addr.port;
   try {

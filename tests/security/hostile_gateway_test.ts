@@ -12,7 +12,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { ATTACKER, BYSTANDER, CASES, DOMAIN, SUITE_LIMITS } from "./_cases.ts";
 import { reach } from "./_driver.ts";
-import { bystanderCheck, judge, runSuite } from "./_suite.ts";
+import { bystanderCheck, endpointExtras, judge, runSuite } from "./_suite.ts";
 import { SocketWire } from "./_socket_wire.ts";
 import { ValidatingProxy } from "./_recorder.ts";
 import { serveGateway } from "../../deno/gateway.ts";
@@ -54,7 +54,7 @@ Deno.test(`hostile suite over sockets: the gateway in front of Prosody, upstream
     clientLimits: SUITE_LIMITS,
     closeTimeoutMs: 1_000,
     log: createLogger("error", "text"),
-    ...({ websocketLayer: LAYER } as object),
+    ...endpointExtras(LAYER),
   });
   const port = gateway.addr.port;
   try {

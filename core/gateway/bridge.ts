@@ -130,6 +130,10 @@ class Bridge {
         this.#now = input.now;
         this.event("upstream-backlogged");
         return this.failClient("resource-constraint", "The XMPP server is not reading fast enough");
+      case "client-limit":
+        this.#now = input.now;
+        this.event("client-limit", input.condition);
+        return this.failClient(input.condition, input.text);
       case "shutdown":
         this.#now = input.now;
         return this.shutdown(input.seeOtherUri);

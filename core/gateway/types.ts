@@ -111,6 +111,18 @@ export type GatewayInput =
    * The session ends with `resource-constraint` (no unbounded queue anywhere).
    */
   | { readonly type: "upstream-backlogged"; readonly now: number }
+  /**
+   * A limit of the endpoint ends the session: the client did not authenticate in time
+   * (`connection-timeout`), or does not read what is sent to it (`resource-constraint`). The
+   * upstream connection is closed without its footer, as for a dropped client, so that an
+   * XEP-0198 session stays resumable on the server.
+   */
+  | {
+    readonly type: "client-limit";
+    readonly now: number;
+    readonly condition: "connection-timeout" | "resource-constraint";
+    readonly text: string;
+  }
   /** Operator action: end the session (shutdown drain), optionally moving the client. */
   | { readonly type: "shutdown"; readonly now: number; readonly seeOtherUri?: string };
 

@@ -29,7 +29,7 @@
 import { decodePayload } from "./_payload.ts";
 import { anonymousServerVerify } from "./anonymous.ts";
 import { SaslUsageError } from "./errors.ts";
-import { plainServerVerify } from "./plain.ts";
+import { type PlainBegin, plainServerBegin, plainServerVerify } from "./plain.ts";
 import { scramServerFinish, scramServerStart } from "./scram_server.ts";
 import type {
   SaslMechanismName,
@@ -78,6 +78,31 @@ function handleInitial(
     case "ANONYMOUS":
       return anonymousServerVerify(text);
   }
+}
+
+/**
+ * The first half of PLAIN from the text of `<auth mechanism='PLAIN'>` (non-empty) or of the
+ * `<response/>` after an empty challenge: the same decoding failures as
+ * {@linkcode startSaslServer}, `encryption-required` when PLAIN is not allowed, else the
+ * derivation to run (see `plainServerBegin`; finish with `plainServerFinish`).
+ *
+ * @example
+ * ```ts
+ * import { beginPlainServer } from "./server.ts";
+ * const ctx = { lookup: () => undefined, nonce: "n", plainAllowed: true, anonymousAllowed: false };
+ * console.log(beginPlainServer(btoa("\0u\0p"), ctx).type); // "derive"
+ * console.log(beginPlainServer("b!ws", ctx)); // { type: "failure", condition: "incorrect-encoding" }
+ * ```
+ */
+export function beginPlainServer(payload: string, ctx: SaslServerContext): PlainBegin {
+  if (!ctx.plainAllowed) return { type: "failure", condition: "encryption-required" };
+  const decoded = decodePayload(payload === "" ? "=" : payload);
+  if (!decoded.ok) {
+    return decoded.problem === "base64"
+      ? { type: "failure", condition: "incorrect-encoding" }
+      : { type: "failure", condition: "malformed-request", text: "the payload is not UTF-8" };
+  }
+  return plainServerBegin(decoded.text, ctx);
 }
 
 /**

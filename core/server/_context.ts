@@ -18,6 +18,8 @@ import { element, type XmlElement } from "../xml/element.ts";
 import { NS } from "../namespaces.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
 import type { StoredAccount } from "../sasl/types.ts";
+import type { LoginLimits } from "./login_limits.ts";
+import { elementSize } from "./_size.ts";
 import type {
   BoundSession,
   Hub,
@@ -103,6 +105,8 @@ export class Context {
   readonly sessions: HubMap<string, BoundSession>;
   readonly resumable: HubMap<string, string>;
   readonly rosters: HubMap<string, Roster>;
+  /** Failed logins per address and per account (updated in place). */
+  readonly logins: LoginLimits;
   readonly outputs: HubOutput[] = [];
   /** Sessions (full JIDs) whose XEP-0198 queue overflowed: ended once the step is done. */
   readonly overflowed: Set<string> = new Set();
@@ -120,6 +124,7 @@ export class Context {
     this.resumable = new HubMap(hub.resumable);
     this.rosters = new HubMap(hub.rosters);
     this.#counter = hub.counter;
+    this.logins = hub.logins;
   }
 
   get domain(): string {
@@ -223,11 +228,16 @@ export class Context {
       return true;
     }
     const ask = session.connId !== undefined && !sm.requested;
+    const unackedBytes = sm.unackedBytes + elementSize(stanza);
     this.updateSession(jid, {
-      sm: { ...sm, unacked: [...sm.unacked, stanza], requested: sm.requested || ask },
+      sm: { ...sm, unacked: [...sm.unacked, stanza], unackedBytes, requested: sm.requested || ask },
     });
     if (ask) this.send(session.connId!, element("r", NS.SM));
-    if (sm.unacked.length + 1 > this.config.maxUnacked) this.overflowed.add(jid);
+    if (
+      sm.unacked.length + 1 > this.config.maxUnacked || unackedBytes > this.config.maxUnackedBytes
+    ) {
+      this.overflowed.add(jid);
+    }
     return true;
   }
 
@@ -241,6 +251,7 @@ export class Context {
       resumable: this.resumable.result(),
       rosters: this.rosters.result(),
       counter: this.#counter,
+      logins: this.logins,
     };
     // Always a new state object: the one stepped is spent (see hubStep), even when no map
     // changed.

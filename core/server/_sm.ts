@@ -6,6 +6,10 @@
  * an `h` above what was sent ends the stream with `undefined-condition` (handled-count-too-high),
  * except an excess a client's early count explains, which is ignored (see `acknowledge`).
  *
+ * The queue of unacknowledged stanzas is bounded in stanzas (`maxUnacked`) and in characters
+ * (`maxUnackedBytes`, counted by `elementSize`): `Context.deliver` marks a session whose queue
+ * passed either, and the hub ends it once the step is done (see `endOverflowed` in `hub.ts`).
+ *
  * @example
  * ```ts
  * import { parseCounter } from "./_sm.ts";
@@ -20,6 +24,7 @@ import type { Context } from "./_context.ts";
 import { attach, dropConnection, endSession, teardown } from "./_lifecycle.ts";
 import { timerName } from "./timers.ts";
 import { HUB_NS } from "./stanza.ts";
+import { elementSize } from "./_size.ts";
 import type { HubConnection, StreamManagement } from "./types.ts";
 
 /**
@@ -65,7 +70,9 @@ export function smElement(ctx: Context, conn: HubConnection, el: XmlElement): vo
 
 function enable(ctx: Context, jid: string, resume: boolean): void {
   const id = resume ? ctx.random : undefined;
-  ctx.updateSession(jid, { sm: { id, inbound: 0, acked: 0, unacked: [], requested: false } });
+  ctx.updateSession(jid, {
+    sm: { id, inbound: 0, acked: 0, unacked: [], unackedBytes: 0, requested: false },
+  });
   if (id !== undefined) ctx.resumable.set(id, jid);
   const connId = ctx.sessions.get(jid)!.connId!;
   ctx.send(
@@ -92,7 +99,7 @@ function enable(ctx: Context, jid: string, resume: boolean): void {
  * @example
  * ```ts
  * import { judgeH } from "./_sm.ts";
- * const sm = { id: undefined, inbound: 0, acked: 0, unacked: [], requested: false };
+ * const sm = { id: undefined, inbound: 0, acked: 0, unacked: [], unackedBytes: 0, requested: false };
  * console.log(judgeH(sm, 2, 1).kind, judgeH(sm, 3, 1).kind); // "early-count" "too-high"
  * ```
  */
@@ -150,7 +157,7 @@ function acknowledge(
   const verdict = h === undefined ? undefined : judgeH(sm, h, sentBeforeSm);
   if (verdict?.kind === "ok") {
     return ctx.updateSession(jid, {
-      sm: { ...sm, acked: h!, unacked: sm.unacked.slice(verdict.handled), requested: false },
+      sm: { ...sm, acked: h!, ...withoutAcked(sm, verdict.handled), requested: false },
     });
   }
   if (verdict?.kind === "stale") {
@@ -223,13 +230,14 @@ function resume(ctx: Context, conn: HubConnection, el: XmlElement): void {
     ctx.clearTimer(timerName("sm", previd));
   }
   const handled = verdict.kind === "ok" ? verdict.handled : 0;
-  const unacked = sm.unacked.slice(handled);
+  const kept = withoutAcked(sm, handled);
+  const unacked = kept.unacked;
   ctx.updateSession(session.jid, {
     connId: conn.id,
     sm: {
       ...sm,
       acked: verdict.kind === "ok" ? h : sm.acked,
-      unacked,
+      ...kept,
       requested: unacked.length > 0,
     },
   });
@@ -242,6 +250,28 @@ function resume(ctx: Context, conn: HubConnection, el: XmlElement): void {
     jid: session.jid,
     text: `${unacked.length} stanzas sent again`,
   });
+}
+
+/**
+ * The queue without its `handled` oldest stanzas, and its size.
+ *
+ * @example
+ * ```ts
+ * import { withoutAcked } from "./_sm.ts";
+ * import { element } from "../xml/element.ts";
+ * const stanza = element("message", "jabber:client");
+ * const sm = { id: undefined, inbound: 0, acked: 0, unacked: [stanza, stanza], unackedBytes: 60, requested: true };
+ * console.log(withoutAcked(sm, 1)); // { unacked: [stanza], unackedBytes: 30 }
+ * ```
+ */
+export function withoutAcked(
+  sm: StreamManagement,
+  handled: number,
+): { readonly unacked: readonly XmlElement[]; readonly unackedBytes: number } {
+  if (handled === 0) return { unacked: sm.unacked, unackedBytes: sm.unackedBytes };
+  let bytes = sm.unackedBytes;
+  for (let i = 0; i < handled; i++) bytes -= elementSize(sm.unacked[i]!);
+  return { unacked: sm.unacked.slice(handled), unackedBytes: Math.max(0, bytes) };
 }
 
 function failed(condition: string, ...extra: XmlElement[]): XmlElement {

@@ -33,7 +33,7 @@ import { NS } from "../namespaces.ts";
 import { XmppUsageError } from "../errors.ts";
 import type { StreamAttributes } from "../framing/types.ts";
 import { Context } from "./_context.ts";
-import { saslElement } from "./_auth.ts";
+import { plainDerived, saslElement } from "./_auth.ts";
 import { saslFeatures, sessionFeatures } from "./features.ts";
 import { bareString } from "./jid.ts";
 import { bind, endSession, teardown } from "./_lifecycle.ts";
@@ -69,7 +69,7 @@ export function hubStep(hub: Hub, input: HubInput): HubStepResult {
   const ctx = new Context(hub, input.now, input.random);
   switch (input.type) {
     case "connection-opened":
-      connectionOpened(ctx, input.connId, input.secure, input.loopback);
+      connectionOpened(ctx, input.connId, input.secure, input.loopback, input.address ?? "");
       break;
     case "open-requested":
       openRequested(ctx, input.connId, input.attributes);
@@ -83,10 +83,19 @@ export function hubStep(hub: Hub, input: HubInput): HubStepResult {
       if (input.streamError && ctx.connections.has(input.connId)) {
         ctx.logStreamError(input.connId, input.streamError.condition, input.streamError.text);
       }
-      teardown(ctx, input.connId, !input.clean);
+      // A client ended by its transport for not reading (resource-constraint, see the adapter's
+      // outbound budget) lost its connection, not its session: it may resume.
+      teardown(
+        ctx,
+        input.connId,
+        !input.clean || input.streamError?.condition === "resource-constraint",
+      );
       break;
     case "timer-fired":
       timerFired(ctx, input.name);
+      break;
+    case "key-derived":
+      plainDerived(ctx, input.connId, input.id, input.key);
       break;
   }
   endOverflowed(ctx);
@@ -97,7 +106,13 @@ export function hubStep(hub: Hub, input: HubInput): HubStepResult {
 /** Hub states already stepped (see {@link hubStep}). */
 const SPENT = new WeakSet<Hub>();
 
-function connectionOpened(ctx: Context, connId: string, secure: boolean, loopback: boolean): void {
+function connectionOpened(
+  ctx: Context,
+  connId: string,
+  secure: boolean,
+  loopback: boolean,
+  address: string,
+): void {
   if (ctx.connections.has(connId)) {
     throw new XmppUsageError(
       "connection-opened",
@@ -113,6 +128,8 @@ function connectionOpened(ctx: Context, connId: string, secure: boolean, loopbac
     id: connId,
     secure,
     loopback,
+    address,
+    pendingPlain: undefined,
     stage: "connected",
     sasl: undefined,
     authFailures: 0,
@@ -263,7 +280,12 @@ function ping(ctx: Context, conn: HubConnection, jid: string): void {
   ctx.setTimer(name, ctx.now + pingTimeoutMs);
 }
 
-/** Sessions whose XEP-0198 queue overflowed during the step end now. */
+/**
+ * Sessions whose XEP-0198 queue passed its bound (stanzas or characters) during the step: a live
+ * one's client is not keeping up, so its stream ends with `resource-constraint` and the session
+ * hibernates with its queue, as when its transport was lost (or ends, without resumption); a
+ * hibernating one ends (its stanzas routed again; a later `<resume/>` gets `item-not-found`).
+ */
 function endOverflowed(ctx: Context): void {
   for (let round = 0; ctx.overflowed.size > 0 && round < 100; round++) {
     const jids = [...ctx.overflowed];
@@ -272,8 +294,13 @@ function endOverflowed(ctx: Context): void {
       const session = ctx.sessions.get(jid);
       if (!session) continue;
       ctx.log("warn", "limit-unacked", { jid });
-      if (session.connId === undefined) endSession(ctx, jid, "too many unacknowledged stanzas");
-      else failAndEnd(ctx, session.connId, "policy-violation", "Too many unacknowledged stanzas");
+      if (session.connId === undefined) {
+        endSession(ctx, jid, "too many unacknowledged stanzas");
+        continue;
+      }
+      const connId = session.connId;
+      ctx.fail(connId, "resource-constraint", "Too many unacknowledged stanzas");
+      teardown(ctx, connId, true);
     }
   }
 }

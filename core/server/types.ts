@@ -22,6 +22,8 @@ import type { XmlElement } from "../xml/element.ts";
 import type { StreamAttributes } from "../framing/types.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
 import type { SaslServerState, StoredAccount } from "../sasl/types.ts";
+import type { PlainDerivation, PlainPending } from "../sasl/plain.ts";
+import type { LoginLimits, LoginLimitSettings } from "./login_limits.ts";
 
 /** A stanza rate limit: a token bucket refilled at `perSecond`, holding at most `burst`. */
 export interface RateLimit {
@@ -44,8 +46,28 @@ export interface HubConfig {
   readonly loginTimeoutMs?: number;
   /** How long a dropped XEP-0198 session waits for resumption, in ms (default 300 000). */
   readonly hibernationMs?: number;
-  /** Unacknowledged stanzas kept per XEP-0198 session before it ends (default 500). */
+  /**
+   * Unacknowledged stanzas kept per XEP-0198 session (default 500). Past it, a live session's
+   * stream ends with `resource-constraint` (the session then waits for resumption with its
+   * queue), a hibernating session ends.
+   */
   readonly maxUnacked?: number;
+  /**
+   * The same bound in characters of serialized stanzas (default 2 MiB: 2 097 152), so that a
+   * session's queue holds at most this much (plus the one stanza that passed it).
+   */
+  readonly maxUnackedBytes?: number;
+  /**
+   * Failed logins per client address and per account, with back-off (`temporary-auth-failure`
+   * while refused; see `login_limits.ts` for the defaults).
+   */
+  readonly loginLimits?: Partial<LoginLimitSettings>;
+  /**
+   * Where PLAIN's PBKDF2 runs: `"inline"` (default: in the step, pure TypeScript) or
+   * `"adapter"` (a `derive-key` output; the adapter answers with `key-derived`, e.g. from the
+   * runtime's native asynchronous PBKDF2, so that logins never block its event loop).
+   */
+  readonly plainDerivation?: "inline" | "adapter";
   /** Elements accepted per connection (default 20 per second, bursts of 100). */
   readonly rate?: RateLimit;
   /** Connections at once, authenticated or not (default 1 000); more: `resource-constraint`. */
@@ -94,6 +116,9 @@ export interface ResolvedHubConfig {
   readonly loginTimeoutMs: number;
   readonly hibernationMs: number;
   readonly maxUnacked: number;
+  readonly maxUnackedBytes: number;
+  readonly loginLimits: Partial<LoginLimitSettings>;
+  readonly plainDerivation: "inline" | "adapter";
   readonly rate: RateLimit;
   readonly maxConnections: number;
   readonly maxSessions: number;
@@ -126,6 +151,10 @@ export interface HubConnection {
   readonly secure: boolean;
   /** From a loopback address (PLAIN is allowed, as over wss). */
   readonly loopback: boolean;
+  /** The client's address (without port), for the failed-login limits; `""` when unknown. */
+  readonly address: string;
+  /** A PLAIN verification waiting for the adapter's `key-derived` (`plainDerivation: "adapter"`). */
+  readonly pendingPlain: { readonly id: string; readonly pending: PlainPending } | undefined;
   readonly stage: ConnectionStage;
   /** A SASL exchange under way. */
   readonly sasl: SaslServerState | undefined;
@@ -154,6 +183,8 @@ export interface StreamManagement {
   readonly acked: number;
   /** Stanzas sent (or queued while hibernating) and not acknowledged yet, oldest first. */
   readonly unacked: readonly XmlElement[];
+  /** Their size, in characters of serialized XML (see `elementSize` of `_sm.ts`). */
+  readonly unackedBytes: number;
   /** Whether an `<r/>` is outstanding. */
   readonly requested: boolean;
 }
@@ -216,6 +247,8 @@ export interface Hub {
   readonly rosters: ReadonlyMap<string, Roster>;
   /** Counter for the ids of stanzas the server generates. */
   readonly counter: number;
+  /** Failed logins per address and per account (updated in place, like the maps). */
+  readonly logins: LoginLimits;
 }
 
 /** Fields every input carries. */
@@ -233,6 +266,8 @@ export type HubInput =
     readonly connId: string;
     readonly secure: boolean;
     readonly loopback: boolean;
+    /** The client's address without port (for the failed-login limits; default `""`). */
+    readonly address?: string;
   }
   | InputBase & {
     readonly type: "open-requested";
@@ -261,7 +296,14 @@ export type HubInput =
      */
     readonly streamError?: { readonly condition: string; readonly text?: string };
   }
-  | InputBase & { readonly type: "timer-fired"; readonly name: string };
+  | InputBase & { readonly type: "timer-fired"; readonly name: string }
+  /** The answer to a `derive-key` output: the derived bytes. */
+  | InputBase & {
+    readonly type: "key-derived";
+    readonly connId: string;
+    readonly id: string;
+    readonly key: Uint8Array;
+  };
 
 /** How much a log notice matters. */
 export type LogLevel = "debug" | "info" | "warn";
@@ -293,6 +335,21 @@ export type HubOutput =
   }
   /** End the stream with `<close/>`. */
   | { readonly type: "close"; readonly connId: string }
+  /**
+   * The connection's client has authenticated (SASL success): tell the endpoint, whose
+   * admission control counts unauthenticated connections per address.
+   */
+  | { readonly type: "authenticated"; readonly connId: string }
+  /**
+   * Run this PBKDF2 derivation (`plainDerivation: "adapter"`) and report the bytes with a
+   * `key-derived` input of the same `connId` and `id`. The password is in it: never log it.
+   */
+  | {
+    readonly type: "derive-key";
+    readonly connId: string;
+    readonly id: string;
+    readonly derivation: PlainDerivation;
+  }
   /** Arm (or re-arm) the timer `name` to fire at `at` (the clock of `now`). */
   | { readonly type: "set-timer"; readonly name: string; readonly at: number }
   | { readonly type: "clear-timer"; readonly name: string }

@@ -670,18 +670,25 @@ Deno.test("XEP-0198: a clean close ends the session; undelivered messages go bac
   assertEquals([error!.attrs.id, errorCondition(error)], ["m1", "service-unavailable"]);
 });
 
-Deno.test("XEP-0198: too many unacknowledged stanzas end the session", () => {
+Deno.test("XEP-0198: too many unacknowledged stanzas: a live session's stream ends (resource-constraint) and it hibernates with its queue; a hibernating one ends (issue 9, finding 1)", () => {
   const net = new HubNet({ maxUnacked: 3 });
   net.online("a1", "alice", "phone");
   const bob = net.online("b1", "bob", "desk");
-  enable(net, "b1");
+  const id = enable(net, "b1");
   for (let i = 0; i < 3; i++) net.send("a1", `<message to='${bob}'><body>${i}</body></message>`);
   assert(!net.failures.has("b1"));
   net.send("a1", `<message to='${bob}' type='chat' id='m4'><body>4</body></message>`);
-  assertEquals(net.failures.get("b1")?.condition, "policy-violation");
+  assertEquals(net.failures.get("b1")?.condition, "resource-constraint");
+  // Bob is not keeping up: his connection ends, his session waits with what he did not ack.
+  assertEquals(net.hub.sessions.get(bob)?.connId, undefined);
+  assertEquals(net.hub.sessions.get(bob)?.sm?.unacked.length, 4);
+  assertEquals(net.stanzas("a1").filter((s) => s.name === "message").length, 0);
+  // One more while he hibernates: the session ends, and what bob never acknowledged goes back
+  // to alice as errors (bob has no other resource).
+  net.send("a1", `<message to='${bob}' type='chat' id='m5'><body>5</body></message>`);
   assert(!net.hub.sessions.has(bob));
-  // The stanzas bob never acknowledged go back to alice as errors (bob has no other resource).
-  assertEquals(net.stanzas("a1").filter((s) => s.name === "message").length, 4);
+  assertEquals(net.stanzas("a1").filter((s) => s.name === "message").length, 5);
+  assert(!net.hub.resumable.has(id));
 });
 
 // --- Limits ----------------------------------------------------------------------------------

@@ -66,7 +66,8 @@ async function refusedWithoutOrigin(url: string): Promise<boolean> {
 }
 
 Deno.test("browser: the bundled client logs in, chats, pings and closes in headless Chromium", async () => {
-  const started = performance.now();
+  // No bound on the whole run: each step has its own bounded wait (COMMAND_MS, the page's
+  // report), so a step that never completes fails; a slow shared machine does not.
   const temp = await Deno.makeTempDir({ prefix: "xmpp-browser-" });
   const profile = await Deno.makeTempDir({ prefix: "xmpp-chromium-profile-" });
   const hubLog: HubLogEvent[] = [];
@@ -204,7 +205,6 @@ Deno.test("browser: the bundled client logs in, chats, pings and closes in headl
     assert(fetched.every((r) => /HeadlessChrome\//.test(r.userAgent)));
     // No uncaught error or failed load in the page.
     assertEquals(errorEntries(consoleLog), []);
-    assert(performance.now() - started < 30_000, "the browser test took over 30 s");
   } finally {
     await browser?.stop(cdp);
     await pages?.shutdown();

@@ -54,8 +54,6 @@ import { CLOSE_ACK_SCRIPT, pageHtml, RESUME_SCRIPT, SUPPORT_SCRIPT } from "./_pa
 
 /** The whole run of one page (logins, chat, cut, resumption, closes), in ms. */
 const PAGE_MS = 30_000;
-/** The whole test, Prosody's start and the bundle included (a loaded machine is slower). */
-const TOTAL_MS = 40_000;
 const USERS = ["alice:alice-pw", "bob:bob-pw"];
 const ALICE = "alice@localhost/browser";
 const BOB = "bob@localhost/browser";
@@ -137,7 +135,7 @@ async function cutAndResume(shared: Shared, target: Target): Promise<void> {
       assertEquals(controls, ["cut", "restore"]);
       assertEquals(proxy.accepted, result.transport.alice.sockets.length);
       assertEquals(result.restore, { accepted: proxy.accepted - 1 });
-      const deadline = performance.now() + 2_000;
+      const deadline = performance.now() + 10_000; // bounded wait, not a timing
       while (proxy.live > 0 && performance.now() < deadline) await sleep(20);
       assertEquals(proxy.live, 0);
       // The browser's console: one "WebSocket connection ... failed" per refused attempt, and
@@ -317,8 +315,10 @@ function clientBundle(): Promise<string> {
 
 /**
  * Runs `body` with the bundle, a page server for `pages` (name → module source, each served as
- * `/<name>.html` loading `/<name>.js`), one Prosody and one Chromium, released in `finally`; the
- * whole must take less than `TOTAL_MS`.
+ * `/<name>.html` loading `/<name>.js`), one Prosody and one Chromium, released in `finally`.
+ * No bound on the whole: every step has its own bounded wait (a step that never completes
+ * fails), and how long the whole took on a shared machine is information (printed with
+ * XMPP_BROWSER_TIMINGS set), not a verdict.
  */
 async function withFixture(
   pages: Readonly<Record<string, string>>,
@@ -357,8 +357,7 @@ async function withFixture(
     cdp = await Cdp.connect(browser.devtools);
     timings.push(`setup ${Math.round(performance.now() - started)} ms`);
     await body({ cdp, browser, pageOrigin, prosody, requests }, timings);
-    const elapsed = performance.now() - started;
-    assert(elapsed < TOTAL_MS, `took ${Math.round(elapsed)} ms: ${timings.join(", ")}`);
+    timings.push(`total ${Math.round(performance.now() - started)} ms`);
   } finally {
     await browser?.stop(cdp);
     await server?.shutdown();
@@ -421,7 +420,7 @@ async function eachTarget(
           assertEquals(jids("resumed"), [...resumed].sort());
           assertEquals(jids("auth-failed"), []);
           // Every session ended once its client closed.
-          const deadline = performance.now() + 3_000;
+          const deadline = performance.now() + 10_000; // bounded wait, not a timing
           while (app.hub.sessions.size > 0 && performance.now() < deadline) await sleep(20);
           assertEquals(app.hub.sessions.size, 0);
           assertEquals(jids("session-ended").length, jids("bound").length);

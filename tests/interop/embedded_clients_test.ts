@@ -8,11 +8,11 @@
  * run `bash scripts/install_test_deps.sh`.
  */
 
-import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assertEquals, assertMatch } from "@std/assert";
 import type { HubLogEvent } from "../../core/server/mod.ts";
 import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
 import { serveXmpp } from "../../deno/serve.ts";
-import { runNodeClient } from "./_node.ts";
+import { runNodeClient, type TellScript } from "./_node.ts";
 
 const DOMAIN = "localhost";
 const ALICE = { username: "alice", password: "alice-secret" };
@@ -78,7 +78,16 @@ async function runAgainstEmbedded(expected: Expected): Promise<void> {
     users: [`${ALICE.username}:${ALICE.password}`, `${BOB.username}:${BOB.password}`],
   });
   const events: HubLogEvent[] = [];
-  const app = embeddedServer({ domain: DOMAIN, accounts, log: (event) => events.push(event) });
+  let tell: TellScript = () => {};
+  const app = embeddedServer({
+    domain: DOMAIN,
+    accounts,
+    log: (event) => {
+      events.push(event);
+      // The script waits for this fact instead of sleeping after its cut.
+      if (event.event === "hibernated") tell("hibernated");
+    },
+  });
   const server = serveXmpp({
     hostname: "127.0.0.1",
     port: 0,
@@ -87,14 +96,19 @@ async function runAgainstEmbedded(expected: Expected): Promise<void> {
   });
   try {
     const url = `ws://127.0.0.1:${server.addr.port}/xmpp-websocket`;
-    const report = await runNodeClient(expected.script, [
-      url,
-      DOMAIN,
-      ALICE.username,
-      ALICE.password,
-      BOB.username,
-      BOB.password,
-    ], 45_000);
+    const report = await runNodeClient(
+      expected.script,
+      [
+        url,
+        DOMAIN,
+        ALICE.username,
+        ALICE.password,
+        BOB.username,
+        BOB.password,
+      ],
+      45_000,
+      (write) => tell = write,
+    );
     const context = JSON.stringify(report, null, 1);
 
     // The client's account of the session.
@@ -151,7 +165,6 @@ async function runAgainstEmbedded(expected: Expected): Promise<void> {
     ]);
     const warnings = events.filter((e) => e.level === "warn");
     assertEquals(warnings, [], "no failed login, no limit hit");
-    assert(Number(report.elapsedMs) < 30_000);
   } finally {
     await server.shutdown();
     app.stop();

@@ -74,6 +74,33 @@ export function until(what, test, ms = 5000) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Facts from the harness (the Deno test watching the server's log), one per stdin line: a
+// script waits for "hibernated" instead of sleeping while the server notices a cut.
+const harnessLines = [];
+const harnessWaiters = [];
+let listening = false;
+
+/** Resolves when the harness has written `line` on stdin (now or earlier). */
+export function fromHarness(line) {
+  if (!listening) {
+    listening = true;
+    let buffer = "";
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (chunk) => {
+      buffer += chunk;
+      for (let at = buffer.indexOf("\n"); at >= 0; at = buffer.indexOf("\n")) {
+        harnessLines.push(buffer.slice(0, at));
+        buffer = buffer.slice(at + 1);
+      }
+      for (const waiter of harnessWaiters.splice(0)) waiter();
+    });
+  }
+  return new Promise((resolve) => {
+    const check = () => harnessLines.includes(line) ? resolve() : harnessWaiters.push(check);
+    check();
+  });
+}
+
 /** Waits until no frame was sent or received for `ms` (no ack exchange in flight). */
 export async function quiet(ms = 200) {
   for (let seen = -1; seen !== transcript.length;) {

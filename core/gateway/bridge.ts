@@ -56,7 +56,13 @@ export function createGateway(config: GatewayConfig): Gateway {
     seeOtherHost: new Map(Object.entries(config.seeOtherHost ?? {})),
     upstreamFailureCondition: config.upstreamFailureCondition ?? "remote-connection-failed",
     legacyFraming: config.legacyFraming ?? false,
+    maxAuthFailures: config.maxAuthFailures ?? 3,
   };
+  if (!Number.isInteger(resolved.maxAuthFailures) || resolved.maxAuthFailures < 1) {
+    throw new RangeError(
+      `Invalid maxAuthFailures: expected a positive integer, got ${resolved.maxAuthFailures}`,
+    );
+  }
   if (resolved.domains.length === 0) throw new RangeError("A gateway needs at least one domain");
   return {
     config: resolved,
@@ -76,6 +82,8 @@ export function createGateway(config: GatewayConfig): Gateway {
     buffer: [],
     authenticated: false,
     registrationOffered: false,
+    authFailures: 0,
+    authAttempts: 0,
   };
 }
 
@@ -278,6 +286,18 @@ class Bridge {
         "RFC 6120 §4.9.3.12: only authentication is allowed before SASL success",
       );
     }
+    if (
+      (el.name === "auth" && el.ns === NS.SASL) ||
+      (el.name === "authenticate" && el.ns === NS.SASL2)
+    ) {
+      // Attempts are bounded before they are relayed, so pipelined guesses cannot outrun the
+      // failures counted below.
+      g.authAttempts += 1;
+      if (g.authAttempts > g.config.maxAuthFailures) {
+        this.event("auth-attempts", String(g.authAttempts));
+        return this.failClient("policy-violation", "Too many authentication attempts");
+      }
+    }
     if (g.upstream !== undefined && canSend(g.upstream) && !g.awaitingFeatures) {
       return this.feed("upstream", { type: "send-element", now: this.#now, element: el });
     }
@@ -360,6 +380,16 @@ class Bridge {
     }
     if (el.name === "proceed" && el.ns === NS.TLS) return; // the session asked for start-tls
     if (el.name === "success" && (el.ns === NS.SASL || el.ns === NS.SASL2)) g.authenticated = true;
+    if (el.name === "failure" && (el.ns === NS.SASL || el.ns === NS.SASL2)) {
+      this.command("client", { type: "send-element", now: this.#now, element: el }, canSend);
+      g.authFailures += 1;
+      if (g.authFailures >= g.config.maxAuthFailures) {
+        // RFC 6120 §6.4.5: retries are bounded here, even when the server allows more.
+        this.event("auth-failures", String(g.authFailures));
+        this.failClient("policy-violation", "Too many failed authentication attempts");
+      }
+      return;
+    }
     // Everything else is relayed as one standalone message (digest §2.3).
     this.command("client", { type: "send-element", now: this.#now, element: el }, canSend);
   }

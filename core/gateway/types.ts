@@ -51,6 +51,12 @@ export interface GatewayConfig {
   readonly legacyFraming?: boolean;
   /** Stream error sent to the client when the upstream cannot be reached. */
   readonly upstreamFailureCondition?: StreamErrorCondition;
+  /**
+   * Failed SASL attempts allowed per stream before the gateway ends it with
+   * `policy-violation` (RFC 6120 §6.4.5: a reasonable number of retries; default 3), whatever
+   * the upstream server allows.
+   */
+  readonly maxAuthFailures?: number;
 }
 
 /** Where the bridge stands. */
@@ -83,6 +89,10 @@ export interface Gateway {
   readonly authenticated: boolean;
   /** Whether the upstream's features offered XEP-0077 in-band registration before login. */
   readonly registrationOffered: boolean;
+  /** SASL `<failure/>`s the upstream sent on this stream (counted whatever the server allows). */
+  readonly authFailures: number;
+  /** SASL `<auth/>` (or SASL2 `<authenticate/>`) elements the client sent on this stream. */
+  readonly authAttempts: number;
 }
 
 /** The configuration with defaults filled in. */
@@ -98,6 +108,7 @@ export interface ResolvedGatewayConfig {
   readonly seeOtherHost: ReadonlyMap<string, string>;
   readonly upstreamFailureCondition: StreamErrorCondition;
   readonly legacyFraming: boolean;
+  readonly maxAuthFailures: number;
 }
 
 /** Inputs of the gateway: an input for one side, or an adapter report. */

@@ -176,6 +176,17 @@ export function closeStream(c: Ctx, seeOtherUri: string | undefined): void {
     c.terminal({ type: "stream-closed", initiator: "local" });
     return;
   }
+  if (s.config.role === "client" && s.config.transport === "tcp" && s.restartPending) {
+    // After SASL <success/> (or <proceed/>) the old document is over and the new one has not
+    // begun (RFC 6120 §4.3.3): there is no stream to write a footer into, so closing the
+    // stream means closing the transport (a bare footer would be malformed; issue 8 #4).
+    s.phase = "closed";
+    s.closeSent = true;
+    c.out.push({ type: "clear-timer", timer: "open" });
+    c.closeTransport(CLOSE_CODES.NORMAL, "Closed before the stream restart");
+    c.terminal({ type: "stream-closed", initiator: "local" });
+    return;
+  }
   if (s.config.role === "server" && s.phase === "opening" && s.config.transport === "tcp") {
     c.send(
       s.codec.encodeOpen(

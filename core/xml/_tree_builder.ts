@@ -7,11 +7,12 @@
  * ```ts
  * import { TreeBuilder } from "./_tree_builder.ts";
  * import { DEFAULT_XML_LIMITS } from "./limits.ts";
+ * import { assertEquals } from "@std/assert";
  * const builder = new TreeBuilder(DEFAULT_XML_LIMITS, 0, {
- *   onElement: (el) => console.log(el.name), onHeader: () => {}, onWhitespace: () => {},
+ *   onElement: () => {}, onHeader: () => {}, onWhitespace: () => {},
  *   onFooter: () => {},
  * });
- * console.log(builder.depth()); // 0
+ * assertEquals(builder.depth(), 0);
  * ```
  * @module
  */
@@ -43,6 +44,7 @@ interface OpenElement {
 
 const NO_ATTRS: Readonly<Record<string, string>> = Object.freeze({});
 const XML_NS = "http://www.w3.org/XML/1998/namespace";
+const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
 const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
 /** XML 1.0 §2.8 XMLDecl body: version, then optional encoding and standalone, in order. */
 const XML_DECLARATION =
@@ -110,6 +112,12 @@ export class TreeBuilder implements SaxHandlers {
       stop("policy-violation", `Elements nested deeper than ${limits.maxDepth}`, true);
     }
     if (hasTwoColons(tag.name)) stop("not-well-formed", `Invalid qualified name ${tag.name}`);
+    if (tag.name.startsWith("xmlns:")) {
+      stop(
+        "not-well-formed",
+        "Namespaces in XML 1.0 §3: element names must not have the prefix xmlns",
+      );
+    }
     if (tag.name.length > limits.maxNameLength) {
       stop("policy-violation", `Element name longer than ${limits.maxNameLength}`, true);
     }
@@ -165,6 +173,9 @@ export class TreeBuilder implements SaxHandlers {
     }
     if (a.prefix === "xmlns" && a.local !== "" && value === "") {
       stop("not-well-formed", `Namespaces in XML 1.0 §6.1: ${a.name} cannot undeclare a prefix`);
+    }
+    if (a.prefix === "xmlns" || a.name === "xmlns") {
+      checkDeclaration(a.prefix === "xmlns" ? a.local : "", value);
     }
     if (hasTwoColons(a.name)) stop("not-well-formed", `Invalid qualified name ${a.name}`);
     if (this.checkDecodedText && findIllegalCharacter(value) >= 0) {
@@ -235,6 +246,25 @@ export class TreeBuilder implements SaxHandlers {
   }
 }
 
+/**
+ * Namespaces in XML 1.0 §3: `xml` is bound to its namespace only, `xmlns` is never declared,
+ * and neither namespace is bound to another prefix or made the default.
+ */
+function checkDeclaration(prefix: string, uri: string): void {
+  if (prefix === "xmlns") {
+    stop("not-well-formed", "Namespaces in XML 1.0 §3: the prefix xmlns must not be declared");
+  }
+  if ((prefix === "xml") !== (uri === XML_NS)) {
+    stop(
+      "not-well-formed",
+      "Namespaces in XML 1.0 §3: the prefix xml is bound to its namespace, and only it is",
+    );
+  }
+  if (uri === XMLNS_NS) {
+    stop("not-well-formed", "Namespaces in XML 1.0 §3: the xmlns namespace must not be bound");
+  }
+}
+
 function hasTwoColons(name: string): boolean {
   const first = name.indexOf(":");
   return first >= 0 &&
@@ -247,7 +277,8 @@ function hasTwoColons(name: string): boolean {
  * @example
  * ```ts
  * import { forbiddenText } from "./_tree_builder.ts";
- * console.log(forbiddenText("doctype")); // "RFC 6120 §11.1: a DTD is not allowed"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(forbiddenText("doctype"), "RFC 6120 §11.1: a DTD is not allowed");
  * ```
  */
 export function forbiddenText(kind: "comment" | "doctype" | "declaration"): string {
@@ -267,7 +298,15 @@ export function forbiddenText(kind: "comment" | "doctype" | "declaration"): stri
  * @example
  * ```ts
  * import { stop } from "./_tree_builder.ts";
- * try { stop("bad-format", "x"); } catch (e) { console.log((e as Error).constructor.name); } // "ParseStop"
+ * import { ParseStop } from "./parse_error.ts";
+ * import { assert } from "@std/assert";
+ * let thrown: unknown;
+ * try {
+ *   stop("bad-format", "x");
+ * } catch (e) {
+ *   thrown = e;
+ * }
+ * assert(thrown instanceof ParseStop);
  * ```
  */
 export function stop(

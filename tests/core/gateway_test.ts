@@ -449,3 +449,44 @@ Deno.test("issue 9 #7: an upstream see-other-host is looked up in a Map (no prot
     assert(h.all.some((o) => o.type === "gateway-event" && o.event === "unmapped-see-other-host"));
   }
 });
+
+Deno.test("issue 8 #4: the client's <close/> after SASL success and before the restart closes upstream TCP without a bare footer", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open(
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></stream:features>",
+  );
+  h.client("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>");
+  h.upstream("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+  const sent = h.toUpstream.length;
+  h.client(`<close xmlns='${F}'/>`);
+  assertEquals(h.toUpstream.slice(sent), [], "no footer outside a document");
+  assert(h.all.some((o) => o.type === "upstream" && o.output.type === "close-transport"));
+  assertEquals(h.toClient.at(-1), `<close xmlns='${F}'/>`, "the client's <close/> is answered");
+});
+
+Deno.test("RFC 6120 §6.4.5: the gateway bounds failed SASL attempts itself (maxAuthFailures, default 3)", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open(
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></stream:features>",
+  );
+  const failure = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>";
+  for (let i = 1; i <= 3; i++) {
+    h.client("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYw==</auth>");
+    h.upstream(failure);
+    assert(h.toClient.some((t) => t.startsWith("<failure")), `failure ${i} is relayed`);
+    assertEquals(h.toClient.some((t) => t.includes("<policy-violation")), i === 3, `after ${i}`);
+  }
+  assertEquals(h.toClient.at(-1), `<close xmlns='${F}'/>`);
+  assert(h.all.some((o) => o.type === "upstream" && o.output.type === "close-transport"));
+  // Pipelined attempts are bounded before they are relayed.
+  const p = new Harness({ upstreamTls: "off" });
+  p.open(
+    "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></stream:features>",
+  );
+  const before = p.toUpstream.length;
+  for (let i = 0; i < 10; i++) {
+    p.client("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='X-EVIL'/>");
+  }
+  assertEquals(p.toUpstream.slice(before).filter((t) => t.startsWith("<auth")).length, 3);
+  assert(p.toClient.some((t) => t.includes("<policy-violation")));
+});

@@ -6,7 +6,8 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import { DocumentParser, RawScanner, StreamParser } from "../../core/mod.ts";
+import { DocumentParser, StreamParser } from "../../core/mod.ts";
+import { RawScanner } from "../../core/xml/restricted.ts";
 
 const LIMITS = { maxAttributes: 4, maxNamespaceDeclarations: 2, maxNameLength: 8 };
 
@@ -90,4 +91,25 @@ Deno.test("maxElements bounds one message (document) and one first-level element
   assert(new DocumentParser().parse(roster).ok);
   const tiny = new DocumentParser().parse("<a>" + "<b/>".repeat(65_000) + "</a>");
   assert(!tiny.ok && tiny.error.text === "More than 10000 elements");
+});
+
+Deno.test("Namespaces in XML 1.0 §3: the reserved prefixes and namespaces cannot be misused", () => {
+  const parser = new DocumentParser();
+  for (
+    const bad of [
+      "<a xmlns:x='http://www.w3.org/XML/1998/namespace'/>", // another prefix for xml's namespace
+      "<a xmlns:xml='urn:other'/>", // xml rebound
+      "<a xmlns:xmlns='urn:x'/>", // xmlns declared
+      "<a xmlns:x='http://www.w3.org/2000/xmlns/'/>", // a prefix for the xmlns namespace
+      "<a xmlns='http://www.w3.org/2000/xmlns/'/>", // default: the xmlns namespace
+      "<a xmlns='http://www.w3.org/XML/1998/namespace'/>", // default: the xml namespace
+      "<message xmlns='jabber:client'><xmlns:x/></message>", // element with the xmlns prefix
+    ]
+  ) {
+    const result = parser.parse(bad);
+    assert(!result.ok, bad);
+    assertEquals(result.ok ? "" : result.error.condition, "not-well-formed", bad);
+  }
+  // What is allowed: declaring xml to its own namespace, and using xml: attributes.
+  assert(parser.parse("<a xmlns:xml='http://www.w3.org/XML/1998/namespace' xml:lang='en'/>").ok);
 });

@@ -27,13 +27,7 @@ export const LAYER = (Deno.env.get("HOSTILE_LAYER") ?? "strict") as "strict" | "
  *   (invalid UTF-8 and oversized messages end with TCP dropped, 1006, instead of 1007 / 1009);
  * - the reserved-namespace declarations (see hostile_core_test.ts), found by this suite.
  */
-const PENDING_FINDINGS: readonly string[] = [
-  "namespace-tricks: another prefix bound to the xml namespace",
-  "namespace-tricks: xmlns prefix declared",
-  "namespace-tricks: a prefix bound to the xmlns namespace",
-  "namespace-tricks: default namespace set to the xmlns namespace",
-  "namespace-tricks: element with the xmlns prefix",
-];
+const PENDING_FINDINGS: readonly string[] = [];
 
 Deno.test(`hostile suite over sockets: the embedded server (${LAYER} WebSocket layer), with a bystander`, async () => {
   const { accounts } = await loadAccounts({

@@ -22,20 +22,7 @@ import { startProsody } from "../interop/_prosody.ts";
 const LAYER = (Deno.env.get("HOSTILE_LAYER") ?? "strict") as "strict" | "native";
 
 /** Cases failing because of open findings of issue 8 (the lead empties this list). */
-const PENDING_FINDINGS: readonly string[] = [
-  // Reserved namespace declarations accepted and relayed (see hostile_core_test.ts).
-  "namespace-tricks: another prefix bound to the xml namespace",
-  "namespace-tricks: xmlns prefix declared",
-  "namespace-tricks: a prefix bound to the xmlns namespace",
-  "namespace-tricks: default namespace set to the xmlns namespace",
-  "namespace-tricks: element with the xmlns prefix",
-  // Finding 4: after SASL success, the client's <close/> (#37) goes upstream as a bare
-  // </stream:stream> (malformed in the restarted stream), and the client gets 1011.
-  "out-of-order: <close/> after SASL success (#37)",
-  // Not among the listed findings: Prosody 0.12 allows unlimited SASL retries and the gateway
-  // does not bound them itself (RFC 6120 §6.4.5: policy-violation after a few).
-  "flood: 300 failed SASL attempts",
-];
+const PENDING_FINDINGS: readonly string[] = [];
 
 Deno.test(`hostile suite over sockets: the gateway in front of Prosody, upstream bytes validated (${LAYER} layer)`, async () => {
   const prosody = await startProsody({

@@ -96,7 +96,7 @@ export function fromHarness(line) {
     });
   }
   return new Promise((resolve) => {
-    const check = () => harnessLines.includes(line) ? resolve() : harnessWaiters.push(check);
+    const check = () => (harnessLines.includes(line) ? resolve() : harnessWaiters.push(check));
     check();
   });
 }

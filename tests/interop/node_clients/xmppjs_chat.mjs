@@ -4,7 +4,15 @@
 import { client, xml } from "@xmpp/client";
 import WebSocket from "ws";
 
-globalThis.WebSocket = WebSocket; // Node 20 has none (see field notes)
+// Node 20 has none (see field notes). This one also records what goes out, so that the report
+// states what happened on the wire rather than what the script assumed.
+const sent = [];
+globalThis.WebSocket = class RecordingWebSocket extends WebSocket {
+  send(data, ...rest) {
+    sent.push(String(data));
+    return super.send(data, ...rest);
+  }
+};
 const [url, domain, username, password] = process.argv.slice(2);
 const report = { online: false, echoed: false, pong: false, closed: false, mechanism: null };
 const timer = setTimeout(() => {
@@ -24,8 +32,13 @@ xmpp.on("stanza", async (stanza) => {
       xml("iq", { type: "get", to: domain }, xml("ping", "urn:xmpp:ping")),
     );
     report.pong = pong.attrs.type === "result";
-    await xmpp.stop();
-    report.closed = true;
+    // stop() sends <close/> and resolves with the server's <close/> (or nothing without one).
+    const close = await xmpp.stop();
+    const framing = /^<close\b[^>]*urn:ietf:params:xml:ns:xmpp-framing/;
+    const ours = sent.some((frame) => framing.test(frame));
+    report.closed = ours && close?.name === "close" && xmpp.status === "offline";
+    const auth = sent.map((f) => /<auth\b[^>]*\bmechanism=["']([^"']+)["']/.exec(f)).find(Boolean);
+    report.mechanism = auth?.[1] ?? null;
     clearTimeout(timer);
     console.log(JSON.stringify(report));
     process.exit(0);

@@ -44,6 +44,8 @@ export class LightSession {
   jid = "";
   /** Called on each message (after it is recorded), e.g. by the soak's round-trip timer. */
   onMessage: ((text: string) => void) | undefined;
+  /** Whether messages are kept in `received` (turn off for long runs). */
+  record = true;
   #read = 0;
   #wake: (() => void) | undefined;
 
@@ -65,7 +67,7 @@ export class LightSession {
     });
     this.socket.onmessage = (event) => {
       const text = typeof event.data === "string" ? event.data : "<binary/>";
-      this.received.push({ text, at: performance.now() });
+      if (this.record) this.received.push({ text, at: performance.now() });
       this.onMessage?.(text);
       this.#wake?.();
     };

@@ -8,6 +8,12 @@
  * `performance`; not a global `WebSocket` class (Node 20 has none), so the Node adapter drives
  * `ws` sockets with it.
  *
+ * Outbound budget (issue 9, finding 1): after each message sent it reads `bufferedAmount`; a
+ * client with more than the endpoint's `maxBufferedBytes` waiting for it is a slow reader, whose
+ * stream ends with `resource-constraint` when it is still over the budget `slowReaderGraceMs`
+ * later, or at once past twice the budget. Memory per connection is so bounded whatever the
+ * client does.
+ *
  * @example
  * ```ts
  * import { Connection } from "./_connection.ts";
@@ -34,7 +40,13 @@ import {
   type XmlElement,
 } from "../core/mod.ts";
 import { monotonicNow, TimerTable } from "./_timers.ts";
-import type { AcceptOptions, CloseOptions, XmppApplication, XmppConnection } from "./_types.ts";
+import type {
+  AcceptOptions,
+  CloseOptions,
+  ConnectionControl,
+  XmppApplication,
+  XmppConnection,
+} from "./_types.ts";
 
 /** `WebSocket.OPEN`, spelled out: Node 20 has no global `WebSocket` class. */
 const OPEN = 1;
@@ -50,8 +62,12 @@ export class Connection implements XmppConnection {
   readonly #app: XmppApplication;
   readonly #timers = new TimerTable<TimerName>();
   readonly #queue: Output[] = [];
+  readonly #control: ConnectionControl | undefined;
   #session: Session;
   #draining = false;
+  /** The grace timer of a slow reader, while it is over the outbound budget. */
+  #slowTimer: ReturnType<typeof setTimeout> | undefined;
+  #slowEnded = false;
 
   constructor(
     socket: WebSocket,
@@ -59,8 +75,10 @@ export class Connection implements XmppConnection {
     config: SessionConfig,
     remoteAddr: string,
     secure: boolean,
+    control?: ConnectionControl,
   ) {
     this.#socket = socket;
+    this.#control = control;
     this.#app = app;
     this.#session = createSession(config);
     this.remoteAddr = remoteAddr;
@@ -93,6 +111,7 @@ export class Connection implements XmppConnection {
         reason: event.reason,
       });
       this.#timers.clearAll();
+      clearTimeout(this.#slowTimer);
       resolve();
     };
     // An error is followed by a close event, except when the upgrade itself failed.
@@ -136,6 +155,10 @@ export class Connection implements XmppConnection {
     });
   }
 
+  markAuthenticated(): void {
+    this.#control?.authenticated();
+  }
+
   #command(input: Input): boolean {
     if (!this.#session.transportOpen || this.#session.phase === "closed") return false;
     this.#input(input);
@@ -163,7 +186,7 @@ export class Connection implements XmppConnection {
     switch (output.type) {
       case "send-text":
         if (socket.readyState === OPEN) ignoreErrors(() => socket.send(output.text));
-        return;
+        return this.#checkBacklog();
       case "close-transport":
         if (socket.readyState <= OPEN) {
           ignoreErrors(() => socket.close(output.code, output.reason));
@@ -193,6 +216,32 @@ export class Connection implements XmppConnection {
       case "restart-required": // client role only
         return;
     }
+  }
+
+  /** The outbound budget: see the module documentation. */
+  #checkBacklog(): void {
+    const control = this.#control;
+    if (!control || this.#slowEnded) return;
+    const budget = control.maxBufferedBytes;
+    const buffered = this.#socket.bufferedAmount;
+    if (buffered <= budget || this.#slowTimer !== undefined) {
+      if (buffered <= 2 * budget) return;
+    } else if (buffered <= 2 * budget) {
+      this.#slowTimer = setTimeout(() => {
+        this.#slowTimer = undefined;
+        if (this.#socket.bufferedAmount > budget) this.#endSlowReader();
+      }, control.slowReaderGraceMs);
+      return;
+    }
+    this.#endSlowReader();
+  }
+
+  #endSlowReader(): void {
+    if (this.#slowEnded || this.#socket.readyState !== OPEN) return;
+    this.#slowEnded = true;
+    clearTimeout(this.#slowTimer);
+    this.#control?.slowReader();
+    this.fail("resource-constraint", "The client does not read fast enough");
   }
 
   #call(hook: () => unknown): void {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { GatewayOptions } from "./options.ts";
+import { endpointLimits, type GatewayOptions } from "./options.ts";
 import type { Logger } from "./_log.ts";
 import type { XmppServer } from "./_types.ts";
 import { embeddedServer, loadAccounts } from "./embedded.ts";
@@ -15,6 +15,7 @@ import { publicWebSocketUrl, webHandler } from "./_web.ts";
 import { trustPolicy } from "../core/http/forwarded.ts";
 import { addressList } from "../core/http/ip.ts";
 import { listenUrl, readTls } from "./_cli_files.ts";
+import { renderEndpointStats } from "./_metrics.ts";
 
 /**
  * Starts the embedded server with the command-line options; rejects with a message naming the
@@ -61,6 +62,7 @@ export async function startEmbedded(options: GatewayOptions, log: Logger): Promi
     pingIntervalMs: options.pingInterval,
     websocketLayer: options.websocketLayer as "strict",
     strictLayer: { headerTimeoutMs: options.headerTimeout, closeTimeoutMs: options.closeTimeout },
+    ...endpointLimits(options),
     session: {
       domains: [domain],
       limits: { maxBytes: options.maxMessageBytes, maxDepth: options.maxDepth },
@@ -74,7 +76,8 @@ export async function startEmbedded(options: GatewayOptions, log: Logger): Promi
       trust,
       metrics: () =>
         "# HELP xmpp_ws_connections_open WebSocket connections open now.\n# TYPE xmpp_ws_connections_open gauge\n" +
-        `xmpp_ws_connections_open ${server.liveCount}\n`,
+        `xmpp_ws_connections_open ${server.liveCount}\n` +
+        renderEndpointStats(server.endpointStats()),
     }),
     onListen: (addr) => {
       log("info", "embedded XMPP server listening", {

@@ -14,6 +14,7 @@
 
 import { createSession, type SessionConfig } from "../core/mod.ts";
 import { type TrustPolicy, trustPolicy } from "../core/http/forwarded.ts";
+import { Admission } from "../core/http/admission.ts";
 import { normalizeOrigins, type OriginPolicy } from "./_handshake.ts";
 import type { ServeXmppOptions, XmppApplication } from "./_types.ts";
 
@@ -31,6 +32,8 @@ export type EndpointOptions = Pick<
   | "application"
   | "trustedProxies"
   | "forwardedHeader"
+  | "admission"
+  | "outbound"
 >;
 
 /** The derived settings. */
@@ -43,7 +46,14 @@ export interface EndpointSettings {
   readonly application: XmppApplication;
   /** The trusted proxies and the forwarded-address header believed from them. */
   readonly trusted: TrustPolicy;
+  /** Admission control of upgrades. */
+  readonly admission: Admission;
+  /** The outbound byte budget of each connection. */
+  readonly outbound: { readonly maxBufferedBytes: number; readonly slowReaderGraceMs: number };
 }
+
+/** The default outbound byte budget of a connection (see `OutboundLimits`). */
+export const OUTBOUND_DEFAULTS = { maxBufferedBytes: 4 << 20, slowReaderGraceMs: 10_000 } as const;
 
 /**
  * Validates the options and derives the settings. Throws `RangeError` on invalid options.
@@ -64,6 +74,15 @@ export function endpointSettings(options: EndpointOptions): EndpointSettings {
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new RangeError("Invalid TLS options: give both 'cert' and 'key', or neither");
   }
+  const outbound = { ...OUTBOUND_DEFAULTS, ...withoutUndefined(options.outbound ?? {}) };
+  if (
+    !(Number.isInteger(outbound.maxBufferedBytes) && outbound.maxBufferedBytes >= 1) ||
+    !(outbound.slowReaderGraceMs >= 0 && Number.isFinite(outbound.slowReaderGraceMs))
+  ) {
+    throw new RangeError(
+      `Invalid outbound limits: maxBufferedBytes ${outbound.maxBufferedBytes}, slowReaderGraceMs ${outbound.slowReaderGraceMs}`,
+    );
+  }
   const config: SessionConfig = { ...options.session, role: "server", transport: "websocket" };
   createSession(config); // throws RangeError on a bad session configuration, before listening
   return {
@@ -78,5 +97,16 @@ export function endpointSettings(options: EndpointOptions): EndpointSettings {
     application: options.application ?? {},
     // Throws RangeError on a bad proxy address or header name, before listening.
     trusted: trustPolicy(options.trustedProxies ?? [], options.forwardedHeader),
+    // Throws RangeError on a bad limit, before listening.
+    admission: options.admission instanceof Admission
+      ? options.admission
+      : new Admission(options.admission ?? {}),
+    outbound,
   };
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
 }

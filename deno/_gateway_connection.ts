@@ -3,6 +3,11 @@
  * driven by the core's gateway bridge. It carries out the bridge's orders and reports socket
  * events as inputs; every protocol decision is the core's.
  *
+ * Outbound budget (issue 9, finding 1): upstream reads pause while more than 1 MiB (or the
+ * endpoint's `maxBufferedBytes`, if lower) waits for the browser; a browser that keeps the
+ * gateway paused for longer than `slowReaderGraceMs` is ended with `resource-constraint` (the
+ * upstream is closed without its footer, so an XEP-0198 session stays resumable there).
+ *
  * @example
  * ```ts ignore
  * import { GatewayConnection } from "./_gateway_connection.ts";
@@ -27,6 +32,7 @@ import { connectTcp, type TcpConnection, type TcpConnectOptions, type TcpHandler
 import { monotonicNow, TimerTable } from "./_timers.ts";
 import type { Logger } from "./_log.ts";
 import type { Metrics } from "./_metrics.ts";
+import type { AttachedSocket, ConnectionControl } from "./_types.ts";
 
 /** Where the upstream for a domain can be reached, in order of preference. */
 export interface UpstreamTarget {
@@ -57,13 +63,15 @@ const OPEN = 1;
 const CLOSED = 3;
 
 /** The driver of one gateway connection (internal to the Deno adapter). */
-export class GatewayConnection {
+export class GatewayConnection implements AttachedSocket {
   readonly id = crypto.randomUUID().slice(0, 8);
   /** Resolves when both transports are closed. */
   readonly ended: Promise<void>;
   readonly #socket: WebSocket;
   readonly #options: GatewayConnectionOptions;
   readonly #client: Endpoint;
+  readonly #control: ConnectionControl | undefined;
+  #authenticated = false;
   readonly #timers = new TimerTable<string>();
   readonly #queue: GatewayOutput[] = [];
   #gateway: Gateway;
@@ -71,8 +79,14 @@ export class GatewayConnection {
   #draining = false;
   #markEnded: () => void = () => {};
 
-  constructor(socket: WebSocket, options: GatewayConnectionOptions, client: Endpoint) {
+  constructor(
+    socket: WebSocket,
+    options: GatewayConnectionOptions,
+    client: Endpoint,
+    control?: ConnectionControl,
+  ) {
     this.#socket = socket;
+    this.#control = control;
     this.#options = options;
     this.#client = client;
     this.#gateway = createGateway(options.config);
@@ -111,6 +125,11 @@ export class GatewayConnection {
     this.#run({ type: "shutdown", now: monotonicNow(), ...(seeOtherUri ? { seeOtherUri } : {}) });
   }
 
+  /** Ends the session for a limit of the endpoint (the pre-authentication deadline). */
+  expire(condition: "connection-timeout", text: string): void {
+    this.#run({ type: "client-limit", now: monotonicNow(), condition, text });
+  }
+
   #client_(input: Extract<GatewayInput, { type: "client" }>["input"]): void {
     this.#run({ type: "client", input });
   }
@@ -122,6 +141,10 @@ export class GatewayConnection {
   #run(input: GatewayInput): void {
     const { gateway, outputs } = gatewayStep(this.#gateway, input);
     this.#gateway = gateway;
+    if (gateway.authenticated && !this.#authenticated) {
+      this.#authenticated = true;
+      this.#control?.authenticated();
+    }
     this.#queue.push(...outputs);
     if (this.#draining) return;
     this.#draining = true;
@@ -241,7 +264,7 @@ export class GatewayConnection {
             onChunk: (chunk, connection) => {
               this.#tcp ??= connection;
               this.#upstream({ type: "text-received", now: monotonicNow(), data: chunk });
-              return this.#socket.bufferedAmount > HIGH_WATER_BYTES ? this.#drained() : undefined;
+              return this.#socket.bufferedAmount > this.#highWater() ? this.#drained() : undefined;
             },
             onClosed: () => {
               this.#upstream({ type: "transport-closed", now: monotonicNow() });
@@ -287,12 +310,30 @@ export class GatewayConnection {
     );
   }
 
-  /** Backpressure: pause upstream reads until the browser has taken what is buffered. */
+  #highWater(): number {
+    return Math.min(HIGH_WATER_BYTES, this.#control?.maxBufferedBytes ?? HIGH_WATER_BYTES);
+  }
+
+  /**
+   * Backpressure: pause upstream reads until the browser has taken what is buffered; a browser
+   * that does not within the grace period is a slow reader, and its session ends.
+   */
   async #drained(): Promise<void> {
+    const since = monotonicNow();
+    const grace = this.#control?.slowReaderGraceMs ?? Infinity;
     while (
       this.#socket.readyState === OPEN &&
-      this.#socket.bufferedAmount > HIGH_WATER_BYTES / 2
+      this.#socket.bufferedAmount > this.#highWater() / 2
     ) {
+      if (monotonicNow() - since > grace) {
+        this.#control?.slowReader();
+        return this.#run({
+          type: "client-limit",
+          now: monotonicNow(),
+          condition: "resource-constraint",
+          text: "The client does not read fast enough",
+        });
+      }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }

@@ -50,6 +50,8 @@ const ENDPOINT_KEYS = [
   "forwardedHeader",
   "websocketLayer",
   "strictLayer",
+  "admission",
+  "outbound",
 ] as const;
 
 /**

@@ -1,7 +1,9 @@
 /**
  * The live connections of an endpoint, shared by the Deno and Node endpoints: each upgraded
  * socket is driven either by the application's core session (`Connection`) or by an `attach`
- * hook (the gateway); shutdowns and drains go through here.
+ * hook (the gateway); shutdowns and drains go through here. Each connection's admission ticket
+ * (`core/http/admission.ts`) is released when it ends, and its pre-authentication deadline
+ * watched: admission control decides, this file only keeps the timer.
  *
  * @example
  * ```ts
@@ -15,22 +17,79 @@
 
 import { Connection } from "./_connection.ts";
 import type { EndpointSettings } from "./_endpoint_settings.ts";
-import type { AttachedSocket, PeerInfo, ServeXmppOptions } from "./_types.ts";
+import type {
+  AttachedSocket,
+  ConnectionControl,
+  EndpointStats,
+  PeerInfo,
+  ServeXmppOptions,
+} from "./_types.ts";
 import { formatAddr } from "./_handshake.ts";
+import { monotonicNow } from "./_timers.ts";
+import type { Admission, AdmissionTicket } from "../core/http/admission.ts";
 
 /** The set of live connections of one endpoint. */
 export class LiveConnections {
   /** The connections driven by a core session and the application. */
   readonly connections: Set<Connection> = new Set();
   readonly #live = new Set<AttachedSocket>();
+  #slowReaders = 0;
 
   /** How many connections are live. */
   get size(): number {
     return this.#live.size;
   }
 
-  /** Starts driving an upgraded socket. Errors thrown by `attach` propagate. */
+  /** Admission control's and the slow readers' counters. */
+  stats(admission: Admission): EndpointStats {
+    return { admission: admission.stats(), slowReaders: this.#slowReaders };
+  }
+
+  /**
+   * Starts driving an upgraded socket admitted with `ticket`. Errors thrown by `attach`
+   * propagate (the ticket is then released).
+   */
   adopt(
+    socket: WebSocket,
+    peer: PeerInfo,
+    settings: EndpointSettings,
+    attach: ServeXmppOptions["attach"],
+    ticket?: AdmissionTicket,
+  ): AttachedSocket {
+    const admission = settings.admission;
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    const control: ConnectionControl = {
+      ...settings.outbound,
+      authenticated: () => {
+        clearTimeout(deadline);
+        if (ticket) admission.authenticated(ticket);
+      },
+      slowReader: () => void this.#slowReaders++,
+    };
+    let attached: AttachedSocket;
+    try {
+      attached = this.#attach(socket, { ...peer, control }, settings, attach);
+    } catch (error) {
+      if (ticket) admission.release(ticket, monotonicNow());
+      throw error;
+    }
+    this.#live.add(attached);
+    if (ticket) {
+      deadline = setTimeout(() => {
+        if (admission.expired(ticket, monotonicNow())) {
+          attached.expire?.("connection-timeout", "Authenticate sooner");
+        }
+      }, Math.max(0, ticket.authDeadline - monotonicNow()));
+    }
+    attached.ended.then(() => {
+      clearTimeout(deadline);
+      if (ticket) admission.release(ticket, monotonicNow());
+      this.#live.delete(attached);
+    });
+    return attached;
+  }
+
+  #attach(
     socket: WebSocket,
     peer: PeerInfo,
     settings: EndpointSettings,
@@ -46,6 +105,7 @@ export class LiveConnections {
         settings.config,
         formatAddr(peer.client),
         settings.secure,
+        peer.control,
       );
       this.connections.add(conn);
       conn.ended.then(() => this.connections.delete(conn));
@@ -53,10 +113,9 @@ export class LiveConnections {
         ended: conn.ended,
         shutdown: (uri) =>
           void (uri ? conn.close({ seeOtherUri: uri }) : conn.fail("system-shutdown")),
+        expire: (condition, text) => void conn.fail(condition, text),
       };
     }
-    this.#live.add(attached);
-    attached.ended.then(() => this.#live.delete(attached));
     return attached;
   }
 

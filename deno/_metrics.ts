@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { EndpointStats } from "./_types.ts";
+
 /** Counters and gauges of one gateway process. */
 export class Metrics {
   #open = 0;
@@ -23,6 +25,8 @@ export class Metrics {
   #connectFailures = 0;
   #connectSeconds = 0;
   #connects = 0;
+  /** The endpoint's admission and slow-reader counters, rendered with the rest when set. */
+  endpoint: (() => EndpointStats) | undefined;
 
   connectionOpened(): void {
     this.#open++;
@@ -115,8 +119,67 @@ export class Metrics {
       `xmpp_ws_upstream_connect_seconds_sum ${this.#connectSeconds}`,
       `xmpp_ws_upstream_connect_seconds_count ${this.#connects}`,
     );
-    return lines.join("\n") + "\n";
+    const endpoint = this.endpoint ? renderEndpointStats(this.endpoint()) : "";
+    return lines.join("\n") + "\n" + endpoint;
   }
+}
+
+/**
+ * Admission control's and the slow readers' counters as Prometheus text (the gateway's and the
+ * embedded server's `/metrics` both end with them).
+ *
+ * @example
+ * ```ts
+ * import { renderEndpointStats } from "./_metrics.ts";
+ * import { Admission } from "../core/http/admission.ts";
+ * const text = renderEndpointStats({ admission: new Admission().stats(), slowReaders: 0 });
+ * console.log(text.includes('xmpp_ws_admission_refused_total{reason="rate"} 0')); // true
+ * ```
+ */
+export function renderEndpointStats(stats: EndpointStats): string {
+  const a = stats.admission;
+  const families: [string, string, string, [string, number][]][] = [
+    ["xmpp_ws_admission_open", "gauge", "Connections admitted and open.", [["", a.open]]],
+    [
+      "xmpp_ws_admission_unauthenticated",
+      "gauge",
+      "Connections open and not authenticated yet.",
+      [["", a.unauthenticated]],
+    ],
+    [
+      "xmpp_ws_admission_addresses",
+      "gauge",
+      "Client addresses tracked: with connections open (active), for their rate only (idle).",
+      [['state="active"', a.activeAddresses], ['state="idle"', a.idleAddresses]],
+    ],
+    ["xmpp_ws_admission_admitted_total", "counter", "Upgrades admitted.", [["", a.admitted]]],
+    [
+      "xmpp_ws_admission_refused_total",
+      "counter",
+      "Upgrades refused with 503, by limit.",
+      Object.entries(a.refused).map(([reason, n]) => [`reason="${reason}"`, n]),
+    ],
+    [
+      "xmpp_ws_preauth_timeouts_total",
+      "counter",
+      "Connections ended for not authenticating in time.",
+      [["", a.preAuthTimeouts]],
+    ],
+    [
+      "xmpp_ws_slow_readers_total",
+      "counter",
+      "Connections ended as slow readers (resource-constraint).",
+      [["", stats.slowReaders]],
+    ],
+  ];
+  const lines: string[] = [];
+  for (const [name, type, help, samples] of families) {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) {
+      lines.push(`${name}${labels ? `{${labels}}` : ""} ${value}`);
+    }
+  }
+  return lines.join("\n") + "\n";
 }
 
 function bump(map: Map<string, number>, key: string, by: number): void {

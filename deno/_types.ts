@@ -22,6 +22,7 @@ import type {
   XmlElement,
 } from "../core/mod.ts";
 import type { ForwardedHeader } from "../core/http/forwarded.ts";
+import type { Admission, AdmissionLimits, AdmissionStats } from "../core/http/admission.ts";
 
 /** The notice that announces an open stream. */
 export type StreamOpenedNotice = Extract<Output, { readonly type: "stream-opened" }>;
@@ -70,6 +71,11 @@ export interface XmppConnection {
   fail(condition: StreamErrorCondition, text?: string, extra?: XmlElement): boolean;
   /** Whether `send` is allowed now (the stream is open and no restart is due). */
   canSend(): boolean;
+  /**
+   * Tells the endpoint that the client has authenticated: admission control no longer counts
+   * the connection as unauthenticated, and its pre-authentication deadline no longer applies.
+   */
+  markAuthenticated(): void;
 }
 
 /**
@@ -163,6 +169,46 @@ export interface ServeXmppOptions {
   readonly websocketLayer?: "strict" | "native";
   /** Limits and timeouts of the strict layer (ignored by the native one). */
   readonly strictLayer?: StrictLayerOptions;
+  /**
+   * Admission control of upgrades (HTTP 503 with `Retry-After` when refused): limits (every one
+   * has a default, see `ADMISSION_DEFAULTS` of `core/http/admission.ts`), or an `Admission`
+   * shared with something else.
+   */
+  readonly admission?: Admission | Partial<AdmissionLimits>;
+  /** The outbound byte budget of each connection (slow readers). */
+  readonly outbound?: OutboundLimits;
+}
+
+/** The outbound byte budget of a connection: how much may wait for a client that reads slowly. */
+export interface OutboundLimits {
+  /**
+   * Bytes buffered for the client (`bufferedAmount`) beyond which it is a slow reader (default
+   * 4 MiB). Past twice this, or past it for longer than `slowReaderGraceMs`, the stream ends with
+   * `resource-constraint` (an XEP-0198 session then waits for resumption with its queue).
+   */
+  readonly maxBufferedBytes?: number;
+  /** How long a slow reader may stay over the budget, ms (default 10 000). */
+  readonly slowReaderGraceMs?: number;
+}
+
+/** What the endpoint gives each connection's driver: its outbound budget and where to report. */
+export interface ConnectionControl {
+  /** Bytes buffered for the client beyond which it is a slow reader. */
+  readonly maxBufferedBytes: number;
+  /** How long a slow reader may stay over the budget, ms. */
+  readonly slowReaderGraceMs: number;
+  /** The client has authenticated (see {@link XmppConnection.markAuthenticated}). */
+  authenticated(): void;
+  /** The connection is being ended as a slow reader (counted in metrics). */
+  slowReader(): void;
+}
+
+/** Counters of an endpoint, for metrics. */
+export interface EndpointStats {
+  /** Admission control's counters. */
+  readonly admission: AdmissionStats;
+  /** Connections ended as slow readers (`resource-constraint`) since the start. */
+  readonly slowReaders: number;
 }
 
 /** Limits and timeouts of the strict WebSocket layer (every one has a default). */
@@ -190,6 +236,8 @@ export interface PeerInfo {
   readonly local: { readonly hostname: string; readonly port: number };
   /** Whether the channel counts as secure. */
   readonly secure: boolean;
+  /** The connection's outbound budget, and where to report authentication and slow reading. */
+  readonly control?: ConnectionControl;
 }
 
 /** A socket driven by an `attach` hook. */
@@ -198,6 +246,11 @@ export interface AttachedSocket {
   readonly ended: Promise<void>;
   /** Ends the session for a shutdown, optionally redirecting the client. */
   shutdown(seeOtherUri?: string): void;
+  /**
+   * Ends the session for a limit of the endpoint: `connection-timeout` when the client did not
+   * authenticate in time (admission control's pre-authentication deadline).
+   */
+  expire?(condition: "connection-timeout", text: string): void;
 }
 
 /** A running endpoint. */
@@ -219,4 +272,16 @@ export interface XmppServer {
   drain(windowMs: number, seeOtherUri?: string): Promise<void>;
   /** Number of live connections. */
   readonly liveCount: number;
+  /** Whether `shutdown` or `drain` has begun (new connections get 503; `/healthz` says so). */
+  readonly draining: boolean;
+  /**
+   * Serves new connections with another PEM certificate chain and key; live connections keep
+   * theirs. Resolves `false`, changing nothing, where that is impossible: a plain (no TLS)
+   * endpoint, or the native WebSocket layer (`Deno.serve` cannot change its certificate, and
+   * restarting it closes every upgraded WebSocket). Rejects on an invalid pair (the old one
+   * stays in use).
+   */
+  replaceCertificate(cert: string, key: string): Promise<boolean>;
+  /** Admission control's and the slow readers' counters (for `/metrics`). */
+  endpointStats(): EndpointStats;
 }

@@ -2,7 +2,9 @@
  * The embedded XMPP server on Deno: binds the pure hub of `core/server/` to the connections of
  * {@link serveXmpp}. It keeps the live connections by id, reports their events to the hub with
  * the time and a fresh random string, and carries out the hub's outputs (accept, send, fail,
- * close, timers, logs). Every protocol decision is the hub's.
+ * close, timers, logs). Every protocol decision is the hub's. PLAIN's PBKDF2 runs on the
+ * runtime's native asynchronous WebCrypto (`deriveBits`), never on the event loop: the hub asks
+ * with `derive-key` and gets `key-derived` back.
  *
  * @example
  * ```ts
@@ -69,7 +71,12 @@ type Report = HubInput extends infer I ? I extends HubInput ? Omit<I, "now" | "r
  */
 export function embeddedServer(options: EmbeddedServerOptions): EmbeddedServer {
   const { domain = "localhost", log, ...config } = options;
-  let hub = createHub({ ...config, domain, saslSecret: crypto.randomUUID() });
+  let hub = createHub({
+    plainDerivation: "adapter",
+    ...config,
+    domain,
+    saslSecret: crypto.randomUUID(),
+  });
   const connections = new Map<string, XmppConnection>();
   const timers = new TimerTable<string>();
   const queue: HubInput[] = [];
@@ -97,6 +104,12 @@ export function embeddedServer(options: EmbeddedServerOptions): EmbeddedServer {
       return timers.set(output.name, output.at, (name) => report({ type: "timer-fired", name }));
     }
     if (output.type === "clear-timer") return timers.clear(output.name);
+    if (output.type === "derive-key") {
+      const { connId, id } = output;
+      return void deriveKey(output.derivation).then((key) =>
+        report({ type: "key-derived", connId, id, key })
+      );
+    }
     const conn = connections.get(output.connId);
     if (!conn) return;
     switch (output.type) {
@@ -108,6 +121,8 @@ export function embeddedServer(options: EmbeddedServerOptions): EmbeddedServer {
         return void conn.fail(output.condition, output.text, output.extra);
       case "close":
         return void conn.close();
+      case "authenticated":
+        return conn.markAuthenticated();
     }
   };
 
@@ -120,7 +135,13 @@ export function embeddedServer(options: EmbeddedServerOptions): EmbeddedServer {
       if (!connections.has(conn.id)) {
         connections.set(conn.id, conn);
         const loopback = isLoopback(conn.remoteAddr);
-        report({ type: "connection-opened", connId: conn.id, secure: conn.secure, loopback });
+        report({
+          type: "connection-opened",
+          connId: conn.id,
+          secure: conn.secure,
+          loopback,
+          address: hostOf(conn.remoteAddr),
+        });
       }
       report({ type: "open-requested", connId: conn.id, attributes, restart });
     },
@@ -151,8 +172,37 @@ function isTransportLoss(notice: TerminalNotice): boolean {
 
 /** `127.0.0.0/8`, `::1` and their IPv4-mapped forms, from `host:port` or `[host]:port`. */
 function isLoopback(remoteAddr: string): boolean {
-  const host = remoteAddr.startsWith("[")
+  const host = hostOf(remoteAddr);
+  return host === "::1" || host.startsWith("127.") || host.toLowerCase().startsWith("::ffff:127.");
+}
+
+/** The host of `host:port` or `[host]:port`. */
+function hostOf(remoteAddr: string): string {
+  return remoteAddr.startsWith("[")
     ? remoteAddr.slice(1, remoteAddr.indexOf("]"))
     : remoteAddr.slice(0, remoteAddr.lastIndexOf(":"));
-  return host === "::1" || host.startsWith("127.") || host.toLowerCase().startsWith("::ffff:127.");
+}
+
+/** PBKDF2 on the runtime's WebCrypto (asynchronous, off the event loop); empty on failure. */
+async function deriveKey(
+  derivation: Extract<HubOutput, { type: "derive-key" }>["derivation"],
+): Promise<Uint8Array> {
+  try {
+    const key = await crypto.subtle.importKey("raw", derivation.password, "PBKDF2", false, [
+      "deriveBits",
+    ]);
+    const bits = await crypto.subtle.deriveBits(
+      {
+        name: "PBKDF2",
+        hash: derivation.hash,
+        salt: derivation.salt,
+        iterations: derivation.iterations,
+      },
+      key,
+      derivation.length * 8,
+    );
+    return new Uint8Array(bits);
+  } catch {
+    return new Uint8Array(0); // matches nothing: not-authorized
+  }
 }

@@ -40,6 +40,8 @@ export interface GatewayServeOptions extends
     | "onListen"
     | "websocketLayer"
     | "strictLayer"
+    | "admission"
+    | "outbound"
   >,
   Omit<GatewayConfig, "domains"> {
   /** XMPP domains served. */
@@ -92,8 +94,10 @@ export function serveGateway(options: GatewayServeOptions): GatewayServer {
   const xmpp = serveXmpp({
     ...setup.endpoint,
     ...(options.onListen ? { onListen: options.onListen } : {}),
-    attach: (socket, peer) => new GatewayConnection(socket, setup.connection, peer.client),
+    attach: (socket, peer) =>
+      new GatewayConnection(socket, setup.connection, peer.client, peer.control),
   });
+  setup.metrics.endpoint = () => xmpp.endpointStats();
   return Object.assign(xmpp, { metrics: setup.metrics });
 }
 

@@ -11,7 +11,13 @@
  * @module
  */
 
-import { type GatewayOptions, helpText, parseOptions, parsePairs } from "./options.ts";
+import {
+  endpointLimits,
+  type GatewayOptions,
+  helpText,
+  parseOptions,
+  parsePairs,
+} from "./options.ts";
 import { serveGateway } from "./gateway.ts";
 import { createLogger, type Logger } from "./_log.ts";
 import type { XmppServer } from "./_types.ts";
@@ -102,6 +108,7 @@ async function startGateway(options: GatewayOptions, log: Logger): Promise<XmppS
     closeTimeoutMs: options.closeTimeout,
     websocketLayer: options.websocketLayer as "strict",
     strictLayer: { headerTimeoutMs: options.headerTimeout, closeTimeoutMs: options.closeTimeout },
+    ...endpointLimits(options),
     log,
     onListen: (addr) =>
       log("info", "gateway listening", {

@@ -241,6 +241,99 @@ export const OPTION_SPECS = [
     help: "Strict layer: time for a client to send an HTTP request's head and body, ms",
   },
   {
+    flag: "max-connections",
+    env: "XMPP_WS_MAX_CONNECTIONS",
+    kind: "integer",
+    default: "10000",
+    help: "WebSocket connections at once, in total (more: HTTP 503 with Retry-After)",
+  },
+  {
+    flag: "max-connections-per-address",
+    env: "XMPP_WS_MAX_CONNECTIONS_PER_ADDRESS",
+    kind: "integer",
+    default: "200",
+    help: "WebSocket connections at once from one client address (an IPv6 /64 is one address)",
+  },
+  {
+    flag: "max-unauthenticated-per-address",
+    env: "XMPP_WS_MAX_UNAUTHENTICATED_PER_ADDRESS",
+    kind: "integer",
+    default: "20",
+    help: "Connections not yet authenticated at once from one client address",
+  },
+  {
+    flag: "new-connections-per-second",
+    env: "XMPP_WS_NEW_CONNECTIONS_PER_SECOND",
+    kind: "integer",
+    default: "10",
+    help: "New connections per second from one client address (sustained)",
+  },
+  {
+    flag: "new-connections-burst",
+    env: "XMPP_WS_NEW_CONNECTIONS_BURST",
+    kind: "integer",
+    default: "40",
+    help: "New connections one client address may open at once before the rate applies",
+  },
+  {
+    flag: "preauth-timeout",
+    env: "XMPP_WS_PREAUTH_TIMEOUT",
+    kind: "integer",
+    default: "20000",
+    help: "Time from the upgrade to authentication, ms (then connection-timeout)",
+  },
+  {
+    flag: "max-outbound-bytes",
+    env: "XMPP_WS_MAX_OUTBOUND_BYTES",
+    kind: "integer",
+    default: "4194304",
+    help: "Bytes waiting for a client beyond which it is a slow reader (twice this: ended at once)",
+  },
+  {
+    flag: "slow-reader-grace",
+    env: "XMPP_WS_SLOW_READER_GRACE",
+    kind: "integer",
+    default: "10000",
+    help:
+      "How long a slow reader may stay over --max-outbound-bytes, ms (then resource-constraint)",
+  },
+  {
+    flag: "max-unacked-bytes",
+    env: "XMPP_WS_MAX_UNACKED_BYTES",
+    kind: "integer",
+    default: "2097152",
+    help: "Embedded server: XEP-0198 queue per session, in characters of stanzas not acknowledged",
+  },
+  {
+    flag: "auth-failures-per-address",
+    env: "XMPP_WS_AUTH_FAILURES_PER_ADDRESS",
+    kind: "integer",
+    default: "10",
+    help:
+      "Embedded server: failed logins from one address in --auth-failure-window before back-off",
+  },
+  {
+    flag: "auth-failures-per-account",
+    env: "XMPP_WS_AUTH_FAILURES_PER_ACCOUNT",
+    kind: "integer",
+    default: "10",
+    help: "Embedded server: failed logins for one account in --auth-failure-window before back-off",
+  },
+  {
+    flag: "auth-failure-window",
+    env: "XMPP_WS_AUTH_FAILURE_WINDOW",
+    kind: "integer",
+    default: "600000",
+    help: "Embedded server: the window in which failed logins are counted, ms",
+  },
+  {
+    flag: "auth-max-backoff",
+    env: "XMPP_WS_AUTH_MAX_BACKOFF",
+    kind: "integer",
+    default: "300000",
+    help: "Embedded server: longest refusal after too many failed logins, ms (doubling from 1 s)",
+  },
+  {
     flag: "drain",
     env: "XMPP_WS_DRAIN",
     kind: "integer",
@@ -477,4 +570,42 @@ export function parsePairs(items: readonly string[]): Record<string, string> {
     if (eq > 0) pairs[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return pairs;
+}
+
+/**
+ * The endpoint limits (admission control and the outbound budget) from parsed options, as
+ * `serveXmpp` and `serveGateway` take them.
+ *
+ * @example
+ * ```ts
+ * import { endpointLimits, parseOptions } from "./options.ts";
+ * const parsed = parseOptions(["--max-connections", "50"], {});
+ * if (parsed.ok) console.log(endpointLimits(parsed.options).admission.maxConnections); // 50
+ * ```
+ */
+export function endpointLimits(options: GatewayOptions): {
+  readonly admission: {
+    readonly maxConnections: number;
+    readonly maxPerAddress: number;
+    readonly maxUnauthenticatedPerAddress: number;
+    readonly newPerSecond: number;
+    readonly newBurst: number;
+    readonly preAuthTimeoutMs: number;
+  };
+  readonly outbound: { readonly maxBufferedBytes: number; readonly slowReaderGraceMs: number };
+} {
+  return {
+    admission: {
+      maxConnections: options.maxConnections,
+      maxPerAddress: options.maxConnectionsPerAddress,
+      maxUnauthenticatedPerAddress: options.maxUnauthenticatedPerAddress,
+      newPerSecond: options.newConnectionsPerSecond,
+      newBurst: options.newConnectionsBurst,
+      preAuthTimeoutMs: options.preauthTimeout,
+    },
+    outbound: {
+      maxBufferedBytes: options.maxOutboundBytes,
+      slowReaderGraceMs: options.slowReaderGrace,
+    },
+  };
 }

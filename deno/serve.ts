@@ -5,6 +5,8 @@
  * every XMPP message and close code. Keepalive: Deno's `idleTimeout` (set to twice
  * `pingIntervalMs`) makes the server send a WebSocket Ping after `pingIntervalMs` without any
  * frame from the client, and close with 1001 when nothing arrives in the next `pingIntervalMs`.
+ * Admission control (`core/http/admission.ts`) decides each upgrade before it happens: a refusal
+ * is a 503 with `Retry-After`.
  *
  * @example
  * ```ts ignore
@@ -22,6 +24,7 @@
 import { LiveConnections } from "./_live_connections.ts";
 import { type EndpointSettings, endpointSettings } from "./_endpoint_settings.ts";
 import { DEFAULT_XML_LIMITS } from "../core/mod.ts";
+import { monotonicNow } from "./_timers.ts";
 import { serveStrict, type StrictServeOptions, type StrictUpgrade } from "./strict/listener.ts";
 import type { ServeXmppOptions, XmppServer } from "./_types.ts";
 import {
@@ -49,7 +52,7 @@ import {
  */
 export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
   const settings = endpointSettings(options);
-  const { path, pingIntervalMs, secure, policy, trusted } = settings;
+  const { path, pingIntervalMs, secure, policy, trusted, admission } = settings;
   const fallback = options.handler ?? (() => textResponse(404, "Not Found\n"));
   const live = new LiveConnections();
   let accepting = true;
@@ -69,10 +72,18 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
     const decision = checkUpgrade(request, policy, httpVersion);
     if (!decision.ok) return textResponse(decision.status, decision.text, decision.headers);
     const client = clientAddress(request, info.remoteAddr, trusted); // unreadable once upgraded
+    const admitted = admission.admit(client.hostname, monotonicNow());
+    if (!admitted.ok) {
+      return textResponse(503, `Service Unavailable: too many connections (${admitted.reason})\n`, {
+        "retry-after": String(admitted.retryAfterSeconds),
+      });
+    }
     const peer = { client, local: listening.addr, secure };
     return {
       protocol: decision.protocol,
-      adopt: (socket) => void live.adopt(socket, peer, settings, options.attach),
+      adopt: (socket) =>
+        void live.adopt(socket, peer, settings, options.attach, admitted.ticket),
+      abandon: () => admission.release(admitted.ticket, monotonicNow()),
     };
   };
 
@@ -86,6 +97,7 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
         idleTimeout: (pingIntervalMs * 2) / 1000,
       });
     } catch (error) {
+      routed.abandon?.();
       return textResponse(400, `Bad Request: ${error instanceof Error ? error.message : error}\n`);
     }
     routed.adopt(upgrade.socket);
@@ -109,6 +121,7 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
     get liveCount() {
       return live.size;
     },
+    endpointStats: () => live.stats(admission),
     async shutdown() {
       accepting = false;
       endStreams();

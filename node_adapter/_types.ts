@@ -17,8 +17,10 @@ import type { Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type {
   AttachedSocket,
+  EndpointStats,
   PeerInfo,
   ServerSessionOptions,
+  ServeXmppOptions,
   XmppApplication,
   XmppConnection,
 } from "../deno/_types.ts";
@@ -95,6 +97,10 @@ export interface ServeXmppNodeOptions {
    * dispatched right after the hook returns, so the same driver works on Deno and Node.
    */
   readonly attach?: (socket: WebSocket, peer: PeerInfo) => AttachedSocket;
+  /** Admission control of upgrades (503 with `Retry-After`); see Deno's `serveXmpp`. */
+  readonly admission?: NonNullable<ServeXmppOptions["admission"]>;
+  /** The outbound byte budget of each connection (slow readers); see Deno's `serveXmpp`. */
+  readonly outbound?: NonNullable<ServeXmppOptions["outbound"]>;
 }
 
 /** A running endpoint on Node. */
@@ -116,4 +122,6 @@ export interface XmppNodeServer {
   drain(windowMs: number, seeOtherUri?: string): Promise<void>;
   /** Number of live connections. */
   readonly liveCount: number;
+  /** Admission control's and the slow readers' counters (for `/metrics`). */
+  endpointStats(): EndpointStats;
 }

@@ -55,8 +55,10 @@ export async function serveGatewayNode(
   const xmpp = await serveXmppNode({
     ...setup.endpoint,
     ...(options.onListen ? { onListen: options.onListen } : {}),
-    attach: (socket, peer) => new GatewayConnection(socket, setup.connection, peer.client),
+    attach: (socket, peer) =>
+      new GatewayConnection(socket, setup.connection, peer.client, peer.control),
   });
+  setup.metrics.endpoint = () => xmpp.endpointStats();
   return Object.assign(xmpp, { metrics: setup.metrics });
 }
 

@@ -27,6 +27,8 @@ import type { AddressInfo } from "node:net";
 // @ts-types="@types/ws"
 import { type WebSocket as WsSocket, WebSocketServer } from "ws";
 import { DEFAULT_XML_LIMITS } from "../core/mod.ts";
+import type { AdmissionTicket } from "../core/http/admission.ts";
+import { monotonicNow } from "../deno/_timers.ts";
 import { LiveConnections } from "../deno/_live_connections.ts";
 import { endpointSettings } from "../deno/_endpoint_settings.ts";
 import {
@@ -64,7 +66,7 @@ import { peerAddress, toRequest, writeRawResponse, writeResponse } from "./_http
  */
 export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise<XmppNodeServer> {
   const settings = endpointSettings(options);
-  const { path, pingIntervalMs, secure, policy, trusted } = settings;
+  const { path, pingIntervalMs, secure, policy, trusted, admission } = settings;
   const fallback = options.handler ?? (() => textResponse(404, "Not Found\n"));
   const live = new LiveConnections();
   let accepting = true;
@@ -90,9 +92,7 @@ export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise
     }
     if (!accepting) return textResponse(503, "Service Unavailable: shutting down\n");
     const decision = checkUpgrade(request, policy);
-    return decision.ok
-      ? undefined
-      : textResponse(decision.status, decision.text, decision.headers);
+    return decision.ok ? undefined : textResponse(decision.status, decision.text, decision.headers);
   };
   const answer = async (request: Request, info: NodeHandlerInfo) => {
     try {
@@ -135,15 +135,33 @@ export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise
       const refusal = await answer(accepted.request, accepted.info);
       if (refusal !== undefined) return await writeRawResponse(socket, refusal);
       const client = clientAddress(accepted.request, accepted.info.remoteAddr, trusted);
-      wss.handleUpgrade(req, socket, head, (ws) => wire(ws, { client, local: addr, secure }));
+      // Admission control, before the upgrade (the same decision as on Deno).
+      const admitted = admission.admit(client.hostname, monotonicNow());
+      if (!admitted.ok) {
+        return await writeRawResponse(
+          socket,
+          textResponse(503, `Service Unavailable: too many connections (${admitted.reason})\n`, {
+            "retry-after": String(admitted.retryAfterSeconds),
+          }),
+        );
+      }
+      const abandon = () => admission.release(admitted.ticket, monotonicNow());
+      socket.once("close", () => {
+        if (!upgraded.has(admitted.ticket)) abandon(); // the upgrade never completed
+      });
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        upgraded.add(admitted.ticket);
+        wire(ws, { client, local: addr, secure }, admitted.ticket);
+      });
     })().catch(() => socket.destroy());
   });
 
-  const wire = (ws: WsSocket, peer: PeerInfo) => {
+  const upgraded = new WeakSet<AdmissionTicket>();
+  const wire = (ws: WsSocket, peer: PeerInfo, ticket: AdmissionTicket) => {
     ws.on("error", () => {}); // every error is followed by a close event, which the driver sees
     const socket = ws as unknown as WebSocket; // the web-standard surface the drivers use
     try {
-      live.adopt(socket, peer, settings, options.attach);
+      live.adopt(socket, peer, settings, options.attach, ticket);
     } catch (error) {
       console.error("xmpp-websocket: attach hook failed:", error);
       return ws.terminate();
@@ -188,6 +206,7 @@ export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise
     get liveCount() {
       return live.size;
     },
+    endpointStats: () => live.stats(admission),
     async shutdown() {
       accepting = false;
       endStreams();

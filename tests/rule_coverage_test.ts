@@ -1,8 +1,10 @@
 /**
  * Fails when a rule of §1 of the RFC 7395 digest that binds a client (C), a server (S) or both
  * (B) has neither a transcript vector (`tests/vectors/<rule>-*.json`) nor an entry in
- * `tests/vectors/ELSEWHERE.json` saying which other test covers it. A rule binding both sides
- * that is covered by vectors needs vectors for both roles.
+ * `tests/vectors/ELSEWHERE.json` naming tests, by file and exact name, that the file registers
+ * (`Deno.test` / `t.step` with that literal name). A rule binding both sides that is covered by
+ * vectors needs vectors for both roles. A rule the digest defines as the conjunction of others
+ * (#5: rules 6 to 51) is covered when each of them is; no rule is waived.
  *
  * Needs `--allow-read` for `tests/vectors/` and the digest (as `deno task test` grants).
  *
@@ -115,32 +117,116 @@ function vectorRoles(): Map<number, Set<string>> {
   return roles;
 }
 
-function readElsewhere(): Record<string, unknown> {
-  const data: unknown = JSON.parse(Deno.readTextFileSync(new URL("ELSEWHERE.json", VECTOR_DIR)));
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new Error('tests/vectors/ELSEWHERE.json must hold an object { "<rule>": "reason" }');
-  }
-  return data as Record<string, unknown>;
+/** An entry of `tests/vectors/ELSEWHERE.json`: why the rule lives outside the vectors. */
+export interface ElsewhereEntry {
+  readonly why: string;
+  /** Test file -> exact names of tests registered in it (`Deno.test` or `t.step`). */
+  readonly tests?: Readonly<Record<string, readonly string[]>>;
+  /** The rule is the conjunction of rules `[from, to]`: covered when each of them is. */
+  readonly conjunctionOf?: readonly [number, number];
 }
 
-Deno.test("rule coverage: every C/S/B rule of the digest has a vector or an ELSEWHERE entry", () => {
+function readElsewhere(): Record<string, ElsewhereEntry> {
+  const data: unknown = JSON.parse(Deno.readTextFileSync(new URL("ELSEWHERE.json", VECTOR_DIR)));
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new Error(
+      'tests/vectors/ELSEWHERE.json must hold an object { "<rule>": { why, tests } }',
+    );
+  }
+  return data as Record<string, ElsewhereEntry>;
+}
+
+/**
+ * The names of the tests a file registers: the string literal (no substitution) given to
+ * `Deno.test(`, `Deno.test({ name:` or `t.step(`. A name built at run time is not listed, so
+ * an ELSEWHERE entry can only name a test that is written out in its file.
+ *
+ * @example
+ * ```ts
+ * const src = 'Deno.test("a", () => {});\nDeno.test({ name: "b", fn() {} });\nawait t.step("c", f);';
+ * console.log(registeredTestNames(src)); // ["a", "b", "c"]
+ * ```
+ */
+export function registeredTestNames(source: string): string[] {
+  const names: string[] = [];
+  const call =
+    /(?:\bDeno\.test\(\s*(?:\{\s*name:\s*)?|\bt\.step\(\s*)(["'`])((?:\\.|(?!\1)[^\\])*)\1/g;
+  for (const match of source.matchAll(call)) {
+    const [, quote, raw] = match as unknown as [string, string, string];
+    if (quote === "`" && raw.includes("${")) continue;
+    names.push(raw.replace(/\\(.)/g, "$1"));
+  }
+  return names;
+}
+
+/** Problems with the tests an entry names: missing files, names no file registers. */
+function unregistered(rule: string, entry: ElsewhereEntry): string[] {
+  const problems: string[] = [];
+  for (const [file, names] of Object.entries(entry.tests ?? {})) {
+    if (!/^tests\/[\w/.-]+_test\.ts$/.test(file)) {
+      problems.push(`ELSEWHERE '${rule}' names ${file}, which is not a test file`);
+      continue;
+    }
+    let source: string;
+    try {
+      source = Deno.readTextFileSync(new URL(`../${file}`, import.meta.url));
+    } catch {
+      problems.push(`ELSEWHERE '${rule}' names ${file}, which does not exist`);
+      continue;
+    }
+    const registered = new Set(registeredTestNames(source));
+    for (const name of names) {
+      if (!registered.has(name)) {
+        problems.push(`ELSEWHERE '${rule}' names "${name}", which ${file} does not register`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Whether an ELSEWHERE entry names at least one test. */
+function namesATest(entry: ElsewhereEntry | undefined): boolean {
+  return Object.values(entry?.tests ?? {}).some((names) => names.length > 0);
+}
+
+Deno.test("rule coverage: every C/S/B rule of the digest has a vector or a named registered test", () => {
   const rules = parseDigestRules(readDigest());
   const roles = vectorRoles();
   const elsewhere = readElsewhere();
+  const covered = new Map<number, boolean>();
   const missing: string[] = [];
   for (const { rule, binds } of rules) {
-    if (!bindsAnEndpoint(binds)) continue;
-    const explained = elsewhere[String(rule)];
+    const entry = elsewhere[String(rule)];
     const vectorRolesOfRule = roles.get(rule);
-    if (vectorRolesOfRule === undefined && explained === undefined) {
-      missing.push(
-        `#${rule} (binds ${binds}): no tests/vectors/${rule}-*.json and no ELSEWHERE entry`,
-      );
-    } else if (vectorRolesOfRule !== undefined && explained === undefined && bindsBoth(binds)) {
+    const reasons: string[] = [];
+    if (entry?.conjunctionOf !== undefined) {
+      covered.set(rule, true); // settled below, once every rule is known
+      continue;
+    }
+    if (namesATest(entry)) {
+      reasons.push(...unregistered(String(rule), entry!));
+    } else if (vectorRolesOfRule === undefined) {
+      reasons.push(`no tests/vectors/${rule}-*.json and no ELSEWHERE entry naming a test`);
+    } else if (bindsBoth(binds)) {
       for (const role of ["client", "server"]) {
-        if (!vectorRolesOfRule.has(role)) {
-          missing.push(`#${rule} (binds ${binds}): no ${role} vector`);
-        }
+        if (!vectorRolesOfRule.has(role)) reasons.push(`no ${role} vector`);
+      }
+    }
+    covered.set(rule, reasons.length === 0);
+    if (bindsAnEndpoint(binds)) {
+      for (const reason of reasons) missing.push(`#${rule} (binds ${binds}): ${reason}`);
+    }
+  }
+  for (const { rule, binds } of rules) {
+    const range = elsewhere[String(rule)]?.conjunctionOf;
+    if (range === undefined) continue;
+    const [from, to] = range;
+    for (let part = from; part <= to; part++) {
+      if (part === rule || !covered.has(part)) {
+        missing.push(`#${rule} (binds ${binds}): conjunction names #${part}, not a rule`);
+      } else if (!covered.get(part)) {
+        const partBinds = rules.find((r) => r.rule === part)!.binds;
+        if (bindsAnEndpoint(partBinds)) missing.push(`#${rule}: its part #${part} is not covered`);
       }
     }
   }
@@ -150,28 +236,42 @@ Deno.test("rule coverage: every C/S/B rule of the digest has a vector or an ELSE
 Deno.test("rule coverage: ELSEWHERE entries and vector names refer to rules of the digest", () => {
   const rules = new Set(parseDigestRules(readDigest()).map((r) => r.rule));
   const problems: string[] = [];
-  for (const [key, reason] of Object.entries(readElsewhere())) {
+  for (const [key, entry] of Object.entries(readElsewhere())) {
     if (!/^\d+$/.test(key) || !rules.has(Number(key))) {
       problems.push(`ELSEWHERE key '${key}' is not a rule of §1`);
     }
-    if (typeof reason !== "string" || reason.trim() === "") {
-      problems.push(`ELSEWHERE '${key}' gives no reason`);
+    if (typeof entry?.why !== "string" || entry.why.trim() === "") {
+      problems.push(`ELSEWHERE '${key}' gives no reason ('why')`);
       continue;
     }
-    // Every test file an entry names must exist: no "planned" coverage.
-    for (const [file] of reason.matchAll(/tests\/[\w/.-]+_test\.ts/g)) {
-      try {
-        Deno.statSync(new URL(`../${file}`, import.meta.url));
-      } catch {
-        problems.push(`ELSEWHERE '${key}' names ${file}, which does not exist`);
-      }
+    if (/planned|umbrella/i.test(entry.why)) {
+      problems.push(`ELSEWHERE '${key}' points to planned work or waives the rule`);
     }
-    if (/planned/i.test(reason)) problems.push(`ELSEWHERE '${key}' points to planned work`);
+    problems.push(...unregistered(key, entry));
   }
   for (const rule of vectorRoles().keys()) {
     if (!rules.has(rule)) problems.push(`vectors exist for #${rule}, which is not a rule of §1`);
   }
   assertEquals(problems, []);
+});
+
+Deno.test("rule coverage: registered test names are read from the source as the runner sees them", () => {
+  const source = [
+    'Deno.test("plain", () => {});',
+    "Deno.test('single \\'quoted\\'', () => {});",
+    'Deno.test({ name: "object form", fn() {} });',
+    'await t.step("a step", async () => {});',
+    "Deno.test(`${label}: built at run time`, () => {});",
+    '// Deno.tests("not a call")',
+  ].join("\n");
+  assertEquals(registeredTestNames(source), [
+    "plain",
+    "single 'quoted'",
+    "object form",
+    "a step",
+  ]);
+  // A name that is only mentioned, not registered, does not count.
+  assertEquals(registeredTestNames('const x = "#41 keepalive";'), []);
 });
 
 Deno.test("rule coverage: the digest table parses as rules 1..N", () => {

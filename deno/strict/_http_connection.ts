@@ -18,6 +18,8 @@ export interface StrictUpgrade {
   readonly protocol: string;
   /** Called with the socket before it opens (set its handlers here). */
   readonly adopt: (socket: WebSocket) => void;
+  /** Called instead of `adopt` when the upgrade could not be completed (the 101 failed). */
+  readonly abandon?: () => void;
 }
 
 /** The route's answer to a request. */
@@ -124,7 +126,10 @@ async function upgrade(
   const protocol = accepted.protocol === "" ? undefined : accepted.protocol;
   writer.write(encoder.encode(switchingProtocolsHead(key, protocol)));
   await writer.idle();
-  if (writer.failed) return undefined;
+  if (writer.failed) {
+    accepted.abandon?.();
+    return undefined;
+  }
   const socket = new StrictWebSocket(conn, writer, {
     ...context.socket,
     protocol: accepted.protocol,

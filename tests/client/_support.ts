@@ -102,6 +102,8 @@ export interface Recorder {
    */
   readonly opened: {
     readonly url: string;
+    /** The subprotocols the client asked for (Sec-WebSocket-Protocol). */
+    readonly protocols: readonly string[];
     readonly at: number;
     readonly socket: WebSocket;
     closedAt?: number;
@@ -114,7 +116,12 @@ export function recorder(rewrite: (url: string) => string = (url) => url): Recor
   const opened: Recorder["opened"] = [];
   const factory: WebSocketFactory = (url, protocols) => {
     const socket = new WebSocket(rewrite(url), protocols);
-    const entry: Recorder["opened"][number] = { url, at: performance.now(), socket };
+    const entry: Recorder["opened"][number] = {
+      url,
+      protocols: [...protocols],
+      at: performance.now(),
+      socket,
+    };
     opened.push(entry);
     // Registered before the driver sets `onclose`, so it runs first.
     socket.addEventListener("close", () => entry.closedAt = performance.now());

@@ -43,6 +43,9 @@ Deno.test("client: SCRAM-SHA-256 login, chat between two clients, iq ping and er
     assertEquals(alice.jid, "alice@localhost/web");
     assertMatch(bob.jid!, /^bob@localhost\//);
     assertEquals(alice.status, "online");
+    // #1: the upgrade request lists xmpp, and (#2) the server selected it.
+    assertEquals(rec.opened[0]!.protocols, ["xmpp"]);
+    assertEquals(rec.opened[0]!.socket.protocol, "xmpp");
     // #18: the first message is <open/> with to and version; no from over plain ws.
     assertMatch(
       rec.log[0]!,

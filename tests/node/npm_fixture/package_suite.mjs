@@ -11,6 +11,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import process from "node:process";
@@ -203,11 +205,14 @@ test("serveXmppNode from the package serves an RFC 7395 endpoint in process", as
   }
 });
 
-test("npx xmpp-websocket: the embedded server, accounts from the environment", async () => {
+test("npx xmpp-websocket: the embedded server, accounts from the environment and a file", async () => {
   const [alice, bob] = [["alice", "wonder-land"], ["bob", "hunter2"]];
-  const command = await startCommand(["--port", "0", "--drain", "200"], {
-    XMPP_WS_ACCOUNTS: `${alice.join(":")},${bob.join(":")}`,
-  });
+  const dir = await mkdtemp(join(tmpdir(), "xmpp-websocket-accounts-"));
+  const file = join(dir, "accounts.json");
+  await writeFile(file, JSON.stringify({ accounts: [{ username: bob[0], password: bob[1] }] }));
+  const command = await startCommand(["--port", "0", "--drain", "200", "--accounts-file", file], {
+    XMPP_WS_ACCOUNTS: alice.join(":"),
+  }).finally(() => rm(dir, { recursive: true }));
   try {
     assert.match(command.url, /^ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket$/);
     await exchange(command.url, alice, bob);

@@ -19,6 +19,7 @@ export class XmppUsageError extends Error {
   /** The session phase at the time. */
   readonly phase: string;
 
+  /** Reports `input`, refused in `phase` for `reason`. */
   constructor(input: string, phase: string, reason: string) {
     super(`Cannot ${input} while the session is ${phase}: ${reason}`);
     this.name = "XmppUsageError";

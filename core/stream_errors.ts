@@ -87,6 +87,7 @@ export function streamError(
 
 /** A stream error as read from a peer. */
 export interface StreamErrorInfo {
+  /** The defined condition (`undefined-condition` when unknown). */
   readonly condition: StreamErrorCondition;
   /** The `<text/>`, if any (for logs; never to be interpreted, RFC 6120 §4.9.2). */
   readonly text?: string;

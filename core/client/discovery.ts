@@ -31,7 +31,9 @@ export const MAX_HOST_META_REDIRECTS = 5;
 
 /** One `Link` of a host-meta document. */
 export interface HostMetaLink {
+  /** The link relation (`urn:xmpp:alt-connections:websocket` for RFC 7395). */
   readonly rel: string;
+  /** The target URL. */
   readonly href: string;
 }
 
@@ -69,12 +71,15 @@ export function hostMetaUrls(domain: string): { readonly xrd: string; readonly j
 
 /** The facts of one HTTP response, as the adapter saw them (with redirects not followed). */
 export interface HostMetaResponse {
+  /** Which document was requested. */
   readonly format: HostMetaFormat;
   /** The URL that was requested. */
   readonly url: string;
+  /** The HTTP status code. */
   readonly status: number;
   /** The `Location` header (for a redirect). */
   readonly location?: string | null;
+  /** The `Content-Type` header. */
   readonly contentType?: string | null;
   /** The body (read only for a 200). */
   readonly body?: string;

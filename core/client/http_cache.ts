@@ -15,9 +15,13 @@
 
 /** The response headers that decide freshness (as `Headers.get` returns them). */
 export interface CacheHeaders {
+  /** The `Cache-Control` header. */
   readonly cacheControl?: string | null;
+  /** The `Expires` header. */
   readonly expires?: string | null;
+  /** The `Date` header. */
   readonly date?: string | null;
+  /** The `Age` header. */
   readonly age?: string | null;
 }
 

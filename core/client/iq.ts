@@ -21,6 +21,7 @@ import { NS } from "../namespaces.ts";
 
 /** A request waiting for its response. */
 export interface PendingIq {
+  /** The request's `id`. */
   readonly id: string;
   /** The `to` of the request (`undefined`: the user's own account). */
   readonly to: string | undefined;
@@ -30,6 +31,7 @@ export interface PendingIq {
 
 /** The requests in flight, oldest first. */
 export interface IqTracker {
+  /** The requests, oldest first. */
   readonly pending: readonly PendingIq[];
 }
 

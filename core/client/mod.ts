@@ -15,16 +15,77 @@
  * ```
  * @module
  */
-export * from "./types.ts";
-export * from "./client.ts";
-export * from "./errors.ts";
-export * from "./backoff.ts";
-export * from "./discovery.ts";
-export * from "./endpoint.ts";
-export * from "./http_cache.ts";
-export * from "./auth.ts";
-export * from "./bind.ts";
-export * from "./iq.ts";
-export * from "./sm.ts";
-export * from "./liveness.ts";
-export * from "./stanzas.ts";
+export type {
+  ClientConfig,
+  ClientInput,
+  ClientInputBase,
+  ClientOutput,
+  ClientState,
+  ClientStatus,
+  ClientStepResult,
+  ClientTimer,
+  ConnectionState,
+  ResolvedClientConfig,
+  Stage,
+  StanzaFailure,
+} from "./types.ts";
+export { canQueue, clientStep, createClient, resolveClientConfig } from "./client.ts";
+export {
+  authFailureAdvice,
+  type ClientError,
+  type ConnectionFailure,
+  describeClientError,
+  type ReconnectAdvice,
+  streamErrorAdvice,
+} from "./errors.ts";
+export { type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
+export { DEFAULT_LIVENESS, type LivenessOptions } from "./liveness.ts";
+export {
+  type HostMetaFormat,
+  type HostMetaLink,
+  type HostMetaResponse,
+  hostMetaUrls,
+  type HostMetaVerdict,
+  MAX_HOST_META_REDIRECTS,
+  parseJrd,
+  parseXrd,
+  readHostMeta,
+  WEBSOCKET_REL,
+  websocketEndpoints,
+  XRD_NS,
+} from "./discovery.ts";
+export { type CacheHeaders, freshnessLifetime, type FreshnessOptions } from "./http_cache.ts";
+export {
+  assertSendable,
+  iqErrorFor,
+  iqResultFor,
+  iqStanza,
+  type IqType,
+  messageStanza,
+  presenceStanza,
+  stanzaErrorCondition,
+} from "./stanzas.ts";
+export type { AuthState } from "./auth.ts";
+export type { IqTracker, PendingIq } from "./iq.ts";
+export type { SmState } from "./sm.ts";
+export type {
+  Frame,
+  FramingCodec,
+  Phase,
+  ResolvedConfig,
+  Role,
+  Session,
+  StreamAttributes,
+} from "../session/mod.ts";
+export { CLOSE_CODES, type CloseCode } from "../close_codes.ts";
+export { STREAM_ERROR_CONDITIONS, type StreamErrorCondition } from "../stream_errors.ts";
+export type { XmlElement, XmlLimits, XmlNode } from "../xml/mod.ts";
+export type {
+  HashName,
+  SaslClientFailureReason,
+  SaslFailureCondition,
+  SaslMechanismName,
+  ScramClientFinalState,
+  ScramClientFirstState,
+  ScramMechanism,
+} from "../sasl/mod.ts";

@@ -71,26 +71,47 @@ export interface ClientConfig {
 
 /** A configuration with every default filled in (see {@link ClientConfig} for each field). */
 export interface ResolvedClientConfig {
+  /** The service domain (the `to` of the stream). */
   readonly domain: string;
+  /** The WebSocket URLs to try, in order. */
   readonly endpoints: readonly string[];
+  /** The account's username (local part), unless anonymous. */
   readonly username: string | undefined;
+  /** The account's password (never logged). */
   readonly password: string | undefined;
+  /** Log in with SASL ANONYMOUS. */
   readonly anonymous: boolean;
+  /** The resource to ask for (the server chooses when undefined). */
   readonly resource: string | undefined;
+  /** The `xml:lang` to request. */
   readonly lang: string | undefined;
+  /** Allow SASL PLAIN over an insecure transport that is not loopback. */
   readonly allowPlain: boolean;
+  /** Allow `ws:` endpoints that are not loopback. */
   readonly allowInsecure: boolean;
+  /** Use XEP-0198 stream management when offered. */
   readonly streamManagement: boolean;
+  /** Ask for an XEP-0198 ack after this many stanzas. */
   readonly ackEvery: number;
+  /** Inbound silence, in ms, before a liveness probe. */
   readonly probeAfterMs: number;
+  /** How long a liveness probe may go unanswered, in ms. */
   readonly probeTimeoutMs: number;
+  /** How long the login may take, in ms. */
   readonly negotiationTimeoutMs: number;
+  /** Default timeout of an iq request, in ms. */
   readonly iqTimeoutMs: number;
+  /** How long to wait for the server's stream header, in ms. */
   readonly openTimeoutMs: number;
+  /** How long to wait for the server's `<close/>`, in ms. */
   readonly closeTimeoutMs: number;
+  /** Reconnect after a transient failure once online. */
   readonly reconnect: boolean;
+  /** The backoff curve between reconnection attempts. */
   readonly backoff: Required<BackoffOptions>;
+  /** Most `see-other-uri` redirects in a row. */
   readonly maxRedirects: number;
+  /** Most stanzas kept while offline. */
   readonly maxQueue: number;
 }
 
@@ -128,14 +149,19 @@ export type Stage =
 
 /** One WebSocket connection and its stream. */
 export interface ConnectionState {
+  /** The WebSocket URL of this connection. */
   readonly url: string;
+  /** Whether the URL is `wss:`. */
   readonly secure: boolean;
+  /** Whether the host is a loopback address or `localhost`. */
   readonly loopback: boolean;
   /** The core session (RFC 7395 framing, open/close handshakes). */
   readonly session: Session;
+  /** Where the login stands. */
   readonly stage: Stage;
   /** The stream header arrived at least once. */
   readonly streamOpened: boolean;
+  /** The SASL exchange in progress, if any. */
   readonly auth: AuthState | undefined;
   /** Prefix of ids of the client's own iqs on this connection. */
   readonly idPrefix: string;
@@ -147,7 +173,9 @@ export interface ConnectionState {
   readonly features: XmlElement | undefined;
   /** When the WebSocket opened. */
   readonly openedAt: number | undefined;
+  /** When something last arrived from the server. */
   readonly lastInbound: number;
+  /** When the liveness probe in flight was sent, if one is. */
   readonly probeSentAt: number | undefined;
   /** XEP-0198 is enabled (or resumed) on this connection: stanzas are counted. */
   readonly smActive: boolean;
@@ -159,7 +187,9 @@ export interface ConnectionState {
 
 /** The whole client: plain readonly data (the core session inside holds its parser). */
 export interface ClientState {
+  /** The configuration, defaults filled in. */
   readonly config: ResolvedClientConfig;
+  /** What the client is doing, as the application sees it. */
   readonly status: ClientStatus;
   /** The live connection, if any (never more than one). */
   readonly connection: ConnectionState | undefined;
@@ -194,7 +224,7 @@ export interface ClientState {
 }
 
 /** Fields every input carries. */
-interface Base {
+export interface ClientInputBase {
   /** The time, in ms, on a monotonic clock (every `at` in outputs uses the same clock). */
   readonly now: number;
   /** A fresh random string (e.g. `crypto.randomUUID()`): SCRAM nonces, ids, jitter. */
@@ -204,20 +234,20 @@ interface Base {
 /** What the adapter and the application tell the client. */
 export type ClientInput =
   /** Start connecting (once, from `idle`). */
-  | Base & { readonly type: "connect" }
+  | ClientInputBase & { readonly type: "connect" }
   /** The WebSocket opened with this negotiated subprotocol (`""` for none). */
-  | Base & { readonly type: "transport-opened"; readonly protocol: string }
-  | Base & { readonly type: "text-received"; readonly data: string }
-  | Base & { readonly type: "binary-received"; readonly byteLength: number }
+  | ClientInputBase & { readonly type: "transport-opened"; readonly protocol: string }
+  | ClientInputBase & { readonly type: "text-received"; readonly data: string }
+  | ClientInputBase & { readonly type: "binary-received"; readonly byteLength: number }
   /** The WebSocket closed, or failed to open. */
-  | Base & { readonly type: "transport-closed"; readonly code?: number; readonly reason?: string }
-  | Base & { readonly type: "timer-fired"; readonly timer: ClientTimer }
+  | ClientInputBase & { readonly type: "transport-closed"; readonly code?: number; readonly reason?: string }
+  | ClientInputBase & { readonly type: "timer-fired"; readonly timer: ClientTimer }
   /** Send a stanza (queued while offline). */
-  | Base & { readonly type: "send"; readonly element: XmlElement }
+  | ClientInputBase & { readonly type: "send"; readonly element: XmlElement }
   /** Send an iq get or set (with its id) and wait for its response. */
-  | Base & { readonly type: "send-iq"; readonly element: XmlElement; readonly timeoutMs?: number }
+  | ClientInputBase & { readonly type: "send-iq"; readonly element: XmlElement; readonly timeoutMs?: number }
   /** Close: the close handshake when online, else stop at once. */
-  | Base & { readonly type: "close" };
+  | ClientInputBase & { readonly type: "close" };
 
 /** Why queued or sent stanzas were not delivered. */
 export type StanzaFailure =
@@ -243,6 +273,7 @@ export type ClientOutput =
     readonly type: "online";
     readonly jid: string;
     readonly resumed: boolean;
+    /** Whether XEP-0198 is enabled on this session. */
     readonly streamManagement: boolean;
   }
   /** A stanza for the application (iq responses to tracked requests excepted). */
@@ -269,6 +300,8 @@ export type ClientOutput =
 
 /** The result of one step. */
 export interface ClientStepResult {
+  /** The client after the step. */
   readonly state: ClientState;
+  /** What the adapter and the application must do, in order. */
   readonly outputs: readonly ClientOutput[];
 }

@@ -8,6 +8,6 @@
  * ```
  * @module
  */
-export * from "./types.ts";
+export type { Frame, FramingCodec, StreamAttributes } from "./types.ts";
 export { WebSocketFraming, type WebSocketFramingOptions } from "./websocket.ts";
 export { TcpFraming, type TcpFramingOptions } from "./tcp.ts";

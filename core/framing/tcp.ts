@@ -36,6 +36,7 @@ export class TcpFraming implements FramingCodec {
   readonly #content: string;
   readonly #context: SerializeContext;
 
+  /** A codec for one RFC 6120 TCP stream. */
   constructor(options: TcpFramingOptions = {}) {
     this.#content = options.contentNamespace ?? NS.CLIENT;
     this.#context = {

@@ -17,10 +17,15 @@ import type { CloseCode } from "../close_codes.ts";
 
 /** The attributes of a stream header (RFC 6120 §4.7). */
 export interface StreamAttributes {
+  /** The domain the stream is addressed to. */
   readonly to?: string;
+  /** The sender's address (a JID or a domain). */
   readonly from?: string;
+  /** The stream id chosen by the receiving entity. */
   readonly id?: string;
+  /** The default language (`xml:lang`). */
   readonly lang?: string;
+  /** The protocol version (`1.0`). */
   readonly version?: string;
 }
 

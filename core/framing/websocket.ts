@@ -53,6 +53,7 @@ export class WebSocketFraming implements FramingCodec {
   #legacyAllowed: boolean;
   #legacy: LegacyWebSocketFraming | undefined;
 
+  /** A codec for one RFC 7395 WebSocket connection. */
   constructor(options: WebSocketFramingOptions = {}) {
     this.#parser = new DocumentParser(options.limits);
     this.#oversize = options.oversizeCondition ?? "policy-violation";

@@ -8,8 +8,31 @@
  * ```
  * @module
  */
-export * from "./types.ts";
+export type {
+  Gateway,
+  GatewayConfig,
+  GatewayInput,
+  GatewayOutput,
+  GatewayPhase,
+  ResolvedGatewayConfig,
+  UpstreamTls,
+} from "./types.ts";
 export { createGateway, gatewayStep } from "./bridge.ts";
-export { filterFeaturesForWebSocket, startTlsOffer } from "./features.ts";
 export { type Endpoint, proxyHeaderV1, proxyHeaderV2 } from "./proxy_protocol.ts";
 export { orderSrvTargets, type SrvRecord } from "./srv.ts";
+export type {
+  FailureReason,
+  Frame,
+  FramingCodec,
+  Input,
+  Output,
+  Phase,
+  ResolvedConfig,
+  Role,
+  Session,
+  StreamAttributes,
+  TimerName,
+} from "../session/mod.ts";
+export { CLOSE_CODES, type CloseCode } from "../close_codes.ts";
+export { STREAM_ERROR_CONDITIONS, type StreamErrorCondition } from "../stream_errors.ts";
+export type { XmlElement, XmlLimits, XmlNode } from "../xml/mod.ts";

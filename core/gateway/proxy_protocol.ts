@@ -13,7 +13,9 @@
 
 /** One end of a TCP connection. */
 export interface Endpoint {
+  /** The IP address (v4 or v6). */
   readonly hostname: string;
+  /** The TCP port. */
   readonly port: number;
 }
 

@@ -16,9 +16,13 @@
 
 /** One SRV record. */
 export interface SrvRecord {
+  /** The host name to connect to (`.`: no service). */
   readonly target: string;
+  /** The TCP port. */
   readonly port: number;
+  /** Lower is tried first (RFC 2782). */
   readonly priority: number;
+  /** Relative weight among records of the same priority (RFC 2782). */
   readonly weight: number;
 }
 

@@ -41,6 +41,7 @@ export interface GatewayConfig {
   readonly maxBufferedElements?: number;
   /** Timeouts (ms) for stream headers and close handshakes on both sides. */
   readonly openTimeoutMs?: number;
+  /** Timeout (ms) for the close handshakes on both sides. */
   readonly closeTimeoutMs?: number;
   /**
    * Upstream `see-other-host` targets mapped to WebSocket URLs: `{ "xmpp2.example.com":
@@ -69,7 +70,9 @@ export type GatewayPhase =
 
 /** The state of one gateway connection. */
 export interface Gateway {
+  /** The configuration, defaults filled in. */
   readonly config: ResolvedGatewayConfig;
+  /** Where the bridge stands. */
   readonly phase: GatewayPhase;
   /** The RFC 7395 server session (toward the browser). */
   readonly client: Session;
@@ -97,17 +100,27 @@ export interface Gateway {
 
 /** The configuration with defaults filled in. */
 export interface ResolvedGatewayConfig {
+  /** Domains the client may name in `<open to>`. */
   readonly domains: readonly string[];
+  /** TLS policy toward the upstream server. */
   readonly upstreamTls: UpstreamTls;
+  /** Limits on client messages. */
   readonly clientLimits: Partial<XmlLimits>;
+  /** Limits on upstream first-level elements. */
   readonly upstreamLimits: Partial<XmlLimits>;
+  /** Client elements held while the upstream stream is not ready. */
   readonly maxBufferedElements: number;
+  /** Timeout for stream headers, in ms. */
   readonly openTimeoutMs: number;
+  /** Timeout for close handshakes, in ms. */
   readonly closeTimeoutMs: number;
   /** Upstream host names (peer text) to see-other-uri targets: a `Map`, never an object. */
   readonly seeOtherHost: ReadonlyMap<string, string>;
+  /** Stream error sent to the client when the upstream cannot be reached. */
   readonly upstreamFailureCondition: StreamErrorCondition;
+  /** Whether draft-00 WebSocket clients are served. */
   readonly legacyFraming: boolean;
+  /** Failed SASL attempts allowed per stream. */
   readonly maxAuthFailures: number;
 }
 

@@ -27,16 +27,55 @@
  * ```
  * @module
  */
-export * from "./types.ts";
-export * from "./errors.ts";
-export * from "./base64.ts";
-export { digest, digestLength, type HashName } from "./hash.ts";
-export { hmac } from "./hmac.ts";
-export * from "./pbkdf2.ts";
-export * from "./saslprep.ts";
-export * from "./scram.ts";
-export * from "./scram_server.ts";
-export * from "./scram_client.ts";
-export * from "./plain.ts";
-export * from "./anonymous.ts";
-export * from "./server.ts";
+export type {
+  SaslClientFailure,
+  SaslClientFailureReason,
+  SaslFailureCondition,
+  SaslMechanismName,
+  SaslServerContext,
+  SaslServerFailure,
+  SaslServerResult,
+  SaslServerState,
+  ScramCredentials,
+  ScramMechanism,
+  StoredAccount,
+} from "./types.ts";
+export { SaslUsageError } from "./errors.ts";
+export { decodeBase64, encodeBase64 } from "./base64.ts";
+export { pbkdf2 } from "./pbkdf2.ts";
+export type { HashName } from "./hash.ts";
+export {
+  saslprep,
+  type SaslprepOptions,
+  type SaslprepRefusal,
+  type SaslprepResult,
+  saslprepResult,
+} from "./saslprep.ts";
+export { createStoredAccount, deriveScramCredentials } from "./scram.ts";
+export {
+  SCRAM_MAX_ITERATIONS,
+  SCRAM_MIN_ITERATIONS,
+  scramClientContinue,
+  type ScramClientFinalState,
+  scramClientFinish,
+  type ScramClientFirstState,
+  type ScramClientOptions,
+  type ScramClientResponse,
+  type ScramClientStart,
+  scramClientStart,
+  type ScramClientVerified,
+} from "./scram_client.ts";
+export {
+  type PlainBegin,
+  plainClientMessage,
+  type PlainDerivation,
+  type PlainPending,
+  plainServerFinish,
+} from "./plain.ts";
+export { anonymousClientMessage } from "./anonymous.ts";
+export {
+  beginPlainServer,
+  continueSaslServer,
+  listSaslMechanisms,
+  startSaslServer,
+} from "./server.ts";

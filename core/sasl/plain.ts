@@ -36,10 +36,13 @@ import type {
 
 /** A PBKDF2 derivation to run: `PBKDF2(hash, password, salt, iterations, length)`. */
 export interface PlainDerivation {
+  /** The hash function of the PBKDF2 PRF (HMAC over it). */
   readonly hash: HashName;
   /** The SASLprep'ed password, UTF-8 (never log it). */
   readonly password: Uint8Array<ArrayBuffer>;
+  /** The account's salt. */
   readonly salt: Uint8Array<ArrayBuffer>;
+  /** The account's iteration count. */
   readonly iterations: number;
   /** Bytes to derive. */
   readonly length: number;
@@ -47,6 +50,7 @@ export interface PlainDerivation {
 
 /** What {@linkcode plainServerFinish} needs besides the derived key. */
 export interface PlainPending {
+  /** The SCRAM mechanism whose stored credentials decide the login. */
   readonly mechanism: ScramMechanism;
   /** The stored (or fake) `StoredKey` the derived key must lead to. */
   readonly storedKey: Uint8Array;

@@ -8,7 +8,39 @@
  * ```
  * @module
  */
-export * from "./types.ts";
+export type {
+  FailureReason,
+  Input,
+  Output,
+  Phase,
+  ResolvedConfig,
+  Role,
+  Session,
+  SessionConfig,
+  StepResult,
+  TimerName,
+} from "./types.ts";
 export { canSend, createSession, step } from "./step.ts";
 export { isAllowedTransition, TRANSITIONS } from "./transitions.ts";
-export { checkOpen, negotiateVersion, normalizeDomain, responseAttributes } from "./open_rules.ts";
+export {
+  type Frame,
+  type FramingCodec,
+  type StreamAttributes,
+  TcpFraming,
+  type TcpFramingOptions,
+  WebSocketFraming,
+  type WebSocketFramingOptions,
+} from "../framing/mod.ts";
+export {
+  isStreamError,
+  isStreamErrorCondition,
+  readStreamError,
+  STREAM_ERROR_CONDITIONS,
+  streamError,
+  type StreamErrorCondition,
+  type StreamErrorInfo,
+} from "../stream_errors.ts";
+export { CLOSE_CODES, type CloseCode } from "../close_codes.ts";
+export { XmppUsageError } from "../errors.ts";
+export { NS } from "../namespaces.ts";
+export type { XmlElement, XmlLimits, XmlNode } from "../xml/mod.ts";

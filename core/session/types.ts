@@ -33,6 +33,7 @@ export type TimerName = "open" | "close";
 
 /** Configuration of a session. Only `role` is required. */
 export interface SessionConfig {
+  /** Which end of the stream this session plays. */
   readonly role: Role;
   /** Wire form (default `websocket`, RFC 7395). */
   readonly transport?: "websocket" | "tcp";
@@ -68,21 +69,33 @@ export interface SessionConfig {
 
 /** A session's configuration with every default filled in. */
 export interface ResolvedConfig {
+  /** Which end of the stream this session plays. */
   readonly role: Role;
+  /** Wire form: RFC 7395 WebSocket or RFC 6120 TCP. */
   readonly transport: "websocket" | "tcp";
+  /** How long to wait for the peer's stream header, in ms. */
   readonly openTimeoutMs: number;
+  /** How long to wait for the peer's half of the close handshake, in ms. */
   readonly closeTimeoutMs: number;
+  /** Server: domains served (empty: any). */
   readonly domains: readonly string[];
+  /** Server: `xml:lang` of the response header when the client gives none. */
   readonly defaultLang: string;
+  /** Client: the service domain. */
   readonly to: string | undefined;
+  /** Client: the bare JID for `from`. */
   readonly from: string | undefined;
+  /** Client: `xml:lang` to request. */
   readonly lang: string | undefined;
+  /** Whether the peer's `<close/>` is answered at once. */
   readonly autoReplyClose: boolean;
 }
 
 /** The state of one session: plain readonly data plus the codec that owns the parser. */
 export interface Session {
+  /** The configuration, defaults filled in. */
   readonly config: ResolvedConfig;
+  /** Where the session is in its life (see `TRANSITIONS`). */
   readonly phase: Phase;
   /** The framing codec (opaque: it holds the reusable parser). */
   readonly codec: FramingCodec;
@@ -231,6 +244,8 @@ export type Output =
 
 /** The result of one step. */
 export interface StepResult {
+  /** The session after the step. */
   readonly session: Session;
+  /** What the adapter and the application must do, in order. */
   readonly outputs: readonly Output[];
 }

@@ -64,6 +64,7 @@ export class WebSocketCodec {
   #heard = true;
   #pinged = false;
 
+  /** A codec for one open connection; throws `RangeError` on an invalid limit. */
   constructor(limits: WebSocketLimits = DEFAULT_WEBSOCKET_LIMITS) {
     if (!(limits.maxMessageBytes >= 0)) {
       throw new RangeError(`Invalid maxMessageBytes ${limits.maxMessageBytes}`);

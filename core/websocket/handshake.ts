@@ -26,9 +26,11 @@ const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /** What the checks need of a request; web `Headers` fits `headers`. */
 export interface HandshakeRequest {
+  /** The request method (`GET` is required). */
   readonly method: string;
   /** `"1.0"` or `"1.1"`; absent when the runtime does not tell (then it is not checked). */
   readonly version?: string;
+  /** The request's header fields, looked up by name. */
   readonly headers: { get(name: string): string | null };
 }
 

@@ -32,9 +32,13 @@ export const DEFAULT_HTTP_HEAD_LIMITS: HttpHeadLimits = {
 
 /** A request head. Field names are lower-cased; values are trimmed, bytes read as Latin-1. */
 export interface HttpRequestHead {
+  /** The request method, as sent. */
   readonly method: string;
+  /** The request target (a path, usually). */
   readonly target: string;
+  /** The HTTP version. */
   readonly version: "1.0" | "1.1";
+  /** The header fields in order, as `[name, value]`. */
   readonly fields: readonly (readonly [string, string])[];
 }
 
@@ -76,6 +80,7 @@ export class RequestHeadReader {
   #scanned = 0;
   #done = false;
 
+  /** A reader for one request head, bounded by `limits`. */
   constructor(limits: HttpHeadLimits = DEFAULT_HTTP_HEAD_LIMITS) {
     this.#limits = limits;
   }

@@ -13,9 +13,27 @@
  * ```
  * @module
  */
-export * from "./types.ts";
-export * from "./http_head.ts";
-export * from "./handshake.ts";
-export * from "./frame_encoder.ts";
-export * from "./close_payload.ts";
-export * from "./codec.ts";
+export {
+  DEFAULT_WEBSOCKET_LIMITS,
+  type WebSocketLimits,
+  type WebSocketOutput,
+  type WebSocketState,
+} from "./types.ts";
+export {
+  DEFAULT_HTTP_HEAD_LIMITS,
+  fieldValue,
+  type HeadRead,
+  type HttpHeadLimits,
+  type HttpRequestHead,
+  RequestHeadReader,
+} from "./http_head.ts";
+export {
+  checkHandshake,
+  type HandshakeCheck,
+  type HandshakeRequest,
+  switchingProtocolsHead,
+  webSocketAccept,
+} from "./handshake.ts";
+export { closePayload, encodeClose, encodeFrame, encodeText, OPCODE } from "./frame_encoder.ts";
+export { type ClosePayload, isValidCloseCode, readClosePayload } from "./close_payload.ts";
+export { WebSocketCodec } from "./codec.ts";

@@ -6,6 +6,7 @@
  * @example
  * ```ts
  * import { createSaxDriver } from "./_sax.ts";
+ * import { assertEquals } from "@std/assert";
  * const names: string[] = [];
  * const sax = createSaxDriver({
  *   onopentag: (tag) => names.push(tag.local),
@@ -16,7 +17,7 @@
  *   onerror: (error) => { throw error; },
  * }, { trackPosition: false, maxBufferLength: 65536 });
  * sax.write("<a xmlns='urn:x'><b/></a>");
- * console.log(names); // ["a", "b"]
+ * assertEquals(names, ["a", "b"]);
  * ```
  * @module
  */
@@ -100,13 +101,14 @@ type Loose = any;
  * @example
  * ```ts
  * import { createSaxDriver } from "./_sax.ts";
+ * import { assertEquals } from "@std/assert";
  * let text = "";
  * const sax = createSaxDriver({
  *   onopentag: () => {}, onclosetag: () => {}, onprocessinginstruction: () => {},
  *   onmarkup: () => {}, onerror: (e) => { throw e; }, ontext: (t) => { text += t; },
  * }, { trackPosition: false, maxBufferLength: 1024 });
  * sax.write("<a>&lt;&#x41;</a>");
- * console.log(text); // "<A"
+ * assertEquals(text, "<A");
  * ```
  */
 export function createSaxDriver(handlers: SaxHandlers, options: SaxOptions): SaxDriver {

@@ -6,11 +6,12 @@
  * @example
  * ```ts
  * import { DocumentParser } from "./document_parser.ts";
+ * import { assertEquals } from "@std/assert";
  * const parser = new DocumentParser();
  * const result = parser.parse("<presence xmlns='jabber:client'/>");
- * console.log(result.ok && result.element.ns); // "jabber:client"
+ * assertEquals(result.ok && result.element.ns, "jabber:client");
  * const bad = parser.parse("<a/><b/>");
- * console.log(!bad.ok && bad.error.condition); // "not-well-formed"
+ * assertEquals(!bad.ok && bad.error.condition, "not-well-formed");
  * ```
  * @module
  */
@@ -116,7 +117,8 @@ export class DocumentParser {
  * @example
  * ```ts
  * import { toXmlError } from "./document_parser.ts";
- * console.log(toXmlError(new RangeError("Invalid code point")).condition); // "not-well-formed"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(toXmlError(new RangeError("Invalid code point")).condition, "not-well-formed");
  * ```
  */
 export function toXmlError(thrown: unknown): XmlError {

@@ -8,10 +8,11 @@
  * @example
  * ```ts
  * import { element, childElement, textOf } from "./element.ts";
+ * import { assertEquals } from "@std/assert";
  * const msg = element("message", "jabber:client", { to: "a@b" }, [
  *   element("body", "jabber:client", {}, ["hi"]),
  * ]);
- * console.log(textOf(childElement(msg, "body", "jabber:client")!)); // "hi"
+ * assertEquals(textOf(childElement(msg, "body", "jabber:client")!), "hi");
  * ```
  * @module
  */
@@ -40,8 +41,10 @@ const NO_CHILDREN: readonly XmlNode[] = Object.freeze([]);
  * @example
  * ```ts
  * import { element } from "./element.ts";
+ * import { assertEquals } from "@std/assert";
  * const ping = element("ping", "urn:xmpp:ping");
- * console.log(ping.name, ping.ns); // "ping" "urn:xmpp:ping"
+ * assertEquals(ping.name, "ping");
+ * assertEquals(ping.ns, "urn:xmpp:ping");
  * ```
  */
 export function element(
@@ -64,7 +67,8 @@ export function element(
  * @example
  * ```ts
  * import { element, isElement } from "./element.ts";
- * console.log(isElement(element("iq", "jabber:client"), "iq", "jabber:client")); // true
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(isElement(element("iq", "jabber:client"), "iq", "jabber:client"), true);
  * ```
  */
 export function isElement(node: XmlNode | undefined, name: string, ns: string): node is XmlElement {
@@ -77,8 +81,9 @@ export function isElement(node: XmlNode | undefined, name: string, ns: string): 
  * @example
  * ```ts
  * import { element, childElements } from "./element.ts";
+ * import { assertEquals } from "@std/assert";
  * const f = element("features", "x", {}, [element("a", "y"), "text", element("b", "y")]);
- * console.log(childElements(f).length); // 2
+ * assertEquals(childElements(f).length, 2);
  * ```
  */
 export function childElements(parent: XmlElement, name?: string, ns?: string): XmlElement[] {
@@ -98,8 +103,9 @@ export function childElements(parent: XmlElement, name?: string, ns?: string): X
  * @example
  * ```ts
  * import { element, childElement } from "./element.ts";
+ * import { assertEquals } from "@std/assert";
  * const iq = element("iq", "jabber:client", {}, [element("ping", "urn:xmpp:ping")]);
- * console.log(childElement(iq, "ping", "urn:xmpp:ping")?.name); // "ping"
+ * assertEquals(childElement(iq, "ping", "urn:xmpp:ping")?.name, "ping");
  * ```
  */
 export function childElement(
@@ -120,7 +126,8 @@ export function childElement(
  * @example
  * ```ts
  * import { element, textOf } from "./element.ts";
- * console.log(textOf(element("body", "jabber:client", {}, ["a", "b"]))); // "ab"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(textOf(element("body", "jabber:client", {}, ["a", "b"])), "ab");
  * ```
  */
 export function textOf(el: XmlElement): string {
@@ -135,7 +142,8 @@ export function textOf(el: XmlElement): string {
  * @example
  * ```ts
  * import { element, withChildren } from "./element.ts";
- * console.log(withChildren(element("a", ""), ["x"]).children); // ["x"]
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(withChildren(element("a", ""), ["x"]).children, ["x"]);
  * ```
  */
 export function withChildren(el: XmlElement, children: readonly XmlNode[]): XmlElement {

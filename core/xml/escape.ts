@@ -4,8 +4,9 @@
  * @example
  * ```ts
  * import { escapeAttribute, escapeText } from "./escape.ts";
- * console.log(escapeText("a < b & c")); // "a &lt; b &amp; c"
- * console.log(escapeAttribute("it's")); // "it&apos;s"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(escapeText("a < b & c"), "a &lt; b &amp; c");
+ * assertEquals(escapeAttribute("it's"), "it&apos;s");
  * ```
  * @module
  */
@@ -36,7 +37,8 @@ function replace(char: string): string {
  * @example
  * ```ts
  * import { escapeText } from "./escape.ts";
- * console.log(escapeText("]]>")); // "]]&gt;"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(escapeText("]]>"), "]]&gt;");
  * ```
  */
 export function escapeText(text: string): string {
@@ -50,7 +52,8 @@ export function escapeText(text: string): string {
  * @example
  * ```ts
  * import { escapeAttribute } from "./escape.ts";
- * console.log(escapeAttribute("a\nb")); // "a&#10;b"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(escapeAttribute("a\nb"), "a&#10;b");
  * ```
  */
 export function escapeAttribute(value: string): string {

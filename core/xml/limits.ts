@@ -5,8 +5,10 @@
  * @example
  * ```ts
  * import { DEFAULT_XML_LIMITS, resolveXmlLimits } from "./limits.ts";
+ * import { assertEquals } from "@std/assert";
  * const limits = resolveXmlLimits({ maxDepth: 32 });
- * console.log(limits.maxDepth, limits.maxBytes === DEFAULT_XML_LIMITS.maxBytes); // 32 true
+ * assertEquals(limits.maxDepth, 32);
+ * assertEquals(limits.maxBytes === DEFAULT_XML_LIMITS.maxBytes, true);
  * ```
  * @module
  */
@@ -57,7 +59,8 @@ export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({
  * @example
  * ```ts
  * import { resolveXmlLimits } from "./limits.ts";
- * console.log(resolveXmlLimits().maxAttributes); // 64
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(resolveXmlLimits().maxAttributes, 64);
  * ```
  */
 export function resolveXmlLimits(partial: Partial<XmlLimits> = {}): XmlLimits {
@@ -82,7 +85,8 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
  * @example
  * ```ts
  * import { utf8Length } from "./limits.ts";
- * console.log(utf8Length("é€😀")); // 2 + 3 + 4 = 9
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(utf8Length("é€😀"), 2 + 3 + 4);
  * ```
  */
 export function utf8Length(text: string, stopAbove = Infinity): number {

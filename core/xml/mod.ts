@@ -5,19 +5,28 @@
  *
  * @example
  * ```ts
- * import { DocumentParser, serialize } from "./mod.ts";
+ * import { DocumentParser, serialize } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
  * const result = new DocumentParser().parse("<iq xmlns='jabber:client' type='get' id='1'/>");
- * if (result.ok) console.log(serialize(result.element));
- * // <iq xmlns='jabber:client' type='get' id='1'/>
+ * if (!result.ok) throw new Error(result.error.text);
+ * assertEquals(serialize(result.element), "<iq xmlns='jabber:client' type='get' id='1'/>");
  * ```
  * @module
  */
 
-export * from "./element.ts";
-export * from "./escape.ts";
-export * from "./serialize.ts";
-export * from "./limits.ts";
-export * from "./parse_error.ts";
-export { findIllegalCharacter, type RawError, type RawScan, RawScanner } from "./restricted.ts";
+export {
+  childElement,
+  childElements,
+  element,
+  isElement,
+  textOf,
+  withChildren,
+  type XmlElement,
+  type XmlNode,
+} from "./element.ts";
+export { escapeAttribute, escapeText } from "./escape.ts";
+export { serialize, type SerializeContext, XmlNameError } from "./serialize.ts";
+export { DEFAULT_XML_LIMITS, resolveXmlLimits, type XmlLimits } from "./limits.ts";
+export type { XmlError, XmlErrorCondition } from "./parse_error.ts";
 export { DocumentParser, type ParseResult } from "./document_parser.ts";
 export { type StreamEvent, StreamParser, type StreamParserOptions } from "./stream_parser.ts";

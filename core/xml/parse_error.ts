@@ -4,8 +4,9 @@
  * @example
  * ```ts
  * import { xmlError } from "./parse_error.ts";
+ * import { assertEquals } from "@std/assert";
  * const error = xmlError("restricted-xml", "RFC 6120 §11.1: comments are not allowed");
- * console.log(error.condition); // "restricted-xml"
+ * assertEquals(error.condition, "restricted-xml");
  * ```
  * @module
  */
@@ -20,6 +21,7 @@ export type XmlErrorCondition =
 
 /** A rule broken by peer XML, with the stream error condition it calls for. */
 export interface XmlError {
+  /** The stream error condition to send to the peer. */
   readonly condition: XmlErrorCondition;
   /** A human-readable explanation (for logs and the `<text/>` of the stream error). */
   readonly text: string;
@@ -33,7 +35,8 @@ export interface XmlError {
  * @example
  * ```ts
  * import { xmlError } from "./parse_error.ts";
- * console.log(xmlError("policy-violation", "too big", true).tooBig); // true
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(xmlError("policy-violation", "too big", true).tooBig, true);
  * ```
  */
 export function xmlError(condition: XmlErrorCondition, text: string, tooBig = false): XmlError {
@@ -42,7 +45,9 @@ export function xmlError(condition: XmlErrorCondition, text: string, tooBig = fa
 
 /** Thrown inside the parser callbacks to stop parsing; caught before it leaves the XML layer. */
 export class ParseStop {
+  /** The rule that was broken. */
   readonly error: XmlError;
+  /** Wraps `error` to be thrown out of a parser callback. */
   constructor(error: XmlError) {
     this.error = error;
   }

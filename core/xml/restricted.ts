@@ -9,11 +9,12 @@
  * @example
  * ```ts
  * import { RawScanner, findIllegalCharacter } from "./restricted.ts";
+ * import { assertEquals } from "@std/assert";
  * const scanner = new RawScanner();
- * console.log(scanner.scan("<a><![CDATA[<!-- fine -->]]></a>", true).error); // undefined
+ * assertEquals(scanner.scan("<a><![CDATA[<!-- fine -->]]></a>", true).error, undefined);
  * scanner.reset();
- * console.log(scanner.scan("<a><!-- no --></a>", true).error?.condition); // "restricted-xml"
- * console.log(findIllegalCharacter("a\u0000b")); // 1
+ * assertEquals(scanner.scan("<a><!-- no --></a>", true).error?.condition, "restricted-xml");
+ * assertEquals(findIllegalCharacter("a\u0000b"), 1);
  * ```
  * @module
  */
@@ -71,8 +72,9 @@ const PI = 4;
  * @example
  * ```ts
  * import { RawScanner } from "./restricted.ts";
+ * import { assertEquals } from "@std/assert";
  * const scanner = new RawScanner();
- * console.log(scanner.scan("<a b='1\n2'>x\r\ny</a>", true).text); // "<a b='1 2'>x\ny</a>"
+ * assertEquals(scanner.scan("<a b='1\n2'>x\r\ny</a>", true).text, "<a b='1 2'>x\ny</a>");
  * ```
  */
 export class RawScanner {
@@ -330,7 +332,8 @@ const ILLEGAL_CHARACTER = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF\uD800-\uDFFF]/u
  * @example
  * ```ts
  * import { findIllegalCharacter } from "./restricted.ts";
- * console.log(findIllegalCharacter("ok 😀")); // -1
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(findIllegalCharacter("ok 😀"), -1);
  * ```
  */
 export function findIllegalCharacter(text: string): number {

@@ -8,11 +8,14 @@
  * ```ts
  * import { element } from "./element.ts";
  * import { serialize } from "./serialize.ts";
+ * import { assertEquals } from "@std/assert";
  * const msg = element("message", "jabber:client", { to: "a@b" }, [
  *   element("body", "jabber:client", {}, ["1 < 2"]),
  * ]);
- * console.log(serialize(msg));
- * // <message xmlns='jabber:client' to='a@b'><body>1 &lt; 2</body></message>
+ * assertEquals(
+ *   serialize(msg),
+ *   "<message xmlns='jabber:client' to='a@b'><body>1 &lt; 2</body></message>",
+ * );
  * ```
  * @module
  */
@@ -46,11 +49,10 @@ const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
  * ```ts
  * import { element } from "./element.ts";
  * import { serialize } from "./serialize.ts";
+ * import { assertEquals } from "@std/assert";
  * const features = element("features", "http://etherx.jabber.org/streams");
- * console.log(serialize(features, {
- *   prefixes: { "http://etherx.jabber.org/streams": "stream" },
- * }));
- * // <stream:features xmlns:stream='http://etherx.jabber.org/streams'/>
+ * const text = serialize(features, { prefixes: { "http://etherx.jabber.org/streams": "stream" } });
+ * assertEquals(text, "<stream:features xmlns:stream='http://etherx.jabber.org/streams'/>");
  * ```
  */
 export function serialize(el: XmlElement, context: SerializeContext = EMPTY): string {
@@ -145,6 +147,7 @@ export class XmlNameError extends TypeError {
   /** The offending name. */
   readonly value: string;
 
+  /** Reports `value`, an invalid name of kind `what`. */
   constructor(what: string, value: string) {
     super(`Cannot serialize: invalid XML ${what} ${JSON.stringify(value.slice(0, 64))}`);
     this.name = "XmlNameError";

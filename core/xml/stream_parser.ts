@@ -7,13 +7,14 @@
  * @example
  * ```ts
  * import { StreamParser } from "./stream_parser.ts";
+ * import { assertEquals } from "@std/assert";
  * const parser = new StreamParser();
  * const events = [
  *   ...parser.push("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "),
  *   ...parser.push("xmlns:stream='http://etherx.jabber.org/streams'> <presence/>"),
  *   ...parser.push("</stream:stream>"),
  * ];
- * console.log(events.map((e) => e.type)); // ["header", "whitespace", "element", "footer"]
+ * assertEquals(events.map((e) => e.type), ["header", "whitespace", "element", "footer"]);
  * ```
  * @module
  */

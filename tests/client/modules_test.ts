@@ -6,33 +6,36 @@
 
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { element, NS, serialize } from "../../core/mod.ts";
+import { chooseMechanism, continueAuth, startAuth } from "../../core/client/auth.ts";
+import { backoffCeiling, backoffDelay, randomFraction } from "../../core/client/backoff.ts";
+import { bindRequest, readBindResult, sessionRequired } from "../../core/client/bind.ts";
 import {
-  authFailureAdvice,
-  backoffCeiling,
-  backoffDelay,
-  bindRequest,
-  checkEndpoint,
-  checkLiveness,
-  chooseMechanism,
-  continueAuth,
-  createIqTracker,
-  describeClientError,
-  expireIqs,
-  freshnessLifetime,
   hostMetaUrls,
-  iqErrorFor,
-  iqStanza,
-  isLoopbackHost,
-  matchIqResponse,
-  nextIqDeadline,
-  parseCacheControl,
-  parseHttpDate,
   parseJrd,
   parseXrd,
-  randomFraction,
-  readBindResult,
   readHostMeta,
-  sessionRequired,
+  websocketEndpoints,
+} from "../../core/client/discovery.ts";
+import { checkEndpoint, isLoopbackHost } from "../../core/client/endpoint.ts";
+import {
+  authFailureAdvice,
+  describeClientError,
+  streamErrorAdvice,
+} from "../../core/client/errors.ts";
+import {
+  freshnessLifetime,
+  parseCacheControl,
+  parseHttpDate,
+} from "../../core/client/http_cache.ts";
+import {
+  createIqTracker,
+  expireIqs,
+  matchIqResponse,
+  nextIqDeadline,
+  trackIq,
+} from "../../core/client/iq.ts";
+import { checkLiveness } from "../../core/client/liveness.ts";
+import {
   smAcknowledge,
   smAnswer,
   smCountInbound,
@@ -41,11 +44,8 @@ import {
   smResumed,
   smResumeFailed,
   smSent,
-  startAuth,
-  streamErrorAdvice,
-  trackIq,
-  websocketEndpoints,
-} from "../../core/client/mod.ts";
+} from "../../core/client/sm.ts";
+import { iqErrorFor, iqStanza } from "../../core/client/stanzas.ts";
 import {
   continueSaslServer,
   createStoredAccount,

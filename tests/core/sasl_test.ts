@@ -11,9 +11,7 @@ import {
   createStoredAccount,
   decodeBase64,
   deriveScramCredentials,
-  digest,
   encodeBase64,
-  hmac,
   listSaslMechanisms,
   pbkdf2,
   plainClientMessage,
@@ -30,6 +28,8 @@ import {
   startSaslServer,
   type StoredAccount,
 } from "../../core/sasl/mod.ts";
+import { digest } from "../../core/sasl/hash.ts";
+import { hmac } from "../../core/sasl/hmac.ts";
 
 const utf8 = new TextEncoder();
 const bytes = (text: string) => utf8.encode(text);

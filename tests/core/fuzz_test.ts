@@ -2,9 +2,11 @@
  * Fuzz (testing pyramid item 3): seeded random and mutated inputs for the client and server
  * roles, checking invariants after every step, plus random chunking of RFC 6120 streams.
  *
- * Seeds: the base seed is `FUZZ_SEED` (needs `--allow-env`) or {@link DEFAULT_SEED}; every
+ * Seeds: the base seed is `FUZZ_SEED` (needs `--allow-env`) or, when it is not set, a new random
+ * seed for every run, so that CI explores new inputs each time; the seed is always printed. Every
  * sequence runs with a seed derived from it. A failure prints the base seed, the sequence seed
- * and the input index. To replay one sequence and print its trace:
+ * and the input index. The fixed seed {@link FIXED_SEED} also runs every time (a smaller run, a
+ * regression corpus beside `REGRESSIONS`). To replay one sequence and print its trace:
  *
  *     FUZZ_SEED=<base> FUZZ_SEQUENCE=<sequence seed> deno test --allow-env tests/core/fuzz_test.ts
  *
@@ -62,8 +64,10 @@ import {
   utf8,
 } from "./_fuzz_gen.ts";
 
-/** The base seed when `FUZZ_SEED` is not set. */
-const DEFAULT_SEED = 0x7395;
+/** The seed of the fixed regression run, every time beside the random one. */
+const FIXED_SEED = 0x7395;
+/** Inputs of the fixed-seed run per role and transport. */
+const FIXED_INPUTS_PER_ROLE = 2_000;
 /** Inputs to generate per role and transport, at least. */
 const WEBSOCKET_INPUTS_PER_ROLE = 12_000;
 const TCP_INPUTS_PER_ROLE = 3_000;
@@ -80,8 +84,14 @@ function envNumber(name: string): number | undefined {
   return value >>> 0;
 }
 
-const BASE_SEED = envNumber("FUZZ_SEED") ?? DEFAULT_SEED;
+const SEED_FROM_ENV = envNumber("FUZZ_SEED");
+const BASE_SEED = SEED_FROM_ENV ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
 const ONLY_SEQUENCE = envNumber("FUZZ_SEQUENCE");
+console.log(
+  `fuzz: FUZZ_SEED=${BASE_SEED} (${
+    SEED_FROM_ENV === undefined ? "random for this run" : "from the environment"
+  }); replay with FUZZ_SEED=${BASE_SEED} deno test --allow-env tests/core/fuzz_test.ts`,
+);
 
 type Role = "client" | "server";
 type Transport = "websocket" | "tcp";
@@ -783,17 +793,21 @@ interface Report {
   coverage: Map<string, number>;
 }
 
-function fuzzRole(role: Role, transport: Transport, minInputs: number): Report {
+function fuzzRole(
+  role: Role,
+  transport: Transport,
+  minInputs: number,
+  base: number = BASE_SEED,
+): Report {
   const report: Report = { inputs: 0, sequences: 0, failures: new Map(), coverage: new Map() };
   const salt = (role === "server" ? 1 : 2) * (transport === "tcp" ? 1_000_003 : 1);
   for (let n = 0; report.inputs < minInputs; n++) {
-    const seed = ONLY_SEQUENCE ?? deriveSeed(BASE_SEED ^ salt, n);
+    const seed = ONLY_SEQUENCE ?? deriveSeed(base ^ salt, n);
     const first = runSequence({ role, transport, seed, coverage: report.coverage });
     const second = runSequence({ role, transport, seed });
     report.inputs += first.inputs;
     report.sequences++;
-    const where =
-      `role=${role} transport=${transport} FUZZ_SEED=${BASE_SEED} FUZZ_SEQUENCE=${seed}`;
+    const where = `role=${role} transport=${transport} FUZZ_SEED=${base} FUZZ_SEQUENCE=${seed}`;
     if (ONLY_SEQUENCE !== undefined) {
       console.log(`trace of ${where}:\n${first.trace.join("\n")}`);
     }
@@ -903,6 +917,17 @@ for (const role of ["server", "client"] as const) {
     assertCoverage(report, role, "tcp");
   });
 }
+
+Deno.test(`fuzz: the fixed seed ${FIXED_SEED}, both roles and transports (regression run)`, () => {
+  if (ONLY_SEQUENCE !== undefined) return; // replaying one sequence of the random run
+  for (const role of ["server", "client"] as const) {
+    for (const transport of ["websocket", "tcp"] as const) {
+      const report = fuzzRole(role, transport, FIXED_INPUTS_PER_ROLE, FIXED_SEED);
+      assertNoFailures(report, `${role}/${transport} (FUZZ_SEED=${FIXED_SEED})`);
+      assert(report.inputs >= FIXED_INPUTS_PER_ROLE);
+    }
+  }
+});
 
 // ---- regressions: fixed inputs the fuzzer once broke the core with ----------------------
 

@@ -36,7 +36,8 @@ export class MainProcess {
   }
 
   /**
-   * Starts `deno run -A deno/main.ts --host 127.0.0.1 --port 0 --log-format json ...args` and
+   * Starts `deno run -A deno/main.ts --host 127.0.0.1 --port 0 --log-format json --drain 200
+   * ...args` and
    * resolves once it listens.
    */
   static async start(
@@ -54,6 +55,9 @@ export class MainProcess {
         "0",
         "--log-format",
         "json",
+        // SIGTERM spreads session ends over --drain ms: short, so that stop() is quick.
+        "--drain",
+        "200",
         ...args,
       ],
       env: { NO_COLOR: "1", ...env },

@@ -349,10 +349,10 @@ Deno.test("gateway /metrics: loopback only by default; a proxied or non-allowed 
       (await httpGet(narrow.addr.port, "/metrics", { source: "127.0.0.2" })).status,
       403,
     );
-    assertEquals(
-      (await httpGet(narrow.addr.port, "/healthz", { source: "127.0.0.2" })).status,
-      200,
-    );
+    // /healthz is for anyone: readiness as JSON (503 here, the upstream port 9 being closed).
+    const health = await httpGet(narrow.addr.port, "/healthz", { source: "127.0.0.2" });
+    assertEquals(health.status, 503);
+    assertEquals(JSON.parse(health.body).status, "upstream-unreachable");
   } finally {
     await plain.shutdown();
     await proxied.shutdown();

@@ -14,6 +14,8 @@ import { Metrics } from "./_metrics.ts";
 import { publicWebSocketUrl, type RequestInfo, webHandler } from "./_web.ts";
 import { trustPolicy } from "../core/http/forwarded.ts";
 import { addressList, LOOPBACK_RANGES } from "../core/http/ip.ts";
+import { Readiness, tcpProbe, UpstreamCheck } from "./_health.ts";
+import { connectTcp } from "./tcp.ts";
 
 /** The runtime's pieces. */
 export interface GatewayRuntime {
@@ -26,6 +28,8 @@ export interface GatewayRuntime {
 /** The result: options for the driver and for the endpoint. */
 export interface GatewaySetup {
   readonly metrics: Metrics;
+  /** `/healthz`: attach the server once it exists (its `draining` flag counts). */
+  readonly readiness: Readiness;
   readonly connection: GatewayConnectionOptions;
   readonly endpoint: {
     readonly path: string;
@@ -34,7 +38,7 @@ export interface GatewaySetup {
       readonly domains: readonly string[];
       readonly limits?: NonNullable<GatewayConfig["clientLimits"]>;
     };
-    readonly handler: (request: Request, info?: RequestInfo) => Response;
+    readonly handler: (request: Request, info?: RequestInfo) => Response | Promise<Response>;
   } & Partial<Pick<GatewayServeOptions, (typeof ENDPOINT_KEYS)[number]>>;
 }
 
@@ -77,14 +81,34 @@ export function gatewaySetup(options: GatewayServeOptions, runtime: GatewayRunti
   const config: GatewayConfig = { ...options, domains: options.domains, upstreamTls };
   const endpoint: Record<string, unknown> = {};
   for (const key of ENDPOINT_KEYS) if (options[key] !== undefined) endpoint[key] = options[key];
+  const resolve = fixed ? () => Promise.resolve([{ ...fixed, tls }]) : runtime.resolveSrv;
+  const connect = runtime.connect ?? connectTcp;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  // Readiness: the last upstream connection of a session, or a TCP connect (no XMPP, no TLS)
+  // to the first domain's upstream when that is older than 5 s.
+  const readiness = new Readiness(
+    new UpstreamCheck({
+      last: () => metrics.lastUpstream,
+      probe: tcpProbe(
+        () => resolve(options.domains[0] ?? ""),
+        (target) =>
+          connect({ hostname: target.hostname, port: target.port, tls: "none" }, {
+            onChunk: () => {},
+            onClosed: () => {},
+          }),
+        Math.min(connectTimeoutMs, 3_000),
+      ),
+    }),
+  );
   return {
     metrics,
+    readiness,
     connection: {
       config,
-      resolve: fixed ? () => Promise.resolve([{ ...fixed, tls }]) : runtime.resolveSrv,
+      resolve,
       caCerts: options.upstreamCaCerts,
       serverName: options.upstreamServerName,
-      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      connectTimeoutMs,
       proxyProtocol: options.proxyProtocol ?? "off",
       secure,
       log: options.log ?? createLogger("info", "text"),
@@ -103,6 +127,7 @@ export function gatewaySetup(options: GatewayServeOptions, runtime: GatewayRunti
       handler: webHandler({
         websocketUrl: publicWebSocketUrl(secure, path, options.publicUrl),
         metrics: () => metrics.render(),
+        health: () => readiness.report(),
         metricsAllow: options.metricsAllow ? addressList(options.metricsAllow) : LOOPBACK_RANGES,
         trust: trustPolicy(options.trustedProxies ?? [], options.forwardedHeader),
       }),

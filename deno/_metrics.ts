@@ -1,5 +1,7 @@
 /**
- * Gateway metrics in the Prometheus text exposition format.
+ * Metrics in the Prometheus text exposition format: the gateway's ({@link Metrics}) and the
+ * embedded server's ({@link HubMetrics}, counted from the hub's inputs and outputs and read
+ * from its state at each scrape).
  *
  * @example
  * ```ts
@@ -11,7 +13,9 @@
  * @module
  */
 
+import type { Hub, HubInput, HubOutput } from "../core/server/mod.ts";
 import type { EndpointStats } from "./_types.ts";
+import type { XmlElement } from "../core/xml/element.ts";
 
 /** Counters and gauges of one gateway process. */
 export class Metrics {
@@ -25,8 +29,14 @@ export class Metrics {
   #connectFailures = 0;
   #connectSeconds = 0;
   #connects = 0;
+  #lastUpstream: { readonly ok: boolean; readonly at: number } | undefined;
   /** The endpoint's admission and slow-reader counters, rendered with the rest when set. */
   endpoint: (() => EndpointStats) | undefined;
+
+  /** The last upstream connection attempt's outcome and when it ended (`performance.now()`). */
+  get lastUpstream(): { readonly ok: boolean; readonly at: number } | undefined {
+    return this.#lastUpstream;
+  }
 
   connectionOpened(): void {
     this.#open++;
@@ -58,10 +68,12 @@ export class Metrics {
   upstreamConnected(seconds: number): void {
     this.#connects++;
     this.#connectSeconds += seconds;
+    this.#lastUpstream = { ok: true, at: performance.now() };
   }
 
   upstreamConnectFailed(): void {
     this.#connectFailures++;
+    this.#lastUpstream = { ok: false, at: performance.now() };
   }
 
   /** The metrics as Prometheus text. */
@@ -184,4 +196,195 @@ export function renderEndpointStats(stats: EndpointStats): string {
 
 function bump(map: Map<string, number>, key: string, by: number): void {
   map.set(key, (map.get(key) ?? 0) + by);
+}
+
+/** One metric family: name, type, help and samples (label text, value). */
+type Family = readonly [string, "counter" | "gauge", string, Iterable<readonly [string, number]>];
+
+function renderFamilies(families: readonly Family[]): string {
+  const lines: string[] = [];
+  for (const [name, type, help, samples] of families) {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) {
+      lines.push(`${name}${labels ? `{${labels}}` : ""} ${value}`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+const STANZAS = new Set(["message", "presence", "iq"]);
+const CLIENT_NS = "jabber:client";
+const STANZA_ERROR_NS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+/** Label values come from the hub's own vocabulary, but are still kept to a safe alphabet. */
+const label = (value: string) => value.replace(/[^a-z0-9_-]/gi, "_").slice(0, 64);
+
+/**
+ * The embedded server's metrics: counters fed with every hub step ({@link HubMetrics.observe},
+ * given to `embeddedServer` as `onStep`), gauges read from the hub at each scrape.
+ *
+ * - connections accepted (`xmpp_ws_connections_total`) and open (WebSockets, and the hub's by
+ *   login stage);
+ * - sessions bound now, hibernating (XEP-0198, waiting for resumption), resumed;
+ * - logins by result (`ok`, `failed`: SASL failures);
+ * - stanzas received from clients and delivered to them, by kind; stanza errors sent, by
+ *   condition; stream errors sent, by condition;
+ * - XEP-0198 queues: stanzas sent and not acknowledged yet, summed over sessions, and the
+ *   longest queue;
+ * - limits hit, by limit (the hub's `limit-*` log events: `rate`, `connections`, `unacked`; the
+ *   hub logs the first of a run of rate-limited stanzas, each of which is also a stanza error).
+ *
+ * @example
+ * ```ts
+ * import { HubMetrics } from "./_metrics.ts";
+ * import { createHub } from "../core/server/mod.ts";
+ * const metrics = new HubMetrics();
+ * const hub = createHub({ domain: "localhost", accounts: [] });
+ * metrics.observe({ type: "timer-fired", now: 0, random: "r", name: "x" }, [
+ *   { type: "log", level: "warn", event: "limit-rate", connId: "c1" },
+ * ], hub);
+ * console.log(metrics.render(hub, 0).includes('xmpp_ws_limits_hit_total{limit="rate"} 1')); // true
+ * ```
+ */
+export class HubMetrics {
+  #connections = 0;
+  readonly #logins = new Map<string, number>([['result="ok"', 0], ['result="failed"', 0]]);
+  #resumed = 0;
+  #resumeFailed = 0;
+  readonly #received = new Map<string, number>();
+  readonly #delivered = new Map<string, number>();
+  readonly #stanzaErrors = new Map<string, number>();
+  readonly #streamErrors = new Map<string, number>();
+  readonly #limits = new Map<string, number>(
+    ["rate", "connections", "unacked"].map((l) => [`limit="${l}"`, 0]),
+  );
+
+  /** Counts one hub step (the signature of `embeddedServer`'s `onStep`). */
+  observe(input: HubInput, outputs: readonly HubOutput[], _hub?: Hub): void {
+    if (input.type === "connection-opened") this.#connections++;
+    else if (input.type === "element-received") countStanza(this.#received, input.element);
+    for (const output of outputs) {
+      if (output.type === "send") {
+        const kind = countStanza(this.#delivered, output.element);
+        if (kind !== undefined && output.element.attrs.type === "error") {
+          bump(this.#stanzaErrors, `condition="${label(errorCondition(output.element))}"`, 1);
+        }
+      } else if (output.type === "log") {
+        const event = output.event;
+        if (event === "authenticated") bump(this.#logins, `result="ok"`, 1);
+        else if (event === "auth-failed") bump(this.#logins, `result="failed"`, 1);
+        else if (event === "resumed") this.#resumed++;
+        else if (event === "resume-failed") this.#resumeFailed++;
+        else if (event === "stream-error") {
+          const condition = (output.text ?? "").split(":", 1)[0]!;
+          bump(this.#streamErrors, `condition="${label(condition)}"`, 1);
+        } else if (event.startsWith("limit-")) {
+          bump(this.#limits, `limit="${label(event.slice(6))}"`, 1);
+        }
+      }
+    }
+  }
+
+  /** The metrics as Prometheus text; `webSockets` is the endpoint's live connection count. */
+  render(hub: Hub, webSockets: number): string {
+    const stages = new Map<string, number>(
+      ["connected", "authenticated", "bound"].map((s) => [`stage="${s}"`, 0]),
+    );
+    for (const conn of hub.connections.values()) bump(stages, `stage="${conn.stage}"`, 1);
+    let hibernating = 0;
+    let queued = 0;
+    let longest = 0;
+    for (const session of hub.sessions.values()) {
+      if (session.connId === undefined) hibernating++;
+      const unacked = session.sm?.unacked.length ?? 0;
+      queued += unacked;
+      if (unacked > longest) longest = unacked;
+    }
+    return renderFamilies([
+      ["xmpp_ws_connections_open", "gauge", "WebSocket connections open now.", [["", webSockets]]],
+      ["xmpp_ws_connections_total", "counter", "XMPP connections accepted.", [[
+        "",
+        this.#connections,
+      ]]],
+      [
+        "xmpp_ws_hub_connections",
+        "gauge",
+        "XMPP connections open now, by login stage.",
+        stages,
+      ],
+      ["xmpp_ws_sessions", "gauge", "Bound sessions now (hibernating ones included).", [[
+        "",
+        hub.sessions.size,
+      ]]],
+      [
+        "xmpp_ws_sessions_hibernating",
+        "gauge",
+        "XEP-0198 sessions waiting for resumption.",
+        [["", hibernating]],
+      ],
+      ["xmpp_ws_logins_total", "counter", "SASL logins, by result.", this.#logins],
+      ["xmpp_ws_resumptions_total", "counter", "XEP-0198 resumptions, by result.", [
+        ['result="ok"', this.#resumed],
+        ['result="failed"', this.#resumeFailed],
+      ]],
+      [
+        "xmpp_ws_stanzas_received_total",
+        "counter",
+        "Stanzas received from clients, by kind.",
+        this.#received,
+      ],
+      [
+        "xmpp_ws_stanzas_delivered_total",
+        "counter",
+        "Stanzas sent to clients, by kind.",
+        this.#delivered,
+      ],
+      [
+        "xmpp_ws_stanza_errors_total",
+        "counter",
+        "Stanza errors sent to clients, by condition.",
+        this.#stanzaErrors,
+      ],
+      [
+        "xmpp_ws_stream_errors_total",
+        "counter",
+        "Stream errors sent, by condition.",
+        this.#streamErrors,
+      ],
+      [
+        "xmpp_ws_sm_queued_stanzas",
+        "gauge",
+        "XEP-0198 stanzas sent and not acknowledged yet, all sessions.",
+        [["", queued]],
+      ],
+      [
+        "xmpp_ws_sm_queue_longest",
+        "gauge",
+        "The longest XEP-0198 queue of one session.",
+        [["", longest]],
+      ],
+      [
+        "xmpp_ws_limits_hit_total",
+        "counter",
+        "Limits hit, by limit (a run of rate-limited stanzas counts once).",
+        this.#limits,
+      ],
+    ]);
+  }
+}
+
+/** Counts a stanza by kind (`message`, `presence`, `iq`); returns the kind, if it is one. */
+function countStanza(map: Map<string, number>, element: XmlElement): string | undefined {
+  if (element.ns !== CLIENT_NS || !STANZAS.has(element.name)) return undefined;
+  bump(map, `kind="${element.name}"`, 1);
+  return element.name;
+}
+
+function errorCondition(stanza: XmlElement): string {
+  for (const child of stanza.children) {
+    if (typeof child === "string" || child.name !== "error") continue;
+    for (const condition of child.children) {
+      if (typeof condition !== "string" && condition.ns === STANZA_ERROR_NS) return condition.name;
+    }
+  }
+  return "undefined-condition";
 }

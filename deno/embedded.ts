@@ -28,7 +28,9 @@ import {
   type HubLogEvent,
   type HubOutput,
   hubStep,
+  withContacts,
 } from "../core/server/mod.ts";
+import type { StoredAccount } from "../core/sasl/types.ts";
 import type { TerminalNotice, XmppApplication, XmppConnection } from "./_types.ts";
 import { monotonicNow, TimerTable } from "./_timers.ts";
 
@@ -45,6 +47,13 @@ export interface EmbeddedServerOptions extends Omit<HubConfig, "domain" | "saslS
   readonly domain?: string;
   /** Receives the hub's log events (default: none). */
   readonly log?: (event: HubLogEvent) => void;
+  /**
+   * Accounts that have each other in their rosters with a mutual subscription from the start
+   * (the demo accounts), so that they see each other online at once (default: none).
+   */
+  readonly contacts?: readonly string[];
+  /** Sees every hub step, after its outputs were carried out (for metrics; default: none). */
+  readonly onStep?: (input: HubInput, outputs: readonly HubOutput[], hub: Hub) => void;
 }
 
 /** The application to pass to `serveXmpp`, with access to the hub. */
@@ -53,6 +62,12 @@ export interface EmbeddedServer extends XmppApplication {
   readonly hub: Hub;
   /** Cancels the hub's timers (hibernated sessions, pings); call once the endpoint has stopped. */
   stop(): void;
+  /**
+   * Replaces the account table (a reload of the accounts file): new logins use the new
+   * credentials; sessions already open are kept, whatever became of their account. Throws
+   * `RangeError` (and changes nothing) on an invalid table.
+   */
+  replaceAccounts(accounts: readonly StoredAccount[]): void;
 }
 
 type Report = HubInput extends infer I ? I extends HubInput ? Omit<I, "now" | "random"> : never
@@ -70,13 +85,16 @@ type Report = HubInput extends infer I ? I extends HubInput ? Omit<I, "now" | "r
  * ```
  */
 export function embeddedServer(options: EmbeddedServerOptions): EmbeddedServer {
-  const { domain = "localhost", log, ...config } = options;
-  let hub = createHub({
-    plainDerivation: "adapter",
-    ...config,
-    domain,
-    saslSecret: crypto.randomUUID(),
-  });
+  const { domain = "localhost", log, contacts = [], onStep, ...config } = options;
+  let hub = withContacts(
+    createHub({
+      plainDerivation: "adapter",
+      ...config,
+      domain,
+      saslSecret: crypto.randomUUID(),
+    }),
+    contacts,
+  );
   const connections = new Map<string, XmppConnection>();
   const timers = new TimerTable<string>();
   const queue: HubInput[] = [];
@@ -92,6 +110,7 @@ export function embeddedServer(options: EmbeddedServerOptions): EmbeddedServer {
         const result = hubStep(hub, next);
         hub = result.hub;
         for (const output of result.outputs) execute(output);
+        onStep?.(next, result.outputs, hub);
       }
     } finally {
       running = false;
@@ -131,6 +150,11 @@ export function embeddedServer(options: EmbeddedServerOptions): EmbeddedServer {
       return hub;
     },
     stop: () => timers.clearAll(),
+    replaceAccounts(accounts) {
+      // createHub validates the table (and throws before anything changes).
+      const table = createHub({ ...hub.config, accounts }).accounts;
+      hub = { ...hub, accounts: table };
+    },
     onOpenRequested(conn, attributes, restart) {
       if (!connections.has(conn.id)) {
         connections.set(conn.id, conn);

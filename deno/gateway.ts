@@ -97,6 +97,7 @@ export function serveGateway(options: GatewayServeOptions): GatewayServer {
     attach: (socket, peer) =>
       new GatewayConnection(socket, setup.connection, peer.client, peer.control),
   });
+  setup.readiness.attach(xmpp);
   setup.metrics.endpoint = () => xmpp.endpointStats();
   return Object.assign(xmpp, { metrics: setup.metrics });
 }

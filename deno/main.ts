@@ -48,12 +48,18 @@ export async function main(
   }
   const options = parsed.options;
   const log = createLogger(options.logLevel as "info", options.logFormat as "text");
+  // A SIGHUP while starting (its default action ends the process) waits for the server.
+  const hangup = Deno.build.os !== "windows";
+  let early = false;
+  const earlyHangup = () => void (early = true);
+  if (hangup) Deno.addSignalListener("SIGHUP", earlyHangup);
   let server: XmppServer;
   try {
     server = options.upstream === ""
       ? await startEmbedded(options, log)
       : await startGateway(options, log);
   } catch (error) {
+    if (hangup) Deno.removeSignalListener("SIGHUP", earlyHangup);
     console.error(`xmpp-websocket: ${error instanceof Error ? error.message : error}`);
     return 2;
   }
@@ -64,11 +70,38 @@ export async function main(
     log("info", "shutting down", { drainMs: options.drain, sessions: server.liveCount });
     void server.drain(options.drain, options.shutdownRedirect || undefined);
   };
+  // SIGHUP: certificates (and the embedded server's accounts file) are read again; no session
+  // ends. One reload at a time; a signal during one runs another after it.
+  let reloading: Promise<void> | undefined;
+  let again = false;
+  const reload = () => {
+    if (stopping) return;
+    if (reloading) return void (again = true);
+    log("info", "reloading (SIGHUP)");
+    reloading = ("reload" in server ? (server as { reload(): Promise<void> }).reload() : reloadTls(
+      server,
+      options,
+      log,
+    )).finally(() => {
+      reloading = undefined;
+      if (again) {
+        again = false;
+        reload();
+      }
+    });
+  };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  if (hangup) {
+    Deno.addSignalListener("SIGHUP", reload);
+    Deno.removeSignalListener("SIGHUP", earlyHangup);
+    if (early) reload();
+  }
   await server.finished;
+  await reloading;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
+  if (hangup) Deno.removeSignalListener("SIGHUP", reload);
   log("info", "stopped");
   return 0;
 }
@@ -117,6 +150,25 @@ async function startGateway(options: GatewayOptions, log: Logger): Promise<XmppS
         domains: options.domains.join(","),
       }),
   });
+}
+
+/** The gateway's reload: the certificate only (see `XmppServer.replaceCertificate`). */
+async function reloadTls(server: XmppServer, options: GatewayOptions, log: Logger): Promise<void> {
+  if (!options.cert) return;
+  try {
+    const tls = await readTls(options);
+    if (await server.replaceCertificate(tls.cert!, tls.key!)) log("info", "certificate reloaded");
+    else {
+      log(
+        "warn",
+        "certificate not reloaded: the native WebSocket layer cannot change it without closing every connection; restart, or use --websocket-layer strict",
+      );
+    }
+  } catch (error) {
+    log("error", "certificate not reloaded", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
 }
 
 function parseUpstream(value: string): { hostname: string; port: number } | "srv" {

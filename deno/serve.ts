@@ -121,6 +121,14 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
     get liveCount() {
       return live.size;
     },
+    get draining() {
+      return !accepting;
+    },
+    async replaceCertificate(cert: string, key: string) {
+      if (!listening.replaceCertificate) return false;
+      await listening.replaceCertificate(cert, key);
+      return true;
+    },
     endpointStats: () => live.stats(admission),
     async shutdown() {
       accepting = false;
@@ -145,6 +153,8 @@ interface Listening {
   readonly addr: Deno.NetAddr;
   readonly finished: Promise<void>;
   shutdown(): Promise<void>;
+  /** The strict layer only: `Deno.serve` cannot change certificates without dropping sockets. */
+  replaceCertificate?(cert: string, key: string): Promise<void>;
 }
 
 function nativeListener(
@@ -190,5 +200,6 @@ function strictListener(
   options.signal?.addEventListener("abort", stop, { once: true });
   if (options.signal?.aborted) stop();
   strict.finished.then(() => options.signal?.removeEventListener("abort", stop));
-  return strict;
+  const tls = options.cert !== undefined && options.key !== undefined;
+  return tls ? strict : { addr: strict.addr, finished: strict.finished, shutdown: strict.shutdown };
 }

@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
- * import { CLOSE_CODES } from "./close_codes.ts";
- * console.log(CLOSE_CODES.MESSAGE_TOO_BIG); // 1009
+ * import { CLOSE_CODES } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(CLOSE_CODES.MESSAGE_TOO_BIG, 1009);
  * ```
  * @module
  */

@@ -4,10 +4,10 @@
  *
  * @example
  * ```ts
- * import { XmppUsageError } from "./errors.ts";
+ * import { XmppUsageError } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
  * const error = new XmppUsageError("send-element", "open", "the stream is closing");
- * console.log(error.message);
- * // Cannot send-element while the session is open: the stream is closing
+ * assertEquals(error.message, "Cannot send-element while the session is open: the stream is closing");
  * ```
  * @module
  */

@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
- * import { NS } from "./namespaces.ts";
- * console.log(NS.FRAMING); // "urn:ietf:params:xml:ns:xmpp-framing"
+ * import { NS } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(NS.FRAMING, "urn:ietf:params:xml:ns:xmpp-framing");
  * ```
  * @module
  */

@@ -3,9 +3,10 @@
  *
  * @example
  * ```ts
- * import { readStreamError, streamError } from "./stream_errors.ts";
+ * import { readStreamError, streamError } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
  * const error = streamError("host-unknown", "example.net is not served here");
- * console.log(readStreamError(error).condition); // "host-unknown"
+ * assertEquals(readStreamError(error).condition, "host-unknown");
  * ```
  * @module
  */
@@ -52,8 +53,10 @@ const CONDITIONS: ReadonlySet<string> = new Set(STREAM_ERROR_CONDITIONS);
  *
  * @example
  * ```ts
- * import { isStreamErrorCondition } from "./stream_errors.ts";
- * console.log(isStreamErrorCondition("conflict"), isStreamErrorCondition("nope")); // true false
+ * import { isStreamErrorCondition } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(isStreamErrorCondition("conflict"), true);
+ * assertEquals(isStreamErrorCondition("nope"), false);
  * ```
  */
 export function isStreamErrorCondition(name: string): name is StreamErrorCondition {
@@ -66,10 +69,10 @@ export function isStreamErrorCondition(name: string): name is StreamErrorConditi
  *
  * @example
  * ```ts
- * import { streamError } from "./stream_errors.ts";
- * import { serialize } from "./xml/serialize.ts";
- * console.log(serialize(streamError("conflict")));
- * // <error xmlns='http://etherx.jabber.org/streams'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></error>
+ * import { streamError } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { serialize } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(serialize(streamError("conflict")), "<error xmlns='http://etherx.jabber.org/streams'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></error>");
  * ```
  */
 export function streamError(
@@ -101,12 +104,13 @@ export interface StreamErrorInfo {
  *
  * @example
  * ```ts
- * import { element } from "./xml/element.ts";
- * import { readStreamError } from "./stream_errors.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { readStreamError } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
  * const el = element("error", "http://etherx.jabber.org/streams", {}, [
  *   element("xml-not-well-formed", "urn:ietf:params:xml:ns:xmpp-streams"),
  * ]);
- * console.log(readStreamError(el).condition); // "not-well-formed"
+ * assertEquals(readStreamError(el).condition, "not-well-formed");
  * ```
  */
 export function readStreamError(error: XmlElement): StreamErrorInfo {
@@ -137,8 +141,9 @@ function textContent(el: XmlElement): string {
  *
  * @example
  * ```ts
- * import { isStreamError, streamError } from "./stream_errors.ts";
- * console.log(isStreamError(streamError("reset"))); // true
+ * import { isStreamError, streamError } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(isStreamError(streamError("reset")), true);
  * ```
  */
 export function isStreamError(el: XmlElement): boolean {

@@ -8,11 +8,10 @@
  * @example
  * ```ts
  * import { chooseMechanism } from "./auth.ts";
+ * import { assertEquals } from "@std/assert";
  * const offered = ["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"];
- * console.log(chooseMechanism(offered, { username: "u", password: "p", secure: false, loopback: false }));
- * // "SCRAM-SHA-256"
- * console.log(chooseMechanism(["PLAIN"], { username: "u", password: "p", secure: false, loopback: false }));
- * // undefined (PLAIN in clear text is refused)
+ * assertEquals(chooseMechanism(offered, { username: "u", password: "p", secure: false, loopback: false }), "SCRAM-SHA-256");
+ * assertEquals(chooseMechanism(["PLAIN"], { username: "u", password: "p", secure: false, loopback: false }), undefined); // PLAIN in clear text is refused
  * ```
  * @module
  */
@@ -92,13 +91,14 @@ const PREFERENCE: readonly SaslMechanismName[] = ["SCRAM-SHA-256", "SCRAM-SHA-1"
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { featureMechanisms } from "./auth.ts";
+ * import { assertEquals } from "@std/assert";
  * const sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
  * const features = element("features", "http://etherx.jabber.org/streams", {}, [
  *   element("mechanisms", sasl, {}, [element("mechanism", sasl, {}, [" PLAIN "])]),
  * ]);
- * console.log(featureMechanisms(features)); // ["PLAIN"]
+ * assertEquals(featureMechanisms(features), ["PLAIN"]);
  * ```
  */
 export function featureMechanisms(features: XmlElement): string[] {
@@ -113,8 +113,9 @@ export function featureMechanisms(features: XmlElement): string[] {
  * @example
  * ```ts
  * import { chooseMechanism } from "./auth.ts";
- * console.log(chooseMechanism(["PLAIN", "ANONYMOUS"], { anonymous: true, secure: true, loopback: false })); // "ANONYMOUS"
- * console.log(chooseMechanism(["PLAIN"], { username: "u", password: "p", secure: true, loopback: false })); // "PLAIN"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(chooseMechanism(["PLAIN", "ANONYMOUS"], { anonymous: true, secure: true, loopback: false }), "ANONYMOUS");
+ * assertEquals(chooseMechanism(["PLAIN"], { username: "u", password: "p", secure: true, loopback: false }), "PLAIN");
  * ```
  */
 export function chooseMechanism(
@@ -134,14 +135,15 @@ export function chooseMechanism(
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { startAuth } from "./auth.ts";
+ * import { assertEquals } from "@std/assert";
  * const sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
  * const features = element("features", "http://etherx.jabber.org/streams", {}, [
  *   element("mechanisms", sasl, {}, [element("mechanism", sasl, {}, ["SCRAM-SHA-1"])]),
  * ]);
  * const first = startAuth(features, { username: "user", password: "pencil", secure: true, loopback: false }, "fyko+d2lbbFgONRv9qkxdawL");
- * console.log(first.type === "send" && first.element.attrs.mechanism); // "SCRAM-SHA-1"
+ * assertEquals(first.type === "send" && first.element.attrs.mechanism, "SCRAM-SHA-1");
  * ```
  */
 export function startAuth(features: XmlElement, options: AuthOptions, nonce: string): AuthStep {
@@ -190,12 +192,12 @@ export function startAuth(features: XmlElement, options: AuthOptions, nonce: str
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { continueAuth } from "./auth.ts";
+ * import { assertEquals } from "@std/assert";
  * const sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
  * const failure = element("failure", sasl, {}, [element("not-authorized", sasl)]);
- * console.log(continueAuth({ step: "outcome", mechanism: "PLAIN" }, failure));
- * // { type: "failure", by: "server", condition: "not-authorized" }
+ * assertEquals(continueAuth({ step: "outcome", mechanism: "PLAIN" }, failure), { type: "failure", by: "server", condition: "not-authorized" });
  * ```
  */
 export function continueAuth(state: AuthState, el: XmlElement): AuthStep {

@@ -6,8 +6,9 @@
  * @example
  * ```ts
  * import { backoffDelay } from "./backoff.ts";
- * console.log(backoffDelay(0, 0.5)); // 500 (half of the 1 s ceiling of the first attempt)
- * console.log(backoffDelay(10, 0.5)); // 30000 (the ceiling is capped at 60 s)
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(backoffDelay(0, 0.5), 500); // half of the 1 s ceiling of the first attempt
+ * assertEquals(backoffDelay(10, 0.5), 30000); // the ceiling is capped at 60 s
  * ```
  * @module
  */
@@ -35,7 +36,8 @@ export const DEFAULT_BACKOFF: Required<BackoffOptions> = Object.freeze({
  * @example
  * ```ts
  * import { resolveBackoff } from "./backoff.ts";
- * console.log(resolveBackoff({ maxMs: 5_000 })); // { baseMs: 1000, maxMs: 5000, factor: 2 }
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(resolveBackoff({ maxMs: 5_000 }), { baseMs: 1000, maxMs: 5000, factor: 2 });
  * ```
  */
 export function resolveBackoff(options: BackoffOptions = {}): Required<BackoffOptions> {
@@ -66,7 +68,8 @@ export function resolveBackoff(options: BackoffOptions = {}): Required<BackoffOp
  * @example
  * ```ts
  * import { backoffCeiling } from "./backoff.ts";
- * console.log([0, 1, 2, 3].map((n) => backoffCeiling(n, { baseMs: 100, maxMs: 500 }))); // [100, 200, 400, 500]
+ * import { assertEquals } from "@std/assert";
+ * assertEquals([0, 1, 2, 3].map((n) => backoffCeiling(n, { baseMs: 100, maxMs: 500 })), [100, 200, 400, 500]);
  * ```
  */
 export function backoffCeiling(attempt: number, options: BackoffOptions = {}): number {
@@ -84,7 +87,9 @@ export function backoffCeiling(attempt: number, options: BackoffOptions = {}): n
  * @example
  * ```ts
  * import { backoffDelay } from "./backoff.ts";
- * console.log(backoffDelay(2, 0), backoffDelay(2, 0.999)); // 0 3996
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(backoffDelay(2, 0), 0);
+ * assertEquals(backoffDelay(2, 0.999), 3996);
  * ```
  */
 export function backoffDelay(
@@ -106,8 +111,9 @@ export function backoffDelay(
  * @example
  * ```ts
  * import { randomFraction } from "./backoff.ts";
- * console.log(randomFraction("80000000-0000-4000-8000-000000000000")); // 0.5
- * console.log(randomFraction("ffffffff") < 1); // true
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(randomFraction("80000000-0000-4000-8000-000000000000"), 0.5);
+ * assertEquals(randomFraction("ffffffff") < 1, true);
  * ```
  */
 export function randomFraction(random: string): number {

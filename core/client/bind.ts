@@ -6,13 +6,15 @@
  * @example
  * ```ts
  * import { bindRequest, readBindResult } from "./bind.ts";
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
  * const request = bindRequest("b1", "phone");
  * const bind = "urn:ietf:params:xml:ns:xmpp-bind";
  * const answer = element("iq", "jabber:client", { type: "result", id: "b1" }, [
  *   element("bind", bind, {}, [element("jid", bind, {}, ["alice@example.com/phone"])]),
  * ]);
- * console.log(request.attrs.id, readBindResult(answer)); // "b1" { ok: true, jid: "alice@example.com/phone" }
+ * assertEquals(request.attrs.id, "b1");
+ * assertEquals(readBindResult(answer), { ok: true, jid: "alice@example.com/phone" });
  * ```
  * @module
  */
@@ -36,9 +38,9 @@ export type BindResult =
  * @example
  * ```ts
  * import { bindRequest } from "./bind.ts";
- * import { serialize } from "../xml/serialize.ts";
- * console.log(serialize(bindRequest("b1")));
- * // <iq xmlns='jabber:client' type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>
+ * import { serialize } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(serialize(bindRequest("b1")), "<iq xmlns='jabber:client' type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>");
  * ```
  */
 export function bindRequest(id: string, resource?: string): XmlElement {
@@ -52,11 +54,12 @@ export function bindRequest(id: string, resource?: string): XmlElement {
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
- * import { iqErrorFor } from "./stanzas.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { iqErrorFor } from "@xmpp-websocket/xmpp-websocket/client-core";
  * import { readBindResult } from "./bind.ts";
+ * import { assertEquals } from "@std/assert";
  * const error = iqErrorFor(element("iq", "jabber:client", { id: "b1" }), "not-allowed");
- * console.log(readBindResult(error)); // { ok: false, condition: "not-allowed" }
+ * assertEquals(readBindResult(error), { ok: false, condition: "not-allowed" });
  * ```
  */
 export function readBindResult(iq: XmlElement): BindResult {
@@ -78,12 +81,14 @@ export function readBindResult(iq: XmlElement): BindResult {
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { sessionRequired, SESSION_NS } from "./bind.ts";
+ * import { assertEquals } from "@std/assert";
  * const features = (optional: boolean) => element("features", "http://etherx.jabber.org/streams", {}, [
  *   element("session", SESSION_NS, {}, optional ? [element("optional", SESSION_NS)] : []),
  * ]);
- * console.log(sessionRequired(features(false)), sessionRequired(features(true))); // true false
+ * assertEquals(sessionRequired(features(false)), true);
+ * assertEquals(sessionRequired(features(true)), false);
  * ```
  */
 export function sessionRequired(features: XmlElement): boolean {
@@ -97,9 +102,9 @@ export function sessionRequired(features: XmlElement): boolean {
  * @example
  * ```ts
  * import { sessionRequest } from "./bind.ts";
- * import { serialize } from "../xml/serialize.ts";
- * console.log(serialize(sessionRequest("s1", "example.com")));
- * // <iq xmlns='jabber:client' type='set' id='s1' to='example.com'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>
+ * import { serialize } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(serialize(sessionRequest("s1", "example.com")), "<iq xmlns='jabber:client' type='set' id='s1' to='example.com'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>");
  * ```
  */
 export function sessionRequest(id: string, domain: string): XmlElement {

@@ -15,11 +15,11 @@
  *
  * @example
  * ```ts
- * import { clientStep, createClient } from "./client.ts";
+ * import { clientStep, createClient } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * const state = createClient({ domain: "localhost", endpoints: ["ws://127.0.0.1:5280/xmpp-websocket"], username: "alice", password: "pw" });
  * const { outputs } = clientStep(state, { type: "connect", now: 0, random: "a1b2c3d4" });
- * console.log(outputs.find((o) => o.type === "open-transport"));
- * // { type: "open-transport", url: "ws://127.0.0.1:5280/xmpp-websocket" }
+ * assertEquals(outputs.find((o) => o.type === "open-transport"), { type: "open-transport", url: "ws://127.0.0.1:5280/xmpp-websocket" });
  * ```
  * @module
  */
@@ -44,12 +44,12 @@ import type {
  *
  * @example
  * ```ts
- * import { createClient } from "./client.ts";
+ * import { createClient } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * try {
  *   createClient({ domain: "example.com", endpoints: ["ws://example.com/ws"], anonymous: true });
  * } catch (error) {
- *   console.log((error as Error).message);
- *   // "Invalid endpoint ws://example.com/ws: insecure ws: endpoint (allowInsecure is off)"
+ *   assertEquals((error as Error).message, "Invalid endpoint ws://example.com/ws: insecure ws: endpoint (allowInsecure is off)");
  * }
  * ```
  */
@@ -80,12 +80,12 @@ export function createClient(config: ClientConfig): ClientState {
  *
  * @example
  * ```ts
- * import { clientStep, createClient } from "./client.ts";
+ * import { clientStep, createClient } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * let state = createClient({ domain: "localhost", endpoints: ["ws://localhost/ws"], anonymous: true });
  * ({ state } = clientStep(state, { type: "connect", now: 0, random: "r1" }));
  * const { outputs } = clientStep(state, { type: "transport-opened", now: 5, random: "r2", protocol: "xmpp" });
- * console.log(outputs.find((o) => o.type === "send-text"));
- * // { type: "send-text", text: "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>" }
+ * assertEquals(outputs.find((o) => o.type === "send-text"), { type: "send-text", text: "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>" });
  * ```
  */
 export function clientStep(state: ClientState, input: ClientInput): ClientStepResult {
@@ -99,8 +99,9 @@ export function clientStep(state: ClientState, input: ClientInput): ClientStepRe
  *
  * @example
  * ```ts
- * import { canQueue, createClient } from "./client.ts";
- * console.log(canQueue(createClient({ domain: "localhost", endpoints: ["ws://localhost/"], anonymous: true }))); // true
+ * import { canQueue, createClient } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(canQueue(createClient({ domain: "localhost", endpoints: ["ws://localhost/"], anonymous: true })), true);
  * ```
  */
 export function canQueue(state: ClientState): boolean {
@@ -124,9 +125,12 @@ function positive(name: string, value: number, max = Infinity): number {
  *
  * @example
  * ```ts
- * import { resolveClientConfig } from "./client.ts";
+ * import { resolveClientConfig } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * const config = resolveClientConfig({ domain: "Example.COM", endpoints: ["wss://example.com/ws"], anonymous: true });
- * console.log(config.domain, config.probeAfterMs, config.maxRedirects); // "example.com" 30000 5
+ * assertEquals(config.domain, "example.com");
+ * assertEquals(config.probeAfterMs, 30000);
+ * assertEquals(config.maxRedirects, 5);
  * ```
  */
 export function resolveClientConfig(config: ClientConfig): ResolvedClientConfig {

@@ -7,12 +7,13 @@
  *
  * @example
  * ```ts
- * import { parseJrd, websocketEndpoints } from "./discovery.ts";
+ * import { parseJrd, websocketEndpoints } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * const links = parseJrd(JSON.stringify({ links: [
  *   { rel: "urn:xmpp:alt-connections:websocket", href: "wss://edge.example.net/ws" },
  *   { rel: "urn:xmpp:alt-connections:websocket", href: "ws://edge.example.net/ws" },
  * ] }));
- * console.log(websocketEndpoints(links ?? [])); // ["wss://edge.example.net/ws"]
+ * assertEquals(websocketEndpoints(links ?? []), ["wss://edge.example.net/ws"]);
  * ```
  * @module
  */
@@ -46,8 +47,9 @@ export type HostMetaFormat = "xrd" | "jrd";
  *
  * @example
  * ```ts
- * import { hostMetaUrls } from "./discovery.ts";
- * console.log(hostMetaUrls("Example.COM").jrd); // "https://example.com/.well-known/host-meta.json"
+ * import { hostMetaUrls } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(hostMetaUrls("Example.COM").jrd, "https://example.com/.well-known/host-meta.json");
  * ```
  */
 export function hostMetaUrls(domain: string): { readonly xrd: string; readonly jrd: string } {
@@ -101,11 +103,16 @@ export type HostMetaVerdict =
  *
  * @example
  * ```ts
- * import { readHostMeta } from "./discovery.ts";
- * console.log(readHostMeta({
+ * import { readHostMeta } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
+ * const verdict = readHostMeta({
  *   format: "xrd", url: "https://example.com/.well-known/host-meta", status: 301,
  *   location: "http://example.com/.well-known/host-meta",
- * })); // { type: "refused", reason: "redirect to a non-HTTPS URL: http://example.com/.well-known/host-meta" }
+ * });
+ * assertEquals(verdict, {
+ *   type: "refused",
+ *   reason: "redirect to a non-HTTPS URL: http://example.com/.well-known/host-meta",
+ * });
  * ```
  */
 export function readHostMeta(response: HostMetaResponse): HostMetaVerdict {
@@ -149,9 +156,10 @@ export function readHostMeta(response: HostMetaResponse): HostMetaVerdict {
  *
  * @example
  * ```ts
- * import { parseJrd } from "./discovery.ts";
- * console.log(parseJrd('{"links":[{"rel":"a","href":"wss://x/"},{"rel":"b"}]}')); // [{ rel: "a", href: "wss://x/" }]
- * console.log(parseJrd("[]")); // undefined
+ * import { parseJrd } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(parseJrd('{"links":[{"rel":"a","href":"wss://x/"},{"rel":"b"}]}'), [{ rel: "a", href: "wss://x/" }]);
+ * assertEquals(parseJrd("[]"), undefined);
  * ```
  */
 export function parseJrd(text: string): readonly HostMetaLink[] | undefined {
@@ -182,12 +190,13 @@ export function parseJrd(text: string): readonly HostMetaLink[] | undefined {
  *
  * @example
  * ```ts
- * import { parseXrd } from "./discovery.ts";
+ * import { parseXrd } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * const xrd = `<?xml version='1.0' encoding='UTF-8'?>
  * <XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>
  *   <Link rel='urn:xmpp:alt-connections:websocket' href='wss://example.com/ws'/>
  * </XRD>`;
- * console.log(parseXrd(xrd)); // [{ rel: "urn:xmpp:alt-connections:websocket", href: "wss://example.com/ws" }]
+ * assertEquals(parseXrd(xrd), [{ rel: "urn:xmpp:alt-connections:websocket", href: "wss://example.com/ws" }]);
  * ```
  */
 export function parseXrd(text: string): readonly HostMetaLink[] | undefined {
@@ -216,11 +225,12 @@ export function parseXrd(text: string): readonly HostMetaLink[] | undefined {
  *
  * @example
  * ```ts
- * import { websocketEndpoints } from "./discovery.ts";
+ * import { websocketEndpoints } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * const rel = "urn:xmpp:alt-connections:websocket";
  * const links = [{ rel, href: "ws://127.0.0.1/ws" }, { rel, href: "wss://a/ws" }, { rel, href: "wss://a/ws" }];
- * console.log(websocketEndpoints(links)); // ["wss://a/ws"]
- * console.log(websocketEndpoints(links, { allowInsecure: true })); // ["ws://127.0.0.1/ws", "wss://a/ws"]
+ * assertEquals(websocketEndpoints(links), ["wss://a/ws"]);
+ * assertEquals(websocketEndpoints(links, { allowInsecure: true }), ["ws://127.0.0.1/ws", "wss://a/ws"]);
  * ```
  */
 export function websocketEndpoints(

@@ -6,9 +6,10 @@
  * @example
  * ```ts
  * import { checkEndpoint } from "./endpoint.ts";
- * console.log(checkEndpoint("wss://example.com/ws").ok); // true
- * console.log(checkEndpoint("ws://example.com/ws").ok); // false
- * console.log(checkEndpoint("ws://127.0.0.1:5280/ws").ok); // true (loopback)
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(checkEndpoint("wss://example.com/ws").ok, true);
+ * assertEquals(checkEndpoint("ws://example.com/ws").ok, false);
+ * assertEquals(checkEndpoint("ws://127.0.0.1:5280/ws").ok, true); // loopback
  * ```
  * @module
  */
@@ -37,8 +38,9 @@ export interface EndpointPolicy {
  * @example
  * ```ts
  * import { checkEndpoint } from "./endpoint.ts";
- * console.log(checkEndpoint("https://example.com/bosh")); // { ok: false, reason: "not a WebSocket URL (https:)" }
- * console.log(checkEndpoint("ws://chat.example/ws", { allowInsecure: true }).ok); // true
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(checkEndpoint("https://example.com/bosh"), { ok: false, reason: "not a WebSocket URL (https:)" });
+ * assertEquals(checkEndpoint("ws://chat.example/ws", { allowInsecure: true }).ok, true);
  * ```
  */
 export function checkEndpoint(url: string, policy: EndpointPolicy = {}): EndpointCheck {
@@ -70,7 +72,10 @@ export function checkEndpoint(url: string, policy: EndpointPolicy = {}): Endpoin
  * @example
  * ```ts
  * import { isLoopbackHost } from "./endpoint.ts";
- * console.log(isLoopbackHost("127.1.2.3"), isLoopbackHost("[::1]"), isLoopbackHost("example.com")); // true true false
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(isLoopbackHost("127.1.2.3"), true);
+ * assertEquals(isLoopbackHost("[::1]"), true);
+ * assertEquals(isLoopbackHost("example.com"), false);
  * ```
  */
 export function isLoopbackHost(hostname: string): boolean {

@@ -7,8 +7,10 @@
  *
  * @example
  * ```ts
- * import { streamErrorAdvice } from "./errors.ts";
- * console.log(streamErrorAdvice("conflict"), streamErrorAdvice("system-shutdown")); // "never" "backoff"
+ * import { streamErrorAdvice } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(streamErrorAdvice("conflict"), "never");
+ * assertEquals(streamErrorAdvice("system-shutdown"), "backoff");
  * ```
  * @module
  */
@@ -99,8 +101,10 @@ const TRANSIENT_STREAM_ERRORS: ReadonlySet<StreamErrorCondition> = new Set<Strea
  *
  * @example
  * ```ts
- * import { streamErrorAdvice } from "./errors.ts";
- * console.log(streamErrorAdvice("policy-violation"), streamErrorAdvice("connection-timeout")); // "never" "backoff"
+ * import { streamErrorAdvice } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(streamErrorAdvice("policy-violation"), "never");
+ * assertEquals(streamErrorAdvice("connection-timeout"), "backoff");
  * ```
  */
 export function streamErrorAdvice(condition: StreamErrorCondition): ReconnectAdvice {
@@ -114,8 +118,10 @@ export function streamErrorAdvice(condition: StreamErrorCondition): ReconnectAdv
  *
  * @example
  * ```ts
- * import { authFailureAdvice } from "./errors.ts";
- * console.log(authFailureAdvice("not-authorized"), authFailureAdvice("temporary-auth-failure")); // "never" "backoff"
+ * import { authFailureAdvice } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(authFailureAdvice("not-authorized"), "never");
+ * assertEquals(authFailureAdvice("temporary-auth-failure"), "backoff");
  * ```
  */
 export function authFailureAdvice(
@@ -129,9 +135,9 @@ export function authFailureAdvice(
  *
  * @example
  * ```ts
- * import { describeClientError } from "./errors.ts";
- * console.log(describeClientError({ kind: "stream-error", by: "peer", condition: "conflict", reconnect: "never" }));
- * // "stream error from the server: conflict"
+ * import { describeClientError } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(describeClientError({ kind: "stream-error", by: "peer", condition: "conflict", reconnect: "never" }), "stream error from the server: conflict");
  * ```
  */
 export function describeClientError(error: ClientError): string {

@@ -6,9 +6,10 @@
  *
  * @example
  * ```ts
- * import { freshnessLifetime } from "./http_cache.ts";
- * console.log(freshnessLifetime({ cacheControl: "public, max-age=3600" }, 0)); // 3600000
- * console.log(freshnessLifetime({ cacheControl: "no-store, max-age=60" }, 0)); // 0
+ * import { freshnessLifetime } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(freshnessLifetime({ cacheControl: "public, max-age=3600" }, 0), 3600000);
+ * assertEquals(freshnessLifetime({ cacheControl: "no-store, max-age=60" }, 0), 0);
  * ```
  * @module
  */
@@ -43,11 +44,12 @@ const DAY_MS = 86_400_000;
  *
  * @example
  * ```ts
- * import { freshnessLifetime } from "./http_cache.ts";
+ * import { freshnessLifetime } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * const headers = {
  *   date: "Sun, 06 Nov 1994 08:49:37 GMT", expires: "Sun, 06 Nov 1994 09:49:37 GMT", age: "600",
  * };
- * console.log(freshnessLifetime(headers, 0)); // 3000000 (one hour minus ten minutes)
+ * assertEquals(freshnessLifetime(headers, 0), 3000000); // one hour minus ten minutes
  * ```
  */
 export function freshnessLifetime(
@@ -83,7 +85,8 @@ export function freshnessLifetime(
  * @example
  * ```ts
  * import { parseCacheControl } from "./http_cache.ts";
- * console.log(parseCacheControl('Max-Age="60", private')); // Map(2) { "max-age" => "60", "private" => "" }
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(parseCacheControl('Max-Age="60", private'), new Map([["max-age", "60"], ["private", ""]]));
  * ```
  */
 export function parseCacheControl(value: string): Map<string, string> {
@@ -108,9 +111,10 @@ const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "
  * @example
  * ```ts
  * import { parseHttpDate } from "./http_cache.ts";
- * console.log(parseHttpDate("Thu, 01 Jan 1970 00:01:00 GMT")); // 60000
- * console.log(parseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT")); // 784111777000
- * console.log(parseHttpDate("tomorrow")); // undefined
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(parseHttpDate("Thu, 01 Jan 1970 00:01:00 GMT"), 60000);
+ * assertEquals(parseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT"), 784111777000);
+ * assertEquals(parseHttpDate("tomorrow"), undefined);
  * ```
  */
 export function parseHttpDate(text: string): number | undefined {

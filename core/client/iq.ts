@@ -7,11 +7,12 @@
  * @example
  * ```ts
  * import { createIqTracker, matchIqResponse, trackIq } from "./iq.ts";
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
  * const request = element("iq", "jabber:client", { type: "get", id: "q1", to: "example.com" });
  * const tracker = trackIq(createIqTracker(), request, 30_000);
  * const answer = element("iq", "jabber:client", { type: "result", id: "q1", from: "example.com" });
- * console.log(matchIqResponse(tracker, answer, undefined)?.matched.id); // "q1"
+ * assertEquals(matchIqResponse(tracker, answer, undefined)?.matched.id, "q1");
  * ```
  * @module
  */
@@ -41,7 +42,8 @@ export interface IqTracker {
  * @example
  * ```ts
  * import { createIqTracker } from "./iq.ts";
- * console.log(createIqTracker().pending.length); // 0
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(createIqTracker().pending.length, 0);
  * ```
  */
 export function createIqTracker(): IqTracker {
@@ -55,9 +57,10 @@ export function createIqTracker(): IqTracker {
  * @example
  * ```ts
  * import { createIqTracker, trackIq } from "./iq.ts";
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
  * const iq = element("iq", "jabber:client", { type: "set", id: "s1" });
- * console.log(trackIq(createIqTracker(), iq, 5).pending); // [{ id: "s1", to: undefined, deadline: 5 }]
+ * assertEquals(trackIq(createIqTracker(), iq, 5).pending, [{ id: "s1", to: undefined, deadline: 5 }]);
  * ```
  */
 export function trackIq(tracker: IqTracker, iq: XmlElement, deadline: number): IqTracker {
@@ -81,10 +84,11 @@ export function trackIq(tracker: IqTracker, iq: XmlElement, deadline: number): I
  * @example
  * ```ts
  * import { createIqTracker, matchIqResponse, trackIq } from "./iq.ts";
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
  * const tracker = trackIq(createIqTracker(), element("iq", "jabber:client", { type: "get", id: "1", to: "bob@x" }), 9);
  * const forged = element("iq", "jabber:client", { type: "result", id: "1", from: "eve@x" });
- * console.log(matchIqResponse(tracker, forged, "alice@x/web")); // undefined
+ * assertEquals(matchIqResponse(tracker, forged, "alice@x/web"), undefined);
  * ```
  */
 export function matchIqResponse(
@@ -112,10 +116,11 @@ export function matchIqResponse(
  * @example
  * ```ts
  * import { createIqTracker, expireIqs, trackIq } from "./iq.ts";
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
  * const iq = (id: string) => element("iq", "jabber:client", { type: "get", id });
  * const tracker = trackIq(trackIq(createIqTracker(), iq("a"), 10), iq("b"), 20);
- * console.log(expireIqs(tracker, 15).expired.map((p) => p.id)); // ["a"]
+ * assertEquals(expireIqs(tracker, 15).expired.map((p) => p.id), ["a"]);
  * ```
  */
 export function expireIqs(
@@ -133,7 +138,8 @@ export function expireIqs(
  * @example
  * ```ts
  * import { createIqTracker, nextIqDeadline } from "./iq.ts";
- * console.log(nextIqDeadline(createIqTracker())); // undefined
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(nextIqDeadline(createIqTracker()), undefined);
  * ```
  */
 export function nextIqDeadline(tracker: IqTracker): number | undefined {
@@ -148,9 +154,10 @@ export function nextIqDeadline(tracker: IqTracker): number | undefined {
  * @example
  * ```ts
  * import { createIqTracker, forgetIq, trackIq } from "./iq.ts";
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
  * const tracker = trackIq(createIqTracker(), element("iq", "jabber:client", { type: "get", id: "a" }), 1);
- * console.log(forgetIq(tracker, "a").pending.length); // 0
+ * assertEquals(forgetIq(tracker, "a").pending.length, 0);
  * ```
  */
 export function forgetIq(tracker: IqTracker, id: string): IqTracker {

@@ -8,9 +8,9 @@
  * @example
  * ```ts
  * import { checkLiveness } from "./liveness.ts";
+ * import { assertEquals } from "@std/assert";
  * const options = { probeAfterMs: 30_000, probeTimeoutMs: 10_000 };
- * console.log(checkLiveness({ lastInbound: 0, probeSentAt: undefined }, 30_000, options).decision);
- * // { type: "probe", until: 40000 }
+ * assertEquals(checkLiveness({ lastInbound: 0, probeSentAt: undefined }, 30_000, options).decision, { type: "probe", until: 40000 });
  * ```
  * @module
  */
@@ -53,10 +53,10 @@ export type LivenessDecision =
  * @example
  * ```ts
  * import { checkLiveness } from "./liveness.ts";
+ * import { assertEquals } from "@std/assert";
  * const options = { probeAfterMs: 30_000, probeTimeoutMs: 10_000 };
- * console.log(checkLiveness({ lastInbound: 0, probeSentAt: 30_000 }, 40_000, options).decision); // { type: "dead" }
- * console.log(checkLiveness({ lastInbound: 35_000, probeSentAt: 30_000 }, 40_000, options).decision);
- * // { type: "wait", until: 65000 }
+ * assertEquals(checkLiveness({ lastInbound: 0, probeSentAt: 30_000 }, 40_000, options).decision, { type: "dead" });
+ * assertEquals(checkLiveness({ lastInbound: 35_000, probeSentAt: 30_000 }, 40_000, options).decision, { type: "wait", until: 65000 });
  * ```
  */
 export function checkLiveness(

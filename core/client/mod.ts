@@ -8,10 +8,11 @@
  *
  * @example
  * ```ts
- * import { clientStep, createClient } from "./mod.ts";
+ * import { clientStep, createClient } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * const state = createClient({ domain: "example.com", endpoints: ["wss://example.com/xmpp-websocket"], username: "alice", password: "secret" });
  * const { outputs } = clientStep(state, { type: "connect", now: 0, random: crypto.randomUUID() });
- * console.log(outputs.map((o) => o.type)); // ["status-changed", "open-transport", "set-timer"]
+ * assertEquals(outputs.map((o) => o.type), ["status-changed", "open-transport", "set-timer"]);
  * ```
  * @module
  */

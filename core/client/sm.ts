@@ -6,13 +6,14 @@
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { smAcknowledge, smEnabled, smSent } from "./sm.ts";
+ * import { assertEquals } from "@std/assert";
  * let sm = smEnabled(element("enabled", "urn:xmpp:sm:3", { id: "s1", resume: "true" }));
  * sm = smSent(sm, element("message", "jabber:client", { id: "1" }));
  * sm = smSent(sm, element("message", "jabber:client", { id: "2" }));
  * const result = smAcknowledge(sm, "1");
- * console.log(result.ok && result.sm.unacked.map((s) => s.attrs.id)); // ["2"]
+ * assertEquals(result.ok && result.sm.unacked.map((s) => s.attrs.id), ["2"]);
  * ```
  * @module
  */
@@ -51,9 +52,10 @@ const MOD = 0x1_0000_0000;
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { smOffered } from "./sm.ts";
- * console.log(smOffered(element("features", "http://etherx.jabber.org/streams", {}, [element("sm", "urn:xmpp:sm:3")]))); // true
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(smOffered(element("features", "http://etherx.jabber.org/streams", {}, [element("sm", "urn:xmpp:sm:3")])), true);
  * ```
  */
 export function smOffered(features: XmlElement): boolean {
@@ -66,8 +68,9 @@ export function smOffered(features: XmlElement): boolean {
  * @example
  * ```ts
  * import { smEnable } from "./sm.ts";
- * import { serialize } from "../xml/serialize.ts";
- * console.log(serialize(smEnable(true))); // <enable xmlns='urn:xmpp:sm:3' resume='true'/>
+ * import { serialize } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(serialize(smEnable(true)), "<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
  * ```
  */
 export function smEnable(resume: boolean): XmlElement {
@@ -79,10 +82,12 @@ export function smEnable(resume: boolean): XmlElement {
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { smEnabled } from "./sm.ts";
+ * import { assertEquals } from "@std/assert";
  * const sm = smEnabled(element("enabled", "urn:xmpp:sm:3", { id: "x", resume: "1", max: "300" }));
- * console.log(sm.resumable, sm.max); // true 300
+ * assertEquals(sm.resumable, true);
+ * assertEquals(sm.max, 300);
  * ```
  */
 export function smEnabled(enabled: XmlElement): SmState {
@@ -105,9 +110,10 @@ export function smEnabled(enabled: XmlElement): SmState {
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { smCountInbound, smEnabled } from "./sm.ts";
- * console.log(smCountInbound(smEnabled(element("enabled", "urn:xmpp:sm:3"))).inbound); // 1
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(smCountInbound(smEnabled(element("enabled", "urn:xmpp:sm:3"))).inbound, 1);
  * ```
  */
 export function smCountInbound(sm: SmState): SmState {
@@ -119,9 +125,10 @@ export function smCountInbound(sm: SmState): SmState {
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { smAnswer, smEnabled } from "./sm.ts";
- * console.log(smAnswer(smEnabled(element("enabled", "urn:xmpp:sm:3"))).attrs.h); // "0"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(smAnswer(smEnabled(element("enabled", "urn:xmpp:sm:3"))).attrs.h, "0");
  * ```
  */
 export function smAnswer(sm: SmState): XmlElement {
@@ -134,7 +141,8 @@ export function smAnswer(sm: SmState): XmlElement {
  * @example
  * ```ts
  * import { smRequest } from "./sm.ts";
- * console.log(smRequest().name); // "r"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(smRequest().name, "r");
  * ```
  */
 export function smRequest(): XmlElement {
@@ -146,9 +154,10 @@ export function smRequest(): XmlElement {
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { smEnabled, smSent } from "./sm.ts";
- * console.log(smSent(smEnabled(element("enabled", "urn:xmpp:sm:3")), element("presence", "jabber:client")).unacked.length); // 1
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(smSent(smEnabled(element("enabled", "urn:xmpp:sm:3")), element("presence", "jabber:client")).unacked.length, 1);
  * ```
  */
 export function smSent(sm: SmState, stanza: XmlElement): SmState {
@@ -162,10 +171,11 @@ export function smSent(sm: SmState, stanza: XmlElement): SmState {
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { smAcknowledge, smEnabled, smSent } from "./sm.ts";
+ * import { assertEquals } from "@std/assert";
  * const sm = smSent(smEnabled(element("enabled", "urn:xmpp:sm:3")), element("message", "jabber:client"));
- * console.log(smAcknowledge(sm, "2")); // { ok: false, text: "h=2 acknowledges 2 stanzas, but only 1 are unacknowledged" }
+ * assertEquals(smAcknowledge(sm, "2"), { ok: false, text: "h=2 acknowledges 2 stanzas, but only 1 are unacknowledged" });
  * ```
  */
 export function smAcknowledge(sm: SmState, h: string | undefined): SmAckResult {
@@ -192,10 +202,11 @@ export function smAcknowledge(sm: SmState, h: string | undefined): SmAckResult {
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { smEnabled, smResume } from "./sm.ts";
+ * import { assertEquals } from "@std/assert";
  * const sm = smEnabled(element("enabled", "urn:xmpp:sm:3", { id: "abc", resume: "true" }));
- * console.log(smResume(sm).attrs); // { previd: "abc", h: "0" }
+ * assertEquals(smResume(sm).attrs, { previd: "abc", h: "0" });
  * ```
  */
 export function smResume(sm: SmState): XmlElement {
@@ -211,12 +222,13 @@ export function smResume(sm: SmState): XmlElement {
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { smEnabled, smResumed, smSent } from "./sm.ts";
+ * import { assertEquals } from "@std/assert";
  * let sm = smEnabled(element("enabled", "urn:xmpp:sm:3", { id: "abc", resume: "true" }));
  * for (const id of ["1", "2", "3"]) sm = smSent(sm, element("message", "jabber:client", { id }));
  * const result = smResumed(sm, element("resumed", "urn:xmpp:sm:3", { previd: "abc", h: "1" }));
- * console.log(result.ok && result.resend.map((s) => s.attrs.id)); // ["2", "3"]
+ * assertEquals(result.ok && result.resend.map((s) => s.attrs.id), ["2", "3"]);
  * ```
  */
 export function smResumed(
@@ -236,12 +248,13 @@ export function smResumed(
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { smEnabled, smResumeFailed, smSent } from "./sm.ts";
+ * import { assertEquals } from "@std/assert";
  * let sm = smEnabled(element("enabled", "urn:xmpp:sm:3", { id: "abc", resume: "true" }));
  * for (const id of ["1", "2"]) sm = smSent(sm, element("message", "jabber:client", { id }));
  * const failed = element("failed", "urn:xmpp:sm:3", { h: "1" });
- * console.log(smResumeFailed(sm, failed).lost.map((s) => s.attrs.id)); // ["2"]
+ * assertEquals(smResumeFailed(sm, failed).lost.map((s) => s.attrs.id), ["2"]);
  * ```
  */
 export function smResumeFailed(

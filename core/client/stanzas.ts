@@ -4,10 +4,10 @@
  *
  * @example
  * ```ts
- * import { messageStanza } from "./stanzas.ts";
- * import { serialize } from "../xml/serialize.ts";
- * console.log(serialize(messageStanza("bob@example.com", "hi", { id: "m1" })));
- * // <message xmlns='jabber:client' to='bob@example.com' type='chat' id='m1'><body>hi</body></message>
+ * import { messageStanza } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { serialize } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(serialize(messageStanza("bob@example.com", "hi", { id: "m1" })), "<message xmlns='jabber:client' to='bob@example.com' type='chat' id='m1'><body>hi</body></message>");
  * ```
  * @module
  */
@@ -36,12 +36,13 @@ export { isStanza } from "../server/stanza.ts";
  *
  * @example
  * ```ts
- * import { assertSendable, messageStanza } from "./stanzas.ts";
+ * import { assertSendable, messageStanza } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * assertSendable(messageStanza("bob@example.com", "fine"));
  * try {
  *   assertSendable(messageStanza("bob@example.com", "\u0000"));
  * } catch (error) {
- *   console.log((error as Error).message); // "The stanza holds a character XML forbids"
+ *   assertEquals((error as Error).message, "The stanza holds a character XML forbids");
  * }
  * ```
  */
@@ -61,8 +62,9 @@ export function assertSendable(el: XmlElement): void {
  *
  * @example
  * ```ts
- * import { messageStanza } from "./stanzas.ts";
- * console.log(messageStanza("room@muc.example", "hello", { type: "groupchat" }).attrs.type); // "groupchat"
+ * import { messageStanza } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(messageStanza("room@muc.example", "hello", { type: "groupchat" }).attrs.type, "groupchat");
  * ```
  */
 export function messageStanza(
@@ -80,10 +82,10 @@ export function messageStanza(
  *
  * @example
  * ```ts
- * import { presenceStanza } from "./stanzas.ts";
- * import { serialize } from "../xml/serialize.ts";
- * console.log(serialize(presenceStanza({ show: "away", status: "lunch" })));
- * // <presence xmlns='jabber:client'><show>away</show><status>lunch</status></presence>
+ * import { presenceStanza } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { serialize } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(serialize(presenceStanza({ show: "away", status: "lunch" })), "<presence xmlns='jabber:client'><show>away</show><status>lunch</status></presence>");
  * ```
  */
 export function presenceStanza(
@@ -113,10 +115,11 @@ export function presenceStanza(
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
- * import { iqStanza } from "./stanzas.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { iqStanza } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * const ping = iqStanza("get", "p1", element("ping", "urn:xmpp:ping"), "example.com");
- * console.log(ping.attrs); // { type: "get", id: "p1", to: "example.com" }
+ * assertEquals(ping.attrs, { type: "get", id: "p1", to: "example.com" });
  * ```
  */
 export function iqStanza(
@@ -136,10 +139,11 @@ export function iqStanza(
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
- * import { iqResultFor } from "./stanzas.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { iqResultFor } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * const request = element("iq", "jabber:client", { type: "get", id: "x", from: "example.com" });
- * console.log(iqResultFor(request).attrs); // { type: "result", id: "x", to: "example.com" }
+ * assertEquals(iqResultFor(request).attrs, { type: "result", id: "x", to: "example.com" });
  * ```
  */
 export function iqResultFor(request: XmlElement, payload?: XmlElement): XmlElement {
@@ -157,12 +161,11 @@ export function iqResultFor(request: XmlElement, payload?: XmlElement): XmlEleme
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
- * import { iqErrorFor } from "./stanzas.ts";
- * import { serialize } from "../xml/serialize.ts";
+ * import { element, serialize } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { iqErrorFor } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * const request = element("iq", "jabber:client", { type: "get", id: "v", from: "a@b/c" });
- * console.log(serialize(iqErrorFor(request)));
- * // <iq xmlns='jabber:client' type='error' id='v' to='a@b/c'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
+ * assertEquals(serialize(iqErrorFor(request)), "<iq xmlns='jabber:client' type='error' id='v' to='a@b/c'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
  * ```
  */
 export function iqErrorFor(
@@ -182,9 +185,10 @@ export function iqErrorFor(
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
- * import { iqErrorFor, stanzaErrorCondition } from "./stanzas.ts";
- * console.log(stanzaErrorCondition(iqErrorFor(element("iq", "jabber:client", { id: "1" }), "conflict"))); // "conflict"
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
+ * import { iqErrorFor, stanzaErrorCondition } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(stanzaErrorCondition(iqErrorFor(element("iq", "jabber:client", { id: "1" }), "conflict")), "conflict");
  * ```
  */
 export function stanzaErrorCondition(stanza: XmlElement): string | undefined {

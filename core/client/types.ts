@@ -8,9 +8,10 @@
  *
  * @example
  * ```ts
- * import type { ClientInput } from "./types.ts";
+ * import type { ClientInput } from "@xmpp-websocket/xmpp-websocket/client-core";
+ * import { assertEquals } from "@std/assert";
  * const input: ClientInput = { type: "connect", now: 0, random: "6f1c0b9e-0000-4000-8000-000000000000" };
- * console.log(input.type); // "connect"
+ * assertEquals(input.type, "connect");
  * ```
  * @module
  */
@@ -240,12 +241,20 @@ export type ClientInput =
   | ClientInputBase & { readonly type: "text-received"; readonly data: string }
   | ClientInputBase & { readonly type: "binary-received"; readonly byteLength: number }
   /** The WebSocket closed, or failed to open. */
-  | ClientInputBase & { readonly type: "transport-closed"; readonly code?: number; readonly reason?: string }
+  | ClientInputBase & {
+    readonly type: "transport-closed";
+    readonly code?: number;
+    readonly reason?: string;
+  }
   | ClientInputBase & { readonly type: "timer-fired"; readonly timer: ClientTimer }
   /** Send a stanza (queued while offline). */
   | ClientInputBase & { readonly type: "send"; readonly element: XmlElement }
   /** Send an iq get or set (with its id) and wait for its response. */
-  | ClientInputBase & { readonly type: "send-iq"; readonly element: XmlElement; readonly timeoutMs?: number }
+  | ClientInputBase & {
+    readonly type: "send-iq";
+    readonly element: XmlElement;
+    readonly timeoutMs?: number;
+  }
   /** Close: the close handshake when online, else stop at once. */
   | ClientInputBase & { readonly type: "close" };
 

@@ -5,8 +5,8 @@
  * @example
  * ```ts
  * import { streamHeader } from "./_stream_codec.ts";
- * console.log(streamHeader("jabber:client", { to: "localhost", version: "1.0" }, false));
- * // <stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(streamHeader("jabber:client", { to: "localhost", version: "1.0" }, false), "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>");
  * ```
  * @module
  */
@@ -35,7 +35,8 @@ export interface StreamFrameRules {
  * @example
  * ```ts
  * import { streamFrames } from "./_stream_codec.ts";
- * console.log(streamFrames([{ type: "footer" }], { keepalives: true, errorCode: 1002 })); // [{ kind: "close" }]
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(streamFrames([{ type: "footer" }], { keepalives: true, errorCode: 1002 }), [{ kind: "close" }]);
  * ```
  */
 export function streamFrames(events: readonly StreamEvent[], rules: StreamFrameRules): Frame[] {
@@ -89,7 +90,8 @@ export function streamFrames(events: readonly StreamEvent[], rules: StreamFrameR
  * @example
  * ```ts
  * import { streamHeader } from "./_stream_codec.ts";
- * console.log(streamHeader("jabber:client", {}, true).startsWith("<?xml version='1.0'?>")); // true
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(streamHeader("jabber:client", {}, true).startsWith("<?xml version='1.0'?>"), true);
  * ```
  */
 export function streamHeader(

@@ -7,10 +7,11 @@
  * @example
  * ```ts
  * import { LegacyWebSocketFraming, looksLikeLegacyHeader } from "./legacy_websocket.ts";
+ * import { assertEquals } from "@std/assert";
  * const first = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";
- * console.log(looksLikeLegacyHeader(first)); // true
+ * assertEquals(looksLikeLegacyHeader(first), true);
  * const framing = new LegacyWebSocketFraming();
- * console.log(framing.decode(first)[0]?.kind); // "open"
+ * assertEquals(framing.decode(first)[0]?.kind, "open");
  * ```
  * @module
  */
@@ -37,7 +38,8 @@ const LEGACY_HEADER = /^(?:<\?xml[^>]*\?>)?\s*<stream:stream[\s>][^]*[^/]>\s*$/;
  * @example
  * ```ts
  * import { looksLikeLegacyHeader } from "./legacy_websocket.ts";
- * console.log(looksLikeLegacyHeader("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>")); // false
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(looksLikeLegacyHeader("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>"), false);
  * ```
  */
 export function looksLikeLegacyHeader(message: string): boolean {

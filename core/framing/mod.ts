@@ -3,8 +3,10 @@
  *
  * @example
  * ```ts
- * import { TcpFraming, WebSocketFraming } from "./mod.ts";
- * console.log(new WebSocketFraming().transport, new TcpFraming().transport); // websocket tcp
+ * import { TcpFraming, WebSocketFraming } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(new WebSocketFraming().transport, "websocket");
+ * assertEquals(new TcpFraming().transport, "tcp");
  * ```
  * @module
  */

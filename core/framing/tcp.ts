@@ -4,10 +4,10 @@
  *
  * @example
  * ```ts
- * import { TcpFraming } from "./tcp.ts";
+ * import { TcpFraming } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
  * const framing = new TcpFraming();
- * console.log(framing.encodeOpen({ to: "localhost", version: "1.0" }));
- * // <?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>
+ * assertEquals(framing.encodeOpen({ to: "localhost", version: "1.0" }), "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>");
  * ```
  * @module
  */

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
- * import type { Frame } from "./types.ts";
+ * import type { Frame } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
  * const frame: Frame = { kind: "keepalive" };
- * console.log(frame.kind); // "keepalive"
+ * assertEquals(frame.kind, "keepalive");
  * ```
  * @module
  */
@@ -76,12 +77,13 @@ export interface FramingCodec {
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { streamAttributesOf } from "./types.ts";
+ * import { assertEquals } from "@std/assert";
  * const open = element("open", "urn:ietf:params:xml:ns:xmpp-framing", {
  *   to: "example.com", version: "1.0", "xml:lang": "en",
  * });
- * console.log(streamAttributesOf(open)); // { to: "example.com", version: "1.0", lang: "en" }
+ * assertEquals(streamAttributesOf(open), { to: "example.com", version: "1.0", lang: "en" });
  * ```
  */
 export function streamAttributesOf(header: XmlElement): StreamAttributes {
@@ -101,7 +103,8 @@ export function streamAttributesOf(header: XmlElement): StreamAttributes {
  * @example
  * ```ts
  * import { headerAttrs } from "./types.ts";
- * console.log(headerAttrs({ lang: "en", id: "x" })); // { from: undefined, to: undefined, id: "x", version: undefined, "xml:lang": "en" }
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(headerAttrs({ lang: "en", id: "x" }), { from: undefined, to: undefined, id: "x", version: undefined, "xml:lang": "en" });
  * ```
  */
 export function headerAttrs(attributes: StreamAttributes): Record<string, string | undefined> {

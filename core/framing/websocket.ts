@@ -4,11 +4,12 @@
  *
  * @example
  * ```ts
- * import { WebSocketFraming } from "./websocket.ts";
+ * import { WebSocketFraming } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
  * const framing = new WebSocketFraming();
  * const [frame] = framing.decode("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>");
- * console.log(frame?.kind); // "open"
- * console.log(framing.encodeClose()); // <close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>
+ * assertEquals(frame?.kind, "open");
+ * assertEquals(framing.encodeClose(), "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>");
  * ```
  * @module
  */

@@ -5,14 +5,15 @@
  *
  * @example
  * ```ts
- * import { createGateway, gatewayStep } from "./bridge.ts";
+ * import { createGateway, gatewayStep } from "@xmpp-websocket/xmpp-websocket/gateway";
+ * import { assertEquals } from "@std/assert";
  * let gw = createGateway({ domains: ["localhost"] });
  * ({ gateway: gw } = gatewayStep(gw, { type: "client", input: { type: "transport-opened", now: 0, secure: true, streamId: "c1" } }));
  * const { outputs } = gatewayStep(gw, { type: "client", input: {
  *   type: "text-received", now: 1,
  *   data: "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>",
  * } });
- * console.log(outputs.some((o) => o.type === "connect-upstream")); // true
+ * assertEquals(outputs.some((o) => o.type === "connect-upstream"), true);
  * ```
  * @module
  */
@@ -39,8 +40,9 @@ type Draft = { -readonly [K in keyof Gateway]: Gateway[K] };
  *
  * @example
  * ```ts
- * import { createGateway } from "./bridge.ts";
- * console.log(createGateway({ domains: ["localhost"] }).phase); // "waiting-open"
+ * import { createGateway } from "@xmpp-websocket/xmpp-websocket/gateway";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(createGateway({ domains: ["localhost"] }).phase, "waiting-open");
  * ```
  */
 export function createGateway(config: GatewayConfig): Gateway {
@@ -92,10 +94,11 @@ export function createGateway(config: GatewayConfig): Gateway {
  *
  * @example
  * ```ts
- * import { createGateway, gatewayStep } from "./bridge.ts";
+ * import { createGateway, gatewayStep } from "@xmpp-websocket/xmpp-websocket/gateway";
+ * import { assertEquals } from "@std/assert";
  * const gw = createGateway({ domains: ["localhost"] });
  * const { gateway } = gatewayStep(gw, { type: "upstream-failed", now: 0, reason: "no route" });
- * console.log(gateway.phase); // "waiting-open" (nothing was connecting)
+ * assertEquals(gateway.phase, "waiting-open"); // nothing was connecting
  * ```
  */
 export function gatewayStep(

@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { filterFeaturesForWebSocket } from "./features.ts";
+ * import { assertEquals } from "@std/assert";
  * const features = element("features", "http://etherx.jabber.org/streams", {}, [
  *   element("starttls", "urn:ietf:params:xml:ns:xmpp-tls"),
  *   element("mechanisms", "urn:ietf:params:xml:ns:xmpp-sasl", {}, [
@@ -14,7 +15,7 @@
  *     element("mechanism", "urn:ietf:params:xml:ns:xmpp-sasl", {}, ["SCRAM-SHA-1"]),
  *   ]),
  * ]);
- * console.log(filterFeaturesForWebSocket(features).children.length); // 1
+ * assertEquals(filterFeaturesForWebSocket(features).children.length, 1);
  * ```
  * @module
  */
@@ -33,10 +34,11 @@ const DROPPED_NAMESPACES: ReadonlySet<string> = new Set([
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { filterFeaturesForWebSocket } from "./features.ts";
+ * import { assertEquals } from "@std/assert";
  * const f = element("features", "http://etherx.jabber.org/streams");
- * console.log(filterFeaturesForWebSocket(f) === f); // true (nothing to drop)
+ * assertEquals(filterFeaturesForWebSocket(f) === f, true); // nothing to drop
  * ```
  */
 export function filterFeaturesForWebSocket(features: XmlElement): XmlElement {
@@ -61,14 +63,15 @@ export function filterFeaturesForWebSocket(features: XmlElement): XmlElement {
  *
  * @example
  * ```ts
- * import { element } from "../xml/element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { startTlsOffer } from "./features.ts";
+ * import { assertEquals } from "@std/assert";
  * const f = element("features", "http://etherx.jabber.org/streams", {}, [
  *   element("starttls", "urn:ietf:params:xml:ns:xmpp-tls", {}, [
  *     element("required", "urn:ietf:params:xml:ns:xmpp-tls"),
  *   ]),
  * ]);
- * console.log(startTlsOffer(f)); // "required"
+ * assertEquals(startTlsOffer(f), "required");
  * ```
  */
 export function startTlsOffer(features: XmlElement): "none" | "offered" | "required" {

@@ -3,8 +3,9 @@
  *
  * @example
  * ```ts
- * import { createGateway } from "./mod.ts";
- * console.log(createGateway({ domains: ["localhost"] }).upstream); // undefined
+ * import { createGateway } from "@xmpp-websocket/xmpp-websocket/gateway";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(createGateway({ domains: ["localhost"] }).upstream, undefined);
  * ```
  * @module
  */

@@ -4,9 +4,9 @@
  *
  * @example
  * ```ts
- * import { proxyHeaderV1 } from "./proxy_protocol.ts";
- * console.log(proxyHeaderV1({ hostname: "203.0.113.7", port: 51000 }, { hostname: "10.0.0.2", port: 5222 }));
- * // "PROXY TCP4 203.0.113.7 10.0.0.2 51000 5222\r\n"
+ * import { proxyHeaderV1 } from "@xmpp-websocket/xmpp-websocket/gateway";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(proxyHeaderV1({ hostname: "203.0.113.7", port: 51000 }, { hostname: "10.0.0.2", port: 5222 }), "PROXY TCP4 203.0.113.7 10.0.0.2 51000 5222\r\n");
  * ```
  * @module
  */
@@ -24,9 +24,9 @@ export interface Endpoint {
  *
  * @example
  * ```ts
- * import { proxyHeaderV1 } from "./proxy_protocol.ts";
- * console.log(proxyHeaderV1({ hostname: "::1", port: 1 }, { hostname: "::1", port: 2 }));
- * // "PROXY TCP6 ::1 ::1 1 2\r\n"
+ * import { proxyHeaderV1 } from "@xmpp-websocket/xmpp-websocket/gateway";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(proxyHeaderV1({ hostname: "::1", port: 1 }, { hostname: "::1", port: 2 }), "PROXY TCP6 ::1 ::1 1 2\r\n");
  * ```
  */
 export function proxyHeaderV1(source: Endpoint, destination: Endpoint): string {
@@ -43,9 +43,10 @@ const SIGNATURE = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0
  *
  * @example
  * ```ts
- * import { proxyHeaderV2 } from "./proxy_protocol.ts";
+ * import { proxyHeaderV2 } from "@xmpp-websocket/xmpp-websocket/gateway";
+ * import { assertEquals } from "@std/assert";
  * const header = proxyHeaderV2({ hostname: "127.0.0.1", port: 1 }, { hostname: "127.0.0.1", port: 2 });
- * console.log(header.length); // 28 (16 fixed + 12 for IPv4)
+ * assertEquals(header.length, 28); // 16 fixed + 12 for IPv4
  * ```
  */
 export function proxyHeaderV2(source: Endpoint, destination: Endpoint): Uint8Array {

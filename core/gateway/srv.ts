@@ -4,12 +4,13 @@
  *
  * @example
  * ```ts
- * import { orderSrvTargets } from "./srv.ts";
+ * import { orderSrvTargets } from "@xmpp-websocket/xmpp-websocket/gateway";
+ * import { assertEquals } from "@std/assert";
  * const ordered = orderSrvTargets([
  *   { target: "b.example", port: 5222, priority: 20, weight: 0 },
  *   { target: "a.example", port: 5222, priority: 10, weight: 0 },
  * ], () => 0.5);
- * console.log(ordered.map((r) => r.target)); // ["a.example", "b.example"]
+ * assertEquals(ordered.map((r) => r.target), ["a.example", "b.example"]);
  * ```
  * @module
  */
@@ -32,8 +33,9 @@ export interface SrvRecord {
  *
  * @example
  * ```ts
- * import { orderSrvTargets } from "./srv.ts";
- * console.log(orderSrvTargets([{ target: ".", port: 0, priority: 0, weight: 0 }], Math.random)); // []
+ * import { orderSrvTargets } from "@xmpp-websocket/xmpp-websocket/gateway";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(orderSrvTargets([{ target: ".", port: 0, priority: 0, weight: 0 }], Math.random), []);
  * ```
  */
 export function orderSrvTargets<T extends SrvRecord>(

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
- * import type { GatewayInput } from "./types.ts";
+ * import type { GatewayInput } from "@xmpp-websocket/xmpp-websocket/gateway";
+ * import { assertEquals } from "@std/assert";
  * const input: GatewayInput = { type: "upstream-failed", now: 0, reason: "connection refused" };
- * console.log(input.type); // "upstream-failed"
+ * assertEquals(input.type, "upstream-failed");
  * ```
  * @module
  */

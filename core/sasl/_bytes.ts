@@ -4,9 +4,10 @@
  * @example
  * ```ts
  * import { decodeUtf8, encodeUtf8, timingSafeEqual } from "./_bytes.ts";
- * console.log(decodeUtf8(encodeUtf8("é"))); // "é"
- * console.log(decodeUtf8(Uint8Array.of(0xff))); // undefined
- * console.log(timingSafeEqual(Uint8Array.of(1), Uint8Array.of(1))); // true
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(decodeUtf8(encodeUtf8("é")), "é");
+ * assertEquals(decodeUtf8(Uint8Array.of(0xff)), undefined);
+ * assertEquals(timingSafeEqual(Uint8Array.of(1), Uint8Array.of(1)), true);
  * ```
  * @module
  */
@@ -20,7 +21,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * @example
  * ```ts
  * import { encodeUtf8 } from "./_bytes.ts";
- * console.log(encodeUtf8("é").length); // 2
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(encodeUtf8("é").length, 2);
  * ```
  */
 export function encodeUtf8(text: string): Uint8Array<ArrayBuffer> {
@@ -33,7 +35,8 @@ export function encodeUtf8(text: string): Uint8Array<ArrayBuffer> {
  * @example
  * ```ts
  * import { decodeUtf8 } from "./_bytes.ts";
- * console.log(decodeUtf8(Uint8Array.of(0xc3, 0xa9))); // "é"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(decodeUtf8(Uint8Array.of(0xc3, 0xa9)), "é");
  * ```
  */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {
@@ -50,7 +53,8 @@ export function decodeUtf8(bytes: Uint8Array): string | undefined {
  * @example
  * ```ts
  * import { xorBytes } from "./_bytes.ts";
- * console.log(xorBytes(Uint8Array.of(3), Uint8Array.of(5))); // Uint8Array(1) [ 6 ]
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(xorBytes(Uint8Array.of(3), Uint8Array.of(5)), Uint8Array.of(6));
  * ```
  */
 export function xorBytes(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -65,7 +69,8 @@ export function xorBytes(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> 
  * @example
  * ```ts
  * import { timingSafeEqual } from "./_bytes.ts";
- * console.log(timingSafeEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 3))); // false
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(timingSafeEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 3)), false);
  * ```
  */
 export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {

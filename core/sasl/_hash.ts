@@ -8,8 +8,9 @@
  * ```ts
  * import { hashBytes } from "./_hash.ts";
  * import { SHA256 } from "./_sha256.ts";
+ * import { assertEquals } from "@std/assert";
  * const bytes = hashBytes(SHA256, new TextEncoder().encode("abc"));
- * console.log(bytes.length); // 32
+ * assertEquals(bytes.length, 32);
  * ```
  * @module
  */
@@ -38,9 +39,10 @@ const BLOCK = new Int32Array(16);
  * ```ts
  * import { finishWords } from "./_hash.ts";
  * import { SHA1 } from "./_sha1.ts";
+ * import { assertEquals } from "@std/assert";
  * const state = SHA1.iv.slice();
  * finishWords(SHA1, state, 0, new Uint8Array());
- * console.log((state[0]! >>> 0).toString(16)); // "da39a3ee"
+ * assertEquals((state[0]! >>> 0).toString(16), "da39a3ee");
  * ```
  */
 export function finishWords(
@@ -81,9 +83,10 @@ export function finishWords(
  * ```ts
  * import { absorbBlock } from "./_hash.ts";
  * import { SHA256 } from "./_sha256.ts";
+ * import { assertEquals } from "@std/assert";
  * const state = SHA256.iv.slice();
  * absorbBlock(SHA256, state, new Uint8Array(64));
- * console.log(state.length); // 8
+ * assertEquals(state.length, 8);
  * ```
  */
 export function absorbBlock(hash: HashFunction, state: Int32Array, bytes: Uint8Array): void {
@@ -100,9 +103,10 @@ export function absorbBlock(hash: HashFunction, state: Int32Array, bytes: Uint8A
  * @example
  * ```ts
  * import { wordsToBytes } from "./_hash.ts";
+ * import { assertEquals } from "@std/assert";
  * const out = new Uint8Array(4);
  * wordsToBytes(Int32Array.of(0x01020304), out, 0);
- * console.log(Array.from(out)); // [1, 2, 3, 4]
+ * assertEquals(Array.from(out), [1, 2, 3, 4]);
  * ```
  */
 export function wordsToBytes(words: Int32Array, out: Uint8Array, offset: number): void {
@@ -122,7 +126,8 @@ export function wordsToBytes(words: Int32Array, out: Uint8Array, offset: number)
  * ```ts
  * import { hashBytes } from "./_hash.ts";
  * import { SHA1 } from "./_sha1.ts";
- * console.log(hashBytes(SHA1, new Uint8Array()).length); // 20
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(hashBytes(SHA1, new Uint8Array()).length, 20);
  * ```
  */
 export function hashBytes(hash: HashFunction, data: Uint8Array): Uint8Array<ArrayBuffer> {

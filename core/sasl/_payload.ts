@@ -5,8 +5,9 @@
  * @example
  * ```ts
  * import { decodePayload } from "./_payload.ts";
- * console.log(decodePayload("biws")); // { ok: true, text: "n,," }
- * console.log(decodePayload("b!ws")); // { ok: false, problem: "base64" }
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(decodePayload("biws"), { ok: true, text: "n,," });
+ * assertEquals(decodePayload("b!ws"), { ok: false, problem: "base64" });
  * ```
  * @module
  */
@@ -25,7 +26,8 @@ export type DecodedPayload =
  * @example
  * ```ts
  * import { decodePayload } from "./_payload.ts";
- * console.log(decodePayload("=")); // { ok: true, text: "" }
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(decodePayload("="), { ok: true, text: "" });
  * ```
  */
 export function decodePayload(data: string): DecodedPayload {
@@ -41,7 +43,8 @@ export function decodePayload(data: string): DecodedPayload {
  * @example
  * ```ts
  * import { encodePayload } from "./_payload.ts";
- * console.log(encodePayload("n,,")); // "biws"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(encodePayload("n,,"), "biws");
  * ```
  */
 export function encodePayload(text: string): string {

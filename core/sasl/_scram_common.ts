@@ -5,9 +5,10 @@
  * @example
  * ```ts
  * import { escapeSaslname, unescapeSaslname } from "./_scram_common.ts";
- * console.log(escapeSaslname("a,b=c")); // "a=2Cb=3Dc"
- * console.log(unescapeSaslname("a=2Cb")); // "a,b"
- * console.log(unescapeSaslname("a=b")); // undefined
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(escapeSaslname("a,b=c"), "a=2Cb=3Dc");
+ * assertEquals(unescapeSaslname("a=2Cb"), "a,b");
+ * assertEquals(unescapeSaslname("a=b"), undefined);
  * ```
  * @module
  */
@@ -26,7 +27,8 @@ import type { ScramCredentials, ScramMechanism } from "./types.ts";
  * @example
  * ```ts
  * import { scramHash } from "./_scram_common.ts";
- * console.log(scramHash("SCRAM-SHA-1")); // "SHA-1"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(scramHash("SCRAM-SHA-1"), "SHA-1");
  * ```
  */
 export function scramHash(mechanism: ScramMechanism): HashName {
@@ -47,8 +49,9 @@ export interface ScramKeys {
  * @example
  * ```ts
  * import { scramKeys } from "./_scram_common.ts";
+ * import { assertEquals } from "@std/assert";
  * const keys = scramKeys("SCRAM-SHA-256", "pencil", new Uint8Array(16), 4096);
- * console.log(keys.storedKey.length); // 32
+ * assertEquals(keys.storedKey.length, 32);
  * ```
  */
 export function scramKeys(
@@ -73,7 +76,8 @@ export function scramKeys(
  * @example
  * ```ts
  * import { escapeSaslname } from "./_scram_common.ts";
- * console.log(escapeSaslname("user")); // "user"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(escapeSaslname("user"), "user");
  * ```
  */
 export function escapeSaslname(name: string): string {
@@ -87,7 +91,8 @@ export function escapeSaslname(name: string): string {
  * @example
  * ```ts
  * import { unescapeSaslname } from "./_scram_common.ts";
- * console.log(unescapeSaslname("=3D")); // "="
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(unescapeSaslname("=3D"), "=");
  * ```
  */
 export function unescapeSaslname(escaped: string): string | undefined {
@@ -102,8 +107,9 @@ export function unescapeSaslname(escaped: string): string | undefined {
  * @example
  * ```ts
  * import { isNonce } from "./_scram_common.ts";
- * console.log(isNonce("fyko+d2lbbFgONRv9qkxdawL")); // true
- * console.log(isNonce("a,b")); // false
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(isNonce("fyko+d2lbbFgONRv9qkxdawL"), true);
+ * assertEquals(isNonce("a,b"), false);
  * ```
  */
 export function isNonce(nonce: string): boolean {
@@ -122,8 +128,9 @@ export interface ScramAttribute {
  * @example
  * ```ts
  * import { parseAttributes } from "./_scram_common.ts";
- * console.log(parseAttributes("r=abc,i=4096")?.map((a) => a.key)); // ["r", "i"]
- * console.log(parseAttributes("r=abc,,i=1")); // undefined
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(parseAttributes("r=abc,i=4096")?.map((a) => a.key), ["r", "i"]);
+ * assertEquals(parseAttributes("r=abc,,i=1"), undefined);
  * ```
  */
 export function parseAttributes(message: string): readonly ScramAttribute[] | undefined {
@@ -146,8 +153,9 @@ const FAKE_ITERATIONS = 4096;
  * @example
  * ```ts
  * import { fakeCredentials } from "./_scram_common.ts";
+ * import { assertEquals } from "@std/assert";
  * const a = fakeCredentials("SCRAM-SHA-256", "nobody", "s3cret");
- * console.log(a.salt === fakeCredentials("SCRAM-SHA-256", "nobody", "s3cret").salt); // true
+ * assertEquals(a.salt === fakeCredentials("SCRAM-SHA-256", "nobody", "s3cret").salt, true);
  * ```
  */
 export function fakeCredentials(
@@ -174,8 +182,9 @@ export function fakeCredentials(
  * @example
  * ```ts
  * import { authzidAllowed } from "./_scram_common.ts";
- * console.log(authzidAllowed("user@example.com", "user", "example.com")); // true
- * console.log(authzidAllowed("admin", "user", "example.com")); // false
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(authzidAllowed("user@example.com", "user", "example.com"), true);
+ * assertEquals(authzidAllowed("admin", "user", "example.com"), false);
  * ```
  */
 export function authzidAllowed(

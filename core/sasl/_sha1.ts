@@ -5,9 +5,10 @@
  * ```ts
  * import { hashBytes } from "./_hash.ts";
  * import { SHA1 } from "./_sha1.ts";
+ * import { assertEquals } from "@std/assert";
  * const hex = Array.from(hashBytes(SHA1, new TextEncoder().encode("abc")))
  *   .map((b) => b.toString(16).padStart(2, "0")).join("");
- * console.log(hex); // "a9993e364706816aba3e25717850c26c9cd0d89d"
+ * assertEquals(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
  * ```
  * @module
  */
@@ -87,7 +88,8 @@ function compress(state: Int32Array, block: Int32Array): void {
  * @example
  * ```ts
  * import { SHA1 } from "./_sha1.ts";
- * console.log(SHA1.iv.length * 4); // 20 (bytes of output)
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(SHA1.iv.length * 4, 20); // bytes of output
  * ```
  */
 export const SHA1: HashFunction = {

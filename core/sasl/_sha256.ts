@@ -5,9 +5,10 @@
  * ```ts
  * import { hashBytes } from "./_hash.ts";
  * import { SHA256 } from "./_sha256.ts";
+ * import { assertEquals } from "@std/assert";
  * const hex = Array.from(hashBytes(SHA256, new TextEncoder().encode("abc")))
  *   .map((b) => b.toString(16).padStart(2, "0")).join("");
- * console.log(hex.slice(0, 16)); // "ba7816bf8f01cfea"
+ * assertEquals(hex.slice(0, 16), "ba7816bf8f01cfea");
  * ```
  * @module
  */
@@ -157,7 +158,8 @@ function compress(state: Int32Array, block: Int32Array): void {
  * @example
  * ```ts
  * import { SHA256 } from "./_sha256.ts";
- * console.log(SHA256.iv.length * 4); // 32 (bytes of output)
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(SHA256.iv.length * 4, 32); // bytes of output
  * ```
  */
 export const SHA256: HashFunction = {

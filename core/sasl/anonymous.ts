@@ -6,8 +6,9 @@
  * @example
  * ```ts
  * import { anonymousClientMessage, anonymousServerVerify } from "./anonymous.ts";
- * console.log(anonymousClientMessage()); // "=" (empty initial response)
- * console.log(anonymousServerVerify("")); // { type: "success", data: "", username: undefined }
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(anonymousClientMessage(), "="); // empty initial response
+ * assertEquals(anonymousServerVerify(""), { type: "success", data: "", username: undefined });
  * ```
  * @module
  */
@@ -25,8 +26,9 @@ const MAX_TRACE = 255;
  * @example
  * ```ts
  * import { anonymousServerVerify } from "./anonymous.ts";
- * console.log(anonymousServerVerify("sirhc").type); // "success"
- * console.log(anonymousServerVerify("x".repeat(256)).type); // "failure"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(anonymousServerVerify("sirhc").type, "success");
+ * assertEquals(anonymousServerVerify("x".repeat(256)).type, "failure");
  * ```
  */
 export function anonymousServerVerify(trace: string): SaslServerResult {
@@ -39,8 +41,9 @@ export function anonymousServerVerify(trace: string): SaslServerResult {
  *
  * @example
  * ```ts
- * import { anonymousClientMessage } from "./anonymous.ts";
- * console.log(anonymousClientMessage("sirhc")); // "c2lyaGM="
+ * import { anonymousClientMessage } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(anonymousClientMessage("sirhc"), "c2lyaGM=");
  * ```
  */
 export function anonymousClientMessage(trace = ""): string {

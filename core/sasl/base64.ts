@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
- * import { decodeBase64, encodeBase64 } from "./base64.ts";
- * console.log(encodeBase64(new TextEncoder().encode("n,,"))); // "biws"
- * console.log(decodeBase64("biw")); // undefined
+ * import { decodeBase64, encodeBase64 } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(encodeBase64(new TextEncoder().encode("n,,")), "biws");
+ * assertEquals(decodeBase64("biw"), undefined);
  * ```
  * @module
  */
@@ -26,8 +27,9 @@ function value(text: string, index: number): number {
  *
  * @example
  * ```ts
- * import { encodeBase64 } from "./base64.ts";
- * console.log(encodeBase64(Uint8Array.of(0xff))); // "/w=="
+ * import { encodeBase64 } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(encodeBase64(Uint8Array.of(0xff)), "/w==");
  * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {
@@ -55,10 +57,11 @@ export function encodeBase64(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { decodeBase64 } from "./base64.ts";
- * console.log(decodeBase64("/w==")); // Uint8Array(1) [ 255 ]
- * console.log(decodeBase64("/x==")); // undefined (non-zero padding bits)
- * console.log(decodeBase64("a b=")); // undefined
+ * import { decodeBase64 } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(decodeBase64("/w=="), Uint8Array.of(255));
+ * assertEquals(decodeBase64("/x=="), undefined); // non-zero padding bits
+ * assertEquals(decodeBase64("a b="), undefined);
  * ```
  */
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | undefined {

@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
- * import { SaslUsageError } from "./errors.ts";
+ * import { SaslUsageError } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const error = new SaslUsageError("start SCRAM", "the nonce contains a comma");
- * console.log(error.message); // "Cannot start SCRAM: the nonce contains a comma"
+ * assertEquals(error.message, "Cannot start SCRAM: the nonce contains a comma");
  * ```
  * @module
  */
@@ -17,11 +18,12 @@
  *
  * @example
  * ```ts
- * import { SaslUsageError } from "./errors.ts";
+ * import { SaslUsageError } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * try {
  *   throw new SaslUsageError("start SCRAM", "the nonce is empty");
  * } catch (error) {
- *   console.log(error instanceof SaslUsageError && error.reason); // "the nonce is empty"
+ *   assertEquals(error instanceof SaslUsageError && error.reason, "the nonce is empty");
  * }
  * ```
  */

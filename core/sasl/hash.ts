@@ -4,8 +4,9 @@
  * @example
  * ```ts
  * import { digest } from "./hash.ts";
+ * import { assertEquals } from "@std/assert";
  * const bytes = digest("SHA-256", new TextEncoder().encode("abc"));
- * console.log(bytes.length); // 32
+ * assertEquals(bytes.length, 32);
  * ```
  * @module
  */
@@ -23,7 +24,8 @@ export type HashName = "SHA-1" | "SHA-256";
  * @example
  * ```ts
  * import { hashFunction } from "./hash.ts";
- * console.log(hashFunction("SHA-1").name); // "SHA-1"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(hashFunction("SHA-1").name, "SHA-1");
  * ```
  */
 export function hashFunction(name: HashName): HashFunction {
@@ -36,7 +38,8 @@ export function hashFunction(name: HashName): HashFunction {
  * @example
  * ```ts
  * import { digestLength } from "./hash.ts";
- * console.log(digestLength("SHA-1")); // 20
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(digestLength("SHA-1"), 20);
  * ```
  */
 export function digestLength(name: HashName): number {
@@ -49,9 +52,10 @@ export function digestLength(name: HashName): number {
  * @example
  * ```ts
  * import { digest } from "./hash.ts";
+ * import { assertEquals } from "@std/assert";
  * const hex = Array.from(digest("SHA-1", new Uint8Array()))
  *   .map((b) => b.toString(16).padStart(2, "0")).join("");
- * console.log(hex); // "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+ * assertEquals(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
  * ```
  */
 export function digest(name: HashName, data: Uint8Array): Uint8Array<ArrayBuffer> {

@@ -6,9 +6,10 @@
  * @example
  * ```ts
  * import { hmac } from "./hmac.ts";
+ * import { assertEquals } from "@std/assert";
  * const utf8 = new TextEncoder();
  * const mac = hmac("SHA-256", utf8.encode("key"), utf8.encode("message"));
- * console.log(mac.length); // 32
+ * assertEquals(mac.length, 32);
  * ```
  * @module
  */
@@ -39,8 +40,9 @@ export interface HmacPads {
  * ```ts
  * import { hmacPads } from "./hmac.ts";
  * import { SHA1 } from "./_sha1.ts";
+ * import { assertEquals } from "@std/assert";
  * const pads = hmacPads(SHA1, new Uint8Array(100));
- * console.log(pads.inner.length); // 5
+ * assertEquals(pads.inner.length, 5);
  * ```
  */
 export function hmacPads(hash: HashFunction, key: Uint8Array): HmacPads {
@@ -64,7 +66,8 @@ export function hmacPads(hash: HashFunction, key: Uint8Array): HmacPads {
  * ```ts
  * import { hmacPads, hmacWords } from "./hmac.ts";
  * import { SHA256 } from "./_sha256.ts";
- * console.log(hmacWords(hmacPads(SHA256, new Uint8Array(1)), new Uint8Array()).length); // 8
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(hmacWords(hmacPads(SHA256, new Uint8Array(1)), new Uint8Array()).length, 8);
  * ```
  */
 export function hmacWords(pads: HmacPads, data: Uint8Array): Int32Array {
@@ -84,10 +87,11 @@ export function hmacWords(pads: HmacPads, data: Uint8Array): Int32Array {
  * @example
  * ```ts
  * import { hmac } from "./hmac.ts";
+ * import { assertEquals } from "@std/assert";
  * const utf8 = new TextEncoder();
  * const hex = Array.from(hmac("SHA-1", utf8.encode("Jefe"), utf8.encode("what do ya want for nothing?")))
  *   .map((b) => b.toString(16).padStart(2, "0")).join("");
- * console.log(hex); // "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
+ * assertEquals(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
  * ```
  */
 export function hmac(

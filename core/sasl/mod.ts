@@ -7,9 +7,14 @@
  * @example
  * ```ts
  * import {
- *   continueSaslServer, createStoredAccount, scramClientContinue, scramClientFinish,
- *   scramClientStart, startSaslServer,
- * } from "./mod.ts";
+ *   continueSaslServer,
+ *   createStoredAccount,
+ *   scramClientContinue,
+ *   scramClientFinish,
+ *   scramClientStart,
+ *   startSaslServer,
+ * } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const account = createStoredAccount("juliet", "r0m30", new Uint8Array(16).fill(9));
  * const ctx = {
  *   lookup: (name: string) => (name === "juliet" ? account : undefined),
@@ -22,8 +27,8 @@
  * if (response.type !== "response") throw new Error("unexpected");
  * const success = continueSaslServer(challenge.state, response.data, ctx);
  * if (success.type !== "success") throw new Error("unexpected");
- * console.log(success.username); // "juliet"
- * console.log(scramClientFinish(response.state, success.data).type); // "verified"
+ * assertEquals(success.username, "juliet");
+ * assertEquals(scramClientFinish(response.state, success.data).type, "verified");
  * ```
  * @module
  */

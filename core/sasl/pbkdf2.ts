@@ -5,10 +5,11 @@
  *
  * @example
  * ```ts
- * import { pbkdf2 } from "./pbkdf2.ts";
+ * import { pbkdf2 } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const utf8 = new TextEncoder();
  * const key = pbkdf2("SHA-1", utf8.encode("password"), utf8.encode("salt"), 1, 20);
- * console.log(Array.from(key.slice(0, 4))); // [12, 96, 200, 15]
+ * assertEquals(Array.from(key.slice(0, 4)), [12, 96, 200, 15]);
  * ```
  * @module
  */
@@ -23,10 +24,11 @@ import { hmacPads, hmacWords } from "./hmac.ts";
  *
  * @example
  * ```ts
- * import { pbkdf2 } from "./pbkdf2.ts";
+ * import { pbkdf2 } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const utf8 = new TextEncoder();
  * const key = pbkdf2("SHA-256", utf8.encode("pencil"), utf8.encode("salt"), 4096, 32);
- * console.log(key.length); // 32
+ * assertEquals(key.length, 32);
  * ```
  */
 export function pbkdf2(

@@ -12,8 +12,9 @@
  *
  * @example
  * ```ts
- * import { plainClientMessage } from "./plain.ts";
- * console.log(atob(plainClientMessage("juliet", "r0m30"))); // "\0juliet\0r0m30"
+ * import { plainClientMessage } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(atob(plainClientMessage("juliet", "r0m30")), "\0juliet\0r0m30");
  * ```
  * @module
  */
@@ -77,10 +78,11 @@ export type PlainBegin =
  * @example
  * ```ts
  * import { plainServerBegin } from "./plain.ts";
+ * import { assertEquals } from "@std/assert";
  * const ctx = { lookup: () => undefined, nonce: "n", plainAllowed: true, anonymousAllowed: false };
  * const begun = plainServerBegin("\0romeo\0secret", ctx);
- * console.log(begun.type === "derive" && begun.derivation.iterations); // 4096
- * console.log(plainServerBegin("romeo", ctx)); // { type: "failure", condition: "malformed-request" }
+ * assertEquals(begun.type === "derive" && begun.derivation.iterations, 4096);
+ * assertEquals(plainServerBegin("romeo", ctx), { type: "failure", condition: "malformed-request" });
  * ```
  */
 export function plainServerBegin(message: string, ctx: SaslServerContext): PlainBegin {
@@ -131,15 +133,14 @@ export function plainServerBegin(message: string, ctx: SaslServerContext): Plain
  * @example
  * ```ts
  * import { plainServerBegin, plainServerFinish } from "./plain.ts";
- * import { pbkdf2 } from "./pbkdf2.ts";
- * import { createStoredAccount } from "./scram.ts";
+ * import { createStoredAccount, pbkdf2 } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const account = createStoredAccount("juliet", "r0m30", new Uint8Array(16).fill(1));
  * const ctx = { lookup: () => account, nonce: "n", plainAllowed: true, anonymousAllowed: false };
  * const begun = plainServerBegin("\0juliet\0r0m30", ctx);
  * if (begun.type === "derive") {
  *   const { hash, password, salt, iterations, length } = begun.derivation;
- *   console.log(plainServerFinish(begun.pending, pbkdf2(hash, password, salt, iterations, length)));
- *   // { type: "success", data: "", username: "juliet" }
+ *   assertEquals(plainServerFinish(begun.pending, pbkdf2(hash, password, salt, iterations, length)), { type: "success", data: "", username: "juliet" });
  * }
  * ```
  */
@@ -161,14 +162,15 @@ export function plainServerFinish(pending: PlainPending, salted: Uint8Array): Sa
  * @example
  * ```ts
  * import { plainServerVerify } from "./plain.ts";
- * import { createStoredAccount } from "./scram.ts";
+ * import { createStoredAccount } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const account = createStoredAccount("juliet", "r0m30", new Uint8Array(16).fill(1));
  * const ctx = {
  *   lookup: (name: string) => (name === "juliet" ? account : undefined),
  *   nonce: "unused-for-plain-000", plainAllowed: true, anonymousAllowed: false,
  * };
- * console.log(plainServerVerify("\0juliet\0r0m30", ctx)); // { type: "success", data: "", username: "juliet" }
- * console.log(plainServerVerify("\0juliet\0wrong", ctx).type); // "failure"
+ * assertEquals(plainServerVerify("\0juliet\0r0m30", ctx), { type: "success", data: "", username: "juliet" });
+ * assertEquals(plainServerVerify("\0juliet\0wrong", ctx).type, "failure");
  * ```
  */
 export function plainServerVerify(message: string, ctx: SaslServerContext): SaslServerResult {
@@ -184,9 +186,9 @@ export function plainServerVerify(message: string, ctx: SaslServerContext): Sasl
  *
  * @example
  * ```ts
- * import { plainClientMessage } from "./plain.ts";
- * console.log(plainClientMessage("user", "pencil", "user@example.com"));
- * // "dXNlckBleGFtcGxlLmNvbQB1c2VyAHBlbmNpbA=="
+ * import { plainClientMessage } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(plainClientMessage("user", "pencil", "user@example.com"), "dXNlckBleGFtcGxlLmNvbQB1c2VyAHBlbmNpbA==");
  * ```
  */
 export function plainClientMessage(username: string, password: string, authzid = ""): string {

@@ -24,11 +24,12 @@
  *
  * @example
  * ```ts
- * import { saslprep } from "./saslprep.ts";
- * console.log(saslprep("I\u00ADX")); // "IX" (RFC 4013 §3, example 1)
- * console.log(saslprep("\u2168")); // "IX" (example 5: NFKC)
- * console.log(saslprep("\u0007")); // undefined (example 6: prohibited)
- * console.log(saslprep("\u0627\u0031")); // undefined (example 7: bidirectional check)
+ * import { saslprep } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(saslprep("I\u00ADX"), "IX"); // RFC 4013 §3, example 1
+ * assertEquals(saslprep("\u2168"), "IX"); // example 5: NFKC
+ * assertEquals(saslprep("\u0007"), undefined); // example 6: prohibited
+ * assertEquals(saslprep("\u0627\u0031"), undefined); // example 7: bidirectional check
  * ```
  * @module
  */
@@ -145,7 +146,8 @@ export type StringprepTable = keyof typeof TABLES;
  * @example
  * ```ts
  * import { stringprepRanges } from "./saslprep.ts";
- * console.log(stringprepRanges("C.7")); // [[12272, 12283]]
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(stringprepRanges("C.7"), [[12272, 12283]]);
  * ```
  */
 export function stringprepRanges(table: StringprepTable): ReadonlyArray<readonly [number, number]> {
@@ -172,7 +174,9 @@ let classes: Record<StringprepTable, RegExp> | undefined; // built on first use
  * @example
  * ```ts
  * import { inStringprepTable } from "./saslprep.ts";
- * console.log(inStringprepTable("D.1", 0x05d0), inStringprepTable("D.2", 0x41)); // true true
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(inStringprepTable("D.1", 0x05d0), true);
+ * assertEquals(inStringprepTable("D.2", 0x41), true);
  * ```
  */
 export function inStringprepTable(table: StringprepTable, codePoint: number): boolean {
@@ -235,10 +239,11 @@ export type SaslprepResult =
  *
  * @example
  * ```ts
- * import { saslprepResult } from "./saslprep.ts";
- * console.log(saslprepResult("\u0627\u0031")); // { ok: false, reason: "bidi", codePoint: 49 }
- * console.log(saslprepResult("\u{E0041}").ok); // false (C.9, a tag character)
- * console.log(saslprepResult("a\u0221", { stored: true })); // { ok: false, reason: "unassigned", codePoint: 545 }
+ * import { saslprepResult } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(saslprepResult("\u0627\u0031"), { ok: false, reason: "bidi", codePoint: 49 });
+ * assertEquals(saslprepResult("\u{E0041}").ok, false); // C.9, a tag character
+ * assertEquals(saslprepResult("a\u0221", { stored: true }), { ok: false, reason: "unassigned", codePoint: 545 });
  * ```
  */
 export function saslprepResult(input: string, options: SaslprepOptions = {}): SaslprepResult {
@@ -269,11 +274,12 @@ export function saslprepResult(input: string, options: SaslprepOptions = {}): Sa
  *
  * @example
  * ```ts
- * import { saslprep } from "./saslprep.ts";
- * console.log(saslprep("user")); // "user"
- * console.log(saslprep("\u00AA")); // "a"
- * console.log(saslprep("a\u00A0b")); // "a b"
- * console.log(saslprep("pass\u0000word")); // undefined
+ * import { saslprep } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(saslprep("user"), "user");
+ * assertEquals(saslprep("\u00AA"), "a");
+ * assertEquals(saslprep("a\u00A0b"), "a b");
+ * assertEquals(saslprep("pass\u0000word"), undefined);
  * ```
  */
 export function saslprep(input: string, options: SaslprepOptions = {}): string | undefined {

@@ -4,12 +4,12 @@
  *
  * @example
  * ```ts
- * import { deriveScramCredentials } from "./scram.ts";
- * import { decodeBase64 } from "./base64.ts";
+ * import { decodeBase64, deriveScramCredentials } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const credentials = deriveScramCredentials(
  *   "SCRAM-SHA-1", "pencil", decodeBase64("QSXCR+Q6sek8bf92")!, 4096,
  * );
- * console.log(credentials.storedKey); // "6dlGYMOdZcOPutkcNY8U2g7vK9Y="
+ * assertEquals(credentials.storedKey, "6dlGYMOdZcOPutkcNY8U2g7vK9Y=");
  * ```
  * @module
  */
@@ -27,10 +27,11 @@ import type { ScramCredentials, ScramMechanism, StoredAccount } from "./types.ts
  *
  * @example
  * ```ts
- * import { deriveScramCredentials } from "./scram.ts";
+ * import { deriveScramCredentials } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const salt = new TextEncoder().encode("a fresh random salt");
  * const credentials = deriveScramCredentials("SCRAM-SHA-256", "pencil", salt, 4096);
- * console.log(credentials.iterations); // 4096
+ * assertEquals(credentials.iterations, 4096);
  * ```
  */
 export function deriveScramCredentials(
@@ -64,9 +65,10 @@ export function deriveScramCredentials(
  *
  * @example
  * ```ts
- * import { createStoredAccount } from "./scram.ts";
+ * import { createStoredAccount } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const account = createStoredAccount("juliet", "r0m30", new Uint8Array(16).fill(7));
- * console.log(Object.keys(account.scram)); // ["SCRAM-SHA-1", "SCRAM-SHA-256"]
+ * assertEquals(Object.keys(account.scram), ["SCRAM-SHA-1", "SCRAM-SHA-256"]);
  * ```
  */
 export function createStoredAccount(

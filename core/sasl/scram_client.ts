@@ -9,11 +9,12 @@
  *
  * @example
  * ```ts
- * import { scramClientContinue, scramClientStart } from "./scram_client.ts";
+ * import { scramClientContinue, scramClientStart } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const { data, state } = scramClientStart("SCRAM-SHA-1", "user", "pencil", "fyko+d2lbbFgONRv9qkxdawL");
- * console.log(atob(data)); // "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL"
+ * assertEquals(atob(data), "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL");
  * const next = scramClientContinue(state, btoa("r=someone-else,s=QSXCR+Q6sek8bf92,i=4096"));
- * console.log(next.type === "failure" && next.reason); // "nonce-mismatch"
+ * assertEquals(next.type === "failure" && next.reason, "nonce-mismatch");
  * ```
  * @module
  */
@@ -102,9 +103,10 @@ function fail(reason: SaslClientFailureReason, text: string): SaslClientFailure 
  *
  * @example
  * ```ts
- * import { scramClientStart } from "./scram_client.ts";
+ * import { scramClientStart } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const { state } = scramClientStart("SCRAM-SHA-256", "a,b", "pw", "rOprNGfwEbeRWgbNEkqO");
- * console.log(state.clientFirstBare); // "n=a=2Cb,r=rOprNGfwEbeRWgbNEkqO"
+ * assertEquals(state.clientFirstBare, "n=a=2Cb,r=rOprNGfwEbeRWgbNEkqO");
  * ```
  */
 export function scramClientStart(
@@ -144,12 +146,13 @@ export function scramClientStart(
  *
  * @example
  * ```ts
- * import { scramClientContinue, scramClientStart } from "./scram_client.ts";
+ * import { scramClientContinue, scramClientStart } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const { state } = scramClientStart("SCRAM-SHA-1", "user", "pencil", "fyko+d2lbbFgONRv9qkxdawL");
  * const next = scramClientContinue(
  *   state, btoa("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096"),
  * );
- * console.log(next.type === "response" && atob(next.data).endsWith("p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=")); // true
+ * assertEquals(next.type === "response" && atob(next.data).endsWith("p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="), true);
  * ```
  */
 export function scramClientContinue(
@@ -210,11 +213,12 @@ export function scramClientContinue(
  *
  * @example
  * ```ts
- * import { scramClientFinish } from "./scram_client.ts";
+ * import { scramClientFinish } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const state = { step: "server-final" as const, mechanism: "SCRAM-SHA-1" as const,
  *   serverSignature: "rmF9pqV8S7suAoZWja4dJRkFsKQ=" };
- * console.log(scramClientFinish(state, btoa("v=rmF9pqV8S7suAoZWja4dJRkFsKQ=")).type); // "verified"
- * console.log(scramClientFinish(state, btoa("e=invalid-proof")).type); // "failure"
+ * assertEquals(scramClientFinish(state, btoa("v=rmF9pqV8S7suAoZWja4dJRkFsKQ=")).type, "verified");
+ * assertEquals(scramClientFinish(state, btoa("e=invalid-proof")).type, "failure");
  * ```
  */
 export function scramClientFinish(

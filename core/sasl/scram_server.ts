@@ -19,17 +19,18 @@
  * @example
  * ```ts
  * import { scramServerFinish, scramServerStart } from "./scram_server.ts";
+ * import { assertEquals } from "@std/assert";
  * const ctx = {
  *   lookup: () => undefined, nonce: "3rfcNHYJY1ZVvWVs7j", plainAllowed: false, anonymousAllowed: false,
  * };
  * const first = scramServerStart("SCRAM-SHA-1", "n,,n=nobody,r=fyko+d2lbbFgONRv9qkxdawL", ctx);
- * console.log(first.type); // "challenge"
+ * assertEquals(first.type, "challenge");
  * if (first.type === "challenge") {
  *   const final = scramServerFinish(
  *     first.state,
  *     "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
  *   );
- *   console.log(final.type); // "failure"
+ *   assertEquals(final.type, "failure");
  * }
  * ```
  * @module
@@ -70,11 +71,12 @@ function fail(condition: SaslFailureCondition, text?: string): SaslServerResult 
  * @example
  * ```ts
  * import { scramServerStart } from "./scram_server.ts";
+ * import { assertEquals } from "@std/assert";
  * const ctx = {
  *   lookup: () => undefined, nonce: "3rfcNHYJY1ZVvWVs7j", plainAllowed: false, anonymousAllowed: false,
  * };
  * const result = scramServerStart("SCRAM-SHA-256", "p=tls-unique,,n=user,r=abc", ctx);
- * console.log(result.type === "failure" && result.condition); // "malformed-request"
+ * assertEquals(result.type === "failure" && result.condition, "malformed-request");
  * ```
  */
 export function scramServerStart(
@@ -157,13 +159,14 @@ export function scramServerStart(
  * @example
  * ```ts
  * import { scramServerFinish } from "./scram_server.ts";
+ * import { assertEquals } from "@std/assert";
  * const state = {
  *   mechanism: "SCRAM-SHA-1" as const,
  *   data: { step: "client-final", gs2Header: "n,,", nonce: "abc", authMessagePrefix: "",
  *     username: "u", storedKey: "", serverKey: "" },
  * };
  * const result = scramServerFinish(state, "c=biws,r=abd,p=AAAA");
- * console.log(result.type === "failure" && result.condition); // "not-authorized"
+ * assertEquals(result.type === "failure" && result.condition, "not-authorized");
  * ```
  */
 export function scramServerFinish(state: SaslServerState, clientFinal: string): SaslServerResult {

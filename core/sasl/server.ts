@@ -15,13 +15,14 @@
  *
  * @example
  * ```ts
- * import { startSaslServer } from "./server.ts";
+ * import { startSaslServer } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const ctx = {
  *   lookup: () => undefined, nonce: "3rfcNHYJY1ZVvWVs7j", plainAllowed: false, anonymousAllowed: true,
  * };
- * console.log(startSaslServer("ANONYMOUS", "", ctx).type); // "success"
- * console.log(startSaslServer("PLAIN", "AHUAcA==", ctx)); // { type: "failure", condition: "encryption-required" }
- * console.log(startSaslServer("X-OAUTH2", "", ctx)); // { type: "failure", condition: "invalid-mechanism" }
+ * assertEquals(startSaslServer("ANONYMOUS", "", ctx).type, "success");
+ * assertEquals(startSaslServer("PLAIN", "AHUAcA==", ctx), { type: "failure", condition: "encryption-required" });
+ * assertEquals(startSaslServer("X-OAUTH2", "", ctx), { type: "failure", condition: "invalid-mechanism" });
  * ```
  * @module
  */
@@ -43,9 +44,10 @@ import type {
  *
  * @example
  * ```ts
- * import { listSaslMechanisms } from "./server.ts";
+ * import { listSaslMechanisms } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const ctx = { lookup: () => undefined, nonce: "", plainAllowed: false, anonymousAllowed: false };
- * console.log(listSaslMechanisms(ctx)); // ["SCRAM-SHA-256", "SCRAM-SHA-1"]
+ * assertEquals(listSaslMechanisms(ctx), ["SCRAM-SHA-256", "SCRAM-SHA-1"]);
  * ```
  */
 export function listSaslMechanisms(
@@ -88,10 +90,11 @@ function handleInitial(
  *
  * @example
  * ```ts
- * import { beginPlainServer } from "./server.ts";
+ * import { beginPlainServer } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const ctx = { lookup: () => undefined, nonce: "n", plainAllowed: true, anonymousAllowed: false };
- * console.log(beginPlainServer(btoa("\0u\0p"), ctx).type); // "derive"
- * console.log(beginPlainServer("b!ws", ctx)); // { type: "failure", condition: "incorrect-encoding" }
+ * assertEquals(beginPlainServer(btoa("\0u\0p"), ctx).type, "derive");
+ * assertEquals(beginPlainServer("b!ws", ctx), { type: "failure", condition: "incorrect-encoding" });
  * ```
  */
 export function beginPlainServer(payload: string, ctx: SaslServerContext): PlainBegin {
@@ -111,13 +114,14 @@ export function beginPlainServer(payload: string, ctx: SaslServerContext): Plain
  *
  * @example
  * ```ts
- * import { startSaslServer } from "./server.ts";
+ * import { startSaslServer } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const ctx = {
  *   lookup: () => undefined, nonce: "3rfcNHYJY1ZVvWVs7j", plainAllowed: true, anonymousAllowed: false,
  * };
  * const result = startSaslServer("SCRAM-SHA-256", btoa("n,,n=user,r=rOprNGfwEbeRWgbNEkqO"), ctx);
- * console.log(result.type); // "challenge"
- * console.log(startSaslServer("PLAIN", "", ctx).type); // "challenge" (empty, asking for the response)
+ * assertEquals(result.type, "challenge");
+ * assertEquals(startSaslServer("PLAIN", "", ctx).type, "challenge"); // empty, asking for the response
  * ```
  */
 export function startSaslServer(
@@ -155,14 +159,14 @@ export function startSaslServer(
  *
  * @example
  * ```ts
- * import { continueSaslServer, startSaslServer } from "./server.ts";
+ * import { continueSaslServer, startSaslServer } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const ctx = {
  *   lookup: () => undefined, nonce: "3rfcNHYJY1ZVvWVs7j", plainAllowed: true, anonymousAllowed: false,
  * };
  * const first = startSaslServer("PLAIN", "", ctx);
  * if (first.type === "challenge") {
- *   console.log(continueSaslServer(first.state, btoa("\0nobody\0pw"), ctx));
- *   // { type: "failure", condition: "not-authorized" }
+ *   assertEquals(continueSaslServer(first.state, btoa("\0nobody\0pw"), ctx), { type: "failure", condition: "not-authorized" });
  * }
  * ```
  */

@@ -6,9 +6,10 @@
  *
  * @example
  * ```ts
- * import type { SaslServerResult } from "./types.ts";
+ * import type { SaslServerResult } from "@xmpp-websocket/xmpp-websocket/sasl";
+ * import { assertEquals } from "@std/assert";
  * const result: SaslServerResult = { type: "failure", condition: "not-authorized" };
- * console.log(result.type); // "failure"
+ * assertEquals(result.type, "failure");
  * ```
  * @module
  */

@@ -5,7 +5,9 @@
  * @example
  * ```ts
  * import { redirectAllowed } from "./_policies.ts";
- * console.log(redirectAllowed("ws://x.example/", true), redirectAllowed("wss://x.example/", true)); // false true
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(redirectAllowed("ws://x.example/", true), false);
+ * assertEquals(redirectAllowed("wss://x.example/", true), true);
  * ```
  * @module
  */
@@ -22,8 +24,9 @@ const WEAK_SCHEMES: ReadonlySet<string> = new Set(["ws:", "http:"]);
  * ```ts
  * import { element } from "../xml/element.ts";
  * import { withoutStartTls } from "./_policies.ts";
+ * import { assertEquals } from "@std/assert";
  * const f = element("features", "http://etherx.jabber.org/streams", {}, [element("starttls", "urn:ietf:params:xml:ns:xmpp-tls")]);
- * console.log(withoutStartTls(f).children.length); // 0
+ * assertEquals(withoutStartTls(f).children.length, 0);
  * ```
  */
 export function withoutStartTls(features: XmlElement): XmlElement {

@@ -3,8 +3,10 @@
  *
  * @example
  * ```ts
- * import { createSession, TRANSITIONS } from "./mod.ts";
- * console.log(createSession({ role: "server" }).phase, TRANSITIONS.idle); // "idle" ["opening", "closed"]
+ * import { createSession, TRANSITIONS } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(createSession({ role: "server" }).phase, "idle");
+ * assertEquals(TRANSITIONS.idle, ["opening", "closed"]);
  * ```
  * @module
  */

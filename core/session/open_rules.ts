@@ -5,8 +5,10 @@
  * @example
  * ```ts
  * import { negotiateVersion } from "./open_rules.ts";
- * console.log(negotiateVersion("1.0"), negotiateVersion("2.3"), negotiateVersion(undefined));
- * // "1.0" "1.0" undefined
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(negotiateVersion("1.0"), "1.0");
+ * assertEquals(negotiateVersion("2.3"), "1.0");
+ * assertEquals(negotiateVersion(undefined), undefined);
  * ```
  * @module
  */
@@ -23,7 +25,8 @@ const VERSION = /^(\d{1,9})\.(\d{1,9})$/;
  * @example
  * ```ts
  * import { negotiateVersion } from "./open_rules.ts";
- * console.log(negotiateVersion("0.9")); // undefined
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(negotiateVersion("0.9"), undefined);
  * ```
  */
 export function negotiateVersion(version: string | undefined): "1.0" | undefined {
@@ -45,8 +48,8 @@ export interface OpenRefusal {
  * @example
  * ```ts
  * import { checkOpen } from "./open_rules.ts";
- * console.log(checkOpen({ to: "elsewhere", version: "1.0" }, ["localhost"])?.condition);
- * // "host-unknown"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(checkOpen({ to: "elsewhere", version: "1.0" }, ["localhost"])?.condition, "host-unknown");
  * ```
  */
 export function checkOpen(
@@ -75,7 +78,8 @@ export function checkOpen(
  * @example
  * ```ts
  * import { normalizeDomain } from "./open_rules.ts";
- * console.log(normalizeDomain("LocalHost.")); // "localhost"
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(normalizeDomain("LocalHost."), "localhost");
  * ```
  */
 export function normalizeDomain(domain: string): string {
@@ -91,8 +95,8 @@ export function normalizeDomain(domain: string): string {
  * @example
  * ```ts
  * import { responseAttributes } from "./open_rules.ts";
- * console.log(responseAttributes({ to: "localhost", version: "1.0" }, "abc", "en", ["localhost"]));
- * // { from: "localhost", id: "abc", version: "1.0", lang: "en" }
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(responseAttributes({ to: "localhost", version: "1.0" }, "abc", "en", ["localhost"]), { from: "localhost", id: "abc", version: "1.0", lang: "en" });
  * ```
  */
 export function responseAttributes(

@@ -9,14 +9,15 @@
  *
  * @example
  * ```ts
- * import { createSession, step } from "./step.ts";
+ * import { createSession, step } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
  * let session = createSession({ role: "server", domains: ["localhost"] });
  * ({ session } = step(session, { type: "transport-opened", now: 0, secure: true, streamId: "s1" }));
  * const { outputs } = step(session, {
  *   type: "text-received", now: 1,
  *   data: "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>",
  * });
- * console.log(outputs.map((o) => o.type)); // ["clear-timer", "stream-open-requested"]
+ * assertEquals(outputs.map((o) => o.type), ["clear-timer", "stream-open-requested"]);
  * ```
  * @module
  */
@@ -37,8 +38,9 @@ import { Ctx, type Draft } from "./_context.ts";
  *
  * @example
  * ```ts
- * import { createSession } from "./step.ts";
- * console.log(createSession({ role: "client", to: "localhost" }).phase); // "idle"
+ * import { createSession } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(createSession({ role: "client", to: "localhost" }).phase, "idle");
  * ```
  */
 export function createSession(config: SessionConfig): Session {
@@ -101,8 +103,9 @@ export function createSession(config: SessionConfig): Session {
  *
  * @example
  * ```ts
- * import { canSend, createSession } from "./step.ts";
- * console.log(canSend(createSession({ role: "server" }))); // false
+ * import { canSend, createSession } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(canSend(createSession({ role: "server" })), false);
  * ```
  */
 export function canSend(session: Session): boolean {
@@ -116,11 +119,14 @@ export function canSend(session: Session): boolean {
  *
  * @example
  * ```ts
- * import { createSession, step } from "./step.ts";
+ * import { createSession, step } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
  * const session = createSession({ role: "client", to: "localhost" });
  * const { outputs } = step(session, { type: "transport-opened", now: 0, secure: true, protocol: "xmpp" });
- * console.log(outputs[0]);
- * // { type: "send-text", text: "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from=... " }
+ * assertEquals(outputs[0], {
+ *   type: "send-text",
+ *   text: "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>",
+ * });
  * ```
  */
 export function step(session: Session, input: Input): StepResult {

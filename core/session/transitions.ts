@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
- * import { isAllowedTransition } from "./transitions.ts";
- * console.log(isAllowedTransition("open", "opening")); // true (a stream restart)
- * console.log(isAllowedTransition("closed", "open")); // false
+ * import { isAllowedTransition } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(isAllowedTransition("open", "opening"), true); // a stream restart
+ * assertEquals(isAllowedTransition("closed", "open"), false);
  * ```
  * @module
  */
@@ -32,8 +33,9 @@ export const TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
  *
  * @example
  * ```ts
- * import { isAllowedTransition } from "./transitions.ts";
- * console.log(isAllowedTransition("idle", "idle")); // true
+ * import { isAllowedTransition } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(isAllowedTransition("idle", "idle"), true);
  * ```
  */
 export function isAllowedTransition(from: Phase, to: Phase): boolean {

@@ -10,9 +10,10 @@
  *
  * @example
  * ```ts
- * import type { Input } from "./types.ts";
+ * import type { Input } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
  * const input: Input = { type: "text-received", now: 0, data: "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>" };
- * console.log(input.type); // "text-received"
+ * assertEquals(input.type, "text-received");
  * ```
  * @module
  */

@@ -33,9 +33,10 @@ const error = (text: string): HeaderRead => ({ kind: "error", text });
  * @example
  * ```ts
  * import { readFrameHeader } from "./_frame_header.ts";
+ * import { assertEquals } from "@std/assert";
  * const bytes = Uint8Array.of(0x81, 0x85, 1, 2, 3, 4);
- * console.log(readFrameHeader(bytes, 2)); // { kind: "need", size: 6 }
- * console.log(readFrameHeader(bytes, 6).kind); // "header"
+ * assertEquals(readFrameHeader(bytes, 2), { kind: "need", size: 6 });
+ * assertEquals(readFrameHeader(bytes, 6).kind, "header");
  * ```
  */
 export function readFrameHeader(bytes: Uint8Array, available: number): HeaderRead {

@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
- * import { readClosePayload } from "./close_payload.ts";
- * console.log(readClosePayload(Uint8Array.of(3, 232, 0x6f, 0x6b))); // { ok: true, code: 1000, reason: "ok" }
+ * import { readClosePayload } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(readClosePayload(Uint8Array.of(3, 232, 0x6f, 0x6b)), { ok: true, code: 1000, reason: "ok" });
  * ```
  * @module
  */
@@ -23,8 +24,9 @@ export type ClosePayload =
  *
  * @example
  * ```ts
- * import { isValidCloseCode } from "./close_payload.ts";
- * console.log([1000, 1005, 1014, 2999, 4000].map(isValidCloseCode)); // [ true, false, true, false, true ]
+ * import { isValidCloseCode } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals([1000, 1005, 1014, 2999, 4000].map(isValidCloseCode), [ true, false, true, false, true ]);
  * ```
  */
 export function isValidCloseCode(code: number): boolean {
@@ -38,9 +40,10 @@ export function isValidCloseCode(code: number): boolean {
  *
  * @example
  * ```ts
- * import { readClosePayload } from "./close_payload.ts";
- * console.log(readClosePayload(new Uint8Array())); // { ok: true, code: 1005, reason: "" }
- * console.log(readClosePayload(Uint8Array.of(3, 237)).ok); // false (1005 may not be sent)
+ * import { readClosePayload } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(readClosePayload(new Uint8Array()), { ok: true, code: 1005, reason: "" });
+ * assertEquals(readClosePayload(Uint8Array.of(3, 237)).ok, false); // 1005 may not be sent
  * ```
  */
 export function readClosePayload(payload: Uint8Array): ClosePayload {

@@ -11,12 +11,13 @@
  *
  * @example
  * ```ts
- * import { WebSocketCodec } from "./codec.ts";
+ * import { WebSocketCodec } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
  * const codec = new WebSocketCodec({ maxMessageBytes: 1024 });
  * // A masked text frame "Hi" (mask 1 2 3 4):
  * const outputs = codec.receive(Uint8Array.of(0x81, 0x82, 1, 2, 3, 4, 0x48 ^ 1, 0x69 ^ 2));
- * console.log(outputs); // [ { type: "text-received", text: "Hi" } ]
- * console.log(codec.close(1000).map((o) => o.type)); // [ "send-bytes", "arm-close-timer" ]
+ * assertEquals(outputs, [ { type: "text-received", text: "Hi" } ]);
+ * assertEquals(codec.close(1000).map((o) => o.type), [ "send-bytes", "arm-close-timer" ]);
  * ```
  * @module
  */

@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
- * import { encodeFrame, OPCODE } from "./frame_encoder.ts";
- * console.log(encodeFrame(OPCODE.PONG, new Uint8Array())); // Uint8Array(2) [ 138, 0 ]
+ * import { encodeFrame, OPCODE } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(encodeFrame(OPCODE.PONG, new Uint8Array()), Uint8Array.of(138, 0));
  * ```
  * @module
  */
@@ -27,9 +28,12 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { encodeFrame, OPCODE } from "./frame_encoder.ts";
+ * import { encodeFrame, OPCODE } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
  * const frame = encodeFrame(OPCODE.BINARY, new Uint8Array(300));
- * console.log(frame.length, frame[1], (frame[2]! << 8) | frame[3]!); // 304 126 300
+ * assertEquals(frame.length, 304);
+ * assertEquals(frame[1], 126);
+ * assertEquals((frame[2]! << 8) | frame[3]!, 300);
  * ```
  */
 export function encodeFrame(opcode: number, payload: Uint8Array, fin = true): Uint8Array {
@@ -58,8 +62,9 @@ export function encodeFrame(opcode: number, payload: Uint8Array, fin = true): Ui
  *
  * @example
  * ```ts
- * import { encodeText } from "./frame_encoder.ts";
- * console.log(encodeText("é")); // Uint8Array(4) [ 129, 2, 195, 169 ]
+ * import { encodeText } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(encodeText("é"), Uint8Array.of(129, 2, 195, 169));
  * ```
  */
 export function encodeText(text: string): Uint8Array {
@@ -72,9 +77,10 @@ export function encodeText(text: string): Uint8Array {
  *
  * @example
  * ```ts
- * import { closePayload } from "./frame_encoder.ts";
- * console.log(closePayload(1000, "ok")); // Uint8Array(4) [ 3, 232, 111, 107 ]
- * console.log(closePayload(1000, "é".repeat(100)).length); // 124 (2 + 61 characters of 2 bytes)
+ * import { closePayload } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(closePayload(1000, "ok"), Uint8Array.of(3, 232, 111, 107));
+ * assertEquals(closePayload(1000, "é".repeat(100)).length, 124); // 2 + 61 characters of 2 bytes
  * ```
  */
 export function closePayload(code: number | undefined, reason = ""): Uint8Array {
@@ -90,8 +96,9 @@ export function closePayload(code: number | undefined, reason = ""): Uint8Array 
  *
  * @example
  * ```ts
- * import { encodeClose } from "./frame_encoder.ts";
- * console.log(encodeClose(1002)); // Uint8Array(4) [ 136, 2, 3, 234 ]
+ * import { encodeClose } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(encodeClose(1002), Uint8Array.of(136, 2, 3, 234));
  * ```
  */
 export function encodeClose(code: number | undefined, reason = ""): Uint8Array {

@@ -7,13 +7,14 @@
  *
  * @example
  * ```ts
- * import { checkHandshake, webSocketAccept } from "./handshake.ts";
+ * import { checkHandshake, webSocketAccept } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
  * const headers = new Headers({
  *   host: "h", upgrade: "websocket", connection: "Upgrade",
  *   "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13",
  * });
- * console.log(checkHandshake({ method: "GET", version: "1.1", headers }).ok); // true
- * console.log(webSocketAccept("dGhlIHNhbXBsZSBub25jZQ==")); // "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+ * assertEquals(checkHandshake({ method: "GET", version: "1.1", headers }).ok, true);
+ * assertEquals(webSocketAccept("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
  * ```
  * @module
  */
@@ -61,11 +62,12 @@ function refuse(
  *
  * @example
  * ```ts
- * import { checkHandshake } from "./handshake.ts";
+ * import { checkHandshake } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
  * const headers = new Headers({ host: "h", upgrade: "websocket", connection: "upgrade",
  *   "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "8" });
  * const check = checkHandshake({ method: "GET", headers });
- * console.log(!check.ok && [check.status, check.headers]); // [ 426, { "sec-websocket-version": "13" } ]
+ * assertEquals(!check.ok && [check.status, check.headers], [ 426, { "sec-websocket-version": "13" } ]);
  * ```
  */
 export function checkHandshake(request: HandshakeRequest): HandshakeCheck {
@@ -110,8 +112,9 @@ export function checkHandshake(request: HandshakeRequest): HandshakeCheck {
  *
  * @example
  * ```ts
- * import { webSocketAccept } from "./handshake.ts";
- * console.log(webSocketAccept("x3JJHMbDL1EzLkh9GBhXDw==")); // "HSmrc0sMlYUkAGmm5OPpG2HaGWk="
+ * import { webSocketAccept } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(webSocketAccept("x3JJHMbDL1EzLkh9GBhXDw=="), "HSmrc0sMlYUkAGmm5OPpG2HaGWk=");
  * ```
  */
 export function webSocketAccept(key: string): string {
@@ -123,8 +126,9 @@ export function webSocketAccept(key: string): string {
  *
  * @example
  * ```ts
- * import { switchingProtocolsHead } from "./handshake.ts";
- * console.log(switchingProtocolsHead("dGhlIHNhbXBsZSBub25jZQ==", "xmpp").split("\r\n")[0]); // "HTTP/1.1 101 Switching Protocols"
+ * import { switchingProtocolsHead } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(switchingProtocolsHead("dGhlIHNhbXBsZSBub25jZQ==", "xmpp").split("\r\n")[0], "HTTP/1.1 101 Switching Protocols");
  * ```
  */
 export function switchingProtocolsHead(key: string, protocol?: string): string {

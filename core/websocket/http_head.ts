@@ -7,11 +7,12 @@
  *
  * @example
  * ```ts
- * import { RequestHeadReader } from "./http_head.ts";
+ * import { RequestHeadReader } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
  * const reader = new RequestHeadReader();
  * const bytes = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
  * const read = reader.push(bytes);
- * console.log(read.kind === "head" && read.head.fields); // [ [ "host", "a" ] ]
+ * assertEquals(read.kind === "head" && read.head.fields, [ [ "host", "a" ] ]);
  * ```
  * @module
  */
@@ -59,9 +60,10 @@ const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
  *
  * @example
  * ```ts
- * import { fieldValue } from "./http_head.ts";
+ * import { fieldValue } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
  * const head = { method: "GET", target: "/", version: "1.1" as const, fields: [["a", "1"], ["a", "2"]] as const };
- * console.log(fieldValue(head, "A")); // "1, 2"
+ * assertEquals(fieldValue(head, "A"), "1, 2");
  * ```
  */
 export function fieldValue(head: HttpRequestHead, name: string): string | null {

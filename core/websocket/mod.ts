@@ -5,11 +5,12 @@
  *
  * @example
  * ```ts
- * import { WebSocketCodec } from "./mod.ts";
+ * import { WebSocketCodec } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
  * const codec = new WebSocketCodec({ maxMessageBytes: 10 });
  * // An unmasked client frame fails the connection with 1002 (RFC 6455 §5.1):
  * const outputs = codec.receive(Uint8Array.of(0x81, 0x01, 0x41));
- * console.log(outputs.find((o) => o.type === "failed")); // { type: "failed", code: 1002, reason: "An unmasked client frame (RFC 6455 §5.1)" }
+ * assertEquals(outputs.find((o) => o.type === "failed"), { type: "failed", code: 1002, reason: "An unmasked client frame (RFC 6455 §5.1)" });
  * ```
  * @module
  */

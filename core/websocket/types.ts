@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
- * import type { WebSocketOutput } from "./types.ts";
+ * import type { WebSocketOutput } from "@xmpp-websocket/xmpp-websocket/websocket";
+ * import { assertEquals } from "@std/assert";
  * const order: WebSocketOutput = { type: "close-transport", graceful: true };
- * console.log(order.type); // "close-transport"
+ * assertEquals(order.type, "close-transport");
  * ```
  * @module
  */

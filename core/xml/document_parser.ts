@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { DocumentParser } from "./document_parser.ts";
+ * import { DocumentParser } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * const parser = new DocumentParser();
  * const result = parser.parse("<presence xmlns='jabber:client'/>");

@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { element, childElement, textOf } from "./element.ts";
+ * import { childElement, element, textOf } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * const msg = element("message", "jabber:client", { to: "a@b" }, [
  *   element("body", "jabber:client", {}, ["hi"]),
@@ -40,7 +40,7 @@ const NO_CHILDREN: readonly XmlNode[] = Object.freeze([]);
  *
  * @example
  * ```ts
- * import { element } from "./element.ts";
+ * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * const ping = element("ping", "urn:xmpp:ping");
  * assertEquals(ping.name, "ping");
@@ -66,7 +66,7 @@ export function element(
  *
  * @example
  * ```ts
- * import { element, isElement } from "./element.ts";
+ * import { element, isElement } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * assertEquals(isElement(element("iq", "jabber:client"), "iq", "jabber:client"), true);
  * ```
@@ -80,7 +80,7 @@ export function isElement(node: XmlNode | undefined, name: string, ns: string): 
  *
  * @example
  * ```ts
- * import { element, childElements } from "./element.ts";
+ * import { childElements, element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * const f = element("features", "x", {}, [element("a", "y"), "text", element("b", "y")]);
  * assertEquals(childElements(f).length, 2);
@@ -102,7 +102,7 @@ export function childElements(parent: XmlElement, name?: string, ns?: string): X
  *
  * @example
  * ```ts
- * import { element, childElement } from "./element.ts";
+ * import { childElement, element } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * const iq = element("iq", "jabber:client", {}, [element("ping", "urn:xmpp:ping")]);
  * assertEquals(childElement(iq, "ping", "urn:xmpp:ping")?.name, "ping");
@@ -125,7 +125,7 @@ export function childElement(
  *
  * @example
  * ```ts
- * import { element, textOf } from "./element.ts";
+ * import { element, textOf } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * assertEquals(textOf(element("body", "jabber:client", {}, ["a", "b"])), "ab");
  * ```
@@ -141,7 +141,7 @@ export function textOf(el: XmlElement): string {
  *
  * @example
  * ```ts
- * import { element, withChildren } from "./element.ts";
+ * import { element, withChildren } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * assertEquals(withChildren(element("a", ""), ["x"]).children, ["x"]);
  * ```

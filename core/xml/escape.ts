@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { escapeAttribute, escapeText } from "./escape.ts";
+ * import { escapeAttribute, escapeText } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * assertEquals(escapeText("a < b & c"), "a &lt; b &amp; c");
  * assertEquals(escapeAttribute("it's"), "it&apos;s");
@@ -36,7 +36,7 @@ function replace(char: string): string {
  *
  * @example
  * ```ts
- * import { escapeText } from "./escape.ts";
+ * import { escapeText } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * assertEquals(escapeText("]]>"), "]]&gt;");
  * ```
@@ -51,7 +51,7 @@ export function escapeText(text: string): string {
  *
  * @example
  * ```ts
- * import { escapeAttribute } from "./escape.ts";
+ * import { escapeAttribute } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * assertEquals(escapeAttribute("a\nb"), "a&#10;b");
  * ```

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { DEFAULT_XML_LIMITS, resolveXmlLimits } from "./limits.ts";
+ * import { DEFAULT_XML_LIMITS, resolveXmlLimits } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * const limits = resolveXmlLimits({ maxDepth: 32 });
  * assertEquals(limits.maxDepth, 32);
@@ -58,7 +58,7 @@ export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({
  *
  * @example
  * ```ts
- * import { resolveXmlLimits } from "./limits.ts";
+ * import { resolveXmlLimits } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * assertEquals(resolveXmlLimits().maxAttributes, 64);
  * ```

@@ -6,8 +6,7 @@
  *
  * @example
  * ```ts
- * import { element } from "./element.ts";
- * import { serialize } from "./serialize.ts";
+ * import { element, serialize } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * const msg = element("message", "jabber:client", { to: "a@b" }, [
  *   element("body", "jabber:client", {}, ["1 < 2"]),
@@ -47,8 +46,7 @@ const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
  *
  * @example
  * ```ts
- * import { element } from "./element.ts";
- * import { serialize } from "./serialize.ts";
+ * import { element, serialize } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * const features = element("features", "http://etherx.jabber.org/streams");
  * const text = serialize(features, { prefixes: { "http://etherx.jabber.org/streams": "stream" } });
@@ -135,8 +133,7 @@ function checkName(name: string, what: string): void {
  *
  * @example
  * ```ts
- * import { serialize, XmlNameError } from "./serialize.ts";
- * import { element } from "./element.ts";
+ * import { element, serialize, XmlNameError } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertThrows } from "@std/assert";
  * assertThrows(() => serialize(element("a b", "")), XmlNameError);
  * ```

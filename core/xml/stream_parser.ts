@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { StreamParser } from "./stream_parser.ts";
+ * import { StreamParser } from "@xmpp-websocket/xmpp-websocket/xml";
  * import { assertEquals } from "@std/assert";
  * const parser = new StreamParser();
  * const events = [

@@ -55,7 +55,17 @@ const HUB_FLAGS: Readonly<Record<string, string>> = {
   maxUnackedBytes: "--max-unacked-bytes",
 };
 
-/** The hub's limits from the options (each has a flag and an environment variable). */
+/**
+ * The hub's limits from the options (each has a flag and an environment variable).
+ *
+ * @example
+ * ```ts
+ * import { hubSettings } from "./_embedded_main.ts";
+ * import { parseOptions } from "./options.ts";
+ * const parsed = parseOptions(["--stanza-rate", "5"], {});
+ * if (parsed.ok) console.log(hubSettings(parsed.options).rate); // { perSecond: 5, burst: 100 }
+ * ```
+ */
 export function hubSettings(
   options: GatewayOptions,
 ): Omit<EmbeddedServerOptions, "accounts" | "domain" | "log" | "contacts" | "onStep"> {

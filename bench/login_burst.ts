@@ -10,7 +10,7 @@
  * PBKDF2 work) and alice's ping round trips (p50, p99, max), then the same without the burst.
  *
  * Reproduce: `npx -y deno@2.9.6 run -A bench/login_burst.ts [--attackers 20] [--seconds 10]
- * [-- <server flags>]`, e.g. `-- --auth-max-failures-per-address 1000000` to see the PBKDF2 cost
+ * [-- <server flags>]`, e.g. `-- --auth-failures-per-address 1000000` to see the PBKDF2 cost
  * with the failed-login back-off out of the way.
  *
  * @module

@@ -315,3 +315,26 @@ Deno.test("slowloris (strict layer): the header timeout ends a silent connection
     await xmpp.shutdown();
   }
 });
+
+Deno.test("admission on the Node adapter: the same decision before the upgrade (503 + Retry-After)", async () => {
+  const { serveXmppNode } = await import("../../node_adapter/serve.ts");
+  const xmpp = await serveXmppNode({
+    hostname: "127.0.0.1",
+    port: 0,
+    session: { domains: ["localhost"] },
+    trustedProxies: ["127.0.0.1"],
+    admission: { maxUnauthenticatedPerAddress: 1 },
+  });
+  try {
+    const port = xmpp.addr.port;
+    const first = await admitted(port, "203.0.113.4");
+    const refusal = await refused(port, "203.0.113.4");
+    assertEquals([refusal.status, refusal.retryAfter], [503, "5"]);
+    const other = await admitted(port, "203.0.113.5");
+    assertEquals(xmpp.endpointStats().admission.refused.unauthenticated, 1);
+    first.close();
+    other.close();
+  } finally {
+    await xmpp.shutdown();
+  }
+});

@@ -57,9 +57,11 @@ export interface StrictServer {
   /**
    * Serves new connections with another certificate (TLS only): the listener is closed and
    * opened again on the same address with it; connections already accepted go on with theirs.
-   * The PEM pair is checked first: on an error (thrown) the old listener keeps serving.
+   * The PEM pair is checked first: on an error (a rejection) the old listener keeps serving.
+   * Between the two listeners, for as long as the old socket takes to be released (a few ms),
+   * new connections are refused.
    */
-  replaceCertificate(cert: string, key: string): void;
+  replaceCertificate(cert: string, key: string): Promise<void>;
 }
 
 /**
@@ -108,6 +110,18 @@ export function serveStrict(options: StrictServeOptions): StrictServer {
     : Deno.listen({ hostname, port: options.port });
   const addr = listener.addr as Deno.NetAddr;
   let pair = { cert: options.cert ?? "", key: options.key ?? "" };
+  let swapping: Promise<void> | undefined;
+  /** Listens with `tls` on the same address once the closed listener's socket is released. */
+  const relisten = async (tls: { cert: string; key: string }): Promise<Deno.Listener> => {
+    for (let attempt = 0;; attempt++) {
+      try {
+        return Deno.listenTls({ hostname: addr.hostname, port: addr.port, ...tls });
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AddrInUse) || attempt >= 200) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+  };
   const connections = new Map<ConnectionHandle, Promise<void>>();
   let stopping = false;
 
@@ -119,7 +133,8 @@ export function serveStrict(options: StrictServeOptions): StrictServer {
         conn = await current.accept();
       } catch (error) {
         if (stopping) return;
-        if (current !== listener) continue; // replaced by replaceCertificate
+        if (swapping) await swapping; // closed by replaceCertificate: go on with the new one
+        if (current !== listener) continue;
         if (error instanceof Deno.errors.BadResource) return;
         await new Promise((resolve) => setTimeout(resolve, 50)); // e.g. out of file descriptors
         continue;
@@ -160,18 +175,25 @@ export function serveStrict(options: StrictServeOptions): StrictServer {
       }
       return finished;
     },
-    replaceCertificate(cert, key) {
+    async replaceCertificate(cert, key) {
       if (!tls) throw new TypeError("Cannot replace the certificate of a plain TCP listener");
-      if (stopping) return;
+      if (stopping || swapping) return;
       // Check the pair on a throwaway listener first: the port is only released once it works.
       Deno.listenTls({ hostname: addr.hostname, port: 0, cert, key }).close();
-      listener.close();
+      let swapped!: () => void;
+      swapping = new Promise((resolve) => swapped = resolve);
       try {
-        listener = Deno.listenTls({ hostname: addr.hostname, port: addr.port, cert, key });
-        pair = { cert, key };
-      } catch (error) {
-        listener = Deno.listenTls({ hostname: addr.hostname, port: addr.port, ...pair });
-        throw error;
+        listener.close();
+        try {
+          listener = await relisten({ cert, key });
+          pair = { cert, key };
+        } catch (error) {
+          listener = await relisten(pair);
+          throw error;
+        }
+      } finally {
+        swapping = undefined;
+        swapped();
       }
     },
   };

@@ -17,7 +17,7 @@ import { serveXmpp } from "./serve.ts";
 import { publicWebSocketUrl, webHandler } from "./_web.ts";
 import { trustPolicy } from "../core/http/forwarded.ts";
 import { addressList, isLoopbackAddress } from "../core/http/ip.ts";
-import { listenUrl, readTls } from "./_cli_files.ts";
+import { listenUrl, readTls } from "./_files.ts";
 import { HubMetrics, renderEndpointStats } from "./_metrics.ts";
 import { Readiness } from "./_health.ts";
 

@@ -22,7 +22,7 @@ import { serveGateway } from "./gateway.ts";
 import { createLogger, type Logger } from "./_log.ts";
 import type { XmppServer } from "./_types.ts";
 import { startEmbedded } from "./_embedded_main.ts";
-import { listenUrl, readFile, readTls } from "./_cli_files.ts";
+import { listenUrl, readFile, readTls } from "./_files.ts";
 
 /**
  * Runs the program; resolves with the exit code (0 after a clean shutdown, 2 on bad options).

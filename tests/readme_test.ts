@@ -18,7 +18,7 @@
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { childElement, element, NS, textOf } from "../core/mod.ts";
-import { probe } from "../deno/_cli_probe.ts";
+import { probe } from "../deno/cli/probe.ts";
 import { WsTestClient } from "./_support/ws_client.ts";
 
 const REPO = new URL("../", import.meta.url).pathname;

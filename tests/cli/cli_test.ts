@@ -1,5 +1,5 @@
 /**
- * The command-line tools (`deno/cli.ts`): `conformance` against our embedded-server endpoint,
+ * The command-line tools (`deno/cli/main.ts`): `conformance` against our embedded-server endpoint,
  * against Prosody's own WebSocket endpoint and against our gateway in front of Prosody, with
  * the expected result of every check asserted for each; `probe` with a login (redacted SASL,
  * messages in order) and through XEP-0156 discovery; `send`; exit codes, in process and as a
@@ -9,23 +9,23 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { childElement, element, NS, textOf } from "../../core/mod.ts";
-import { cli, type CliIo } from "../../deno/cli.ts";
+import { cli, type CliIo } from "../../deno/cli/main.ts";
 import {
   type CheckResult,
   CHECKS,
   conformance,
   type ConformanceReport,
   formatTable,
-} from "../../deno/_cli_conformance.ts";
-import { decodeFrames, encodeFrame, OPCODE } from "../../deno/_cli_frames.ts";
-import { probe } from "../../deno/_cli_probe.ts";
-import { formatEntry, redactSasl, type TranscriptEntry } from "../../deno/_cli_transcript.ts";
+} from "../../deno/cli/conformance.ts";
+import { decodeFrames, encodeFrame, OPCODE } from "../../deno/cli/frames.ts";
+import { probe } from "../../deno/cli/probe.ts";
+import { formatEntry, redactSasl, type TranscriptEntry } from "../../deno/cli/transcript.ts";
 import { serveGateway } from "../../deno/gateway.ts";
 import { PASSWORD, withEmbedded } from "./_embedded.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
 import { startProsody } from "../interop/_prosody.ts";
 
-const CLI_PATH = new URL("../../deno/cli.ts", import.meta.url).pathname;
+const CLI_PATH = new URL("../../deno/cli/main.ts", import.meta.url).pathname;
 const REPO = new URL("../../", import.meta.url).pathname;
 
 type Status = CheckResult["status"];

@@ -8,14 +8,14 @@
 
 import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { childElement, element, NS, textOf } from "../../core/mod.ts";
-import { cli, type CliIo } from "../../deno/cli.ts";
-import { conformance } from "../../deno/_cli_conformance.ts";
-import { probe, type ProbeReport } from "../../deno/_cli_probe.ts";
+import { cli, type CliIo } from "../../deno/cli/main.ts";
+import { conformance } from "../../deno/cli/conformance.ts";
+import { probe, type ProbeReport } from "../../deno/cli/probe.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
 import { startProsody } from "../interop/_prosody.ts";
 import { PASSWORD, withEmbedded } from "./_embedded.ts";
 
-const CLI_PATH = new URL("../../deno/cli.ts", import.meta.url).pathname;
+const CLI_PATH = new URL("../../deno/cli/main.ts", import.meta.url).pathname;
 
 function notes(report: ProbeReport): string[] {
   return report.transcript.filter((e) => e.dir === "*").map((e) => e.text);

@@ -11,12 +11,12 @@
  * error or unreachable endpoint.
  *
  * ```sh
- * deno run --allow-net --allow-read --allow-env deno/cli.ts conformance ws://127.0.0.1:5280/xmpp-websocket --domain localhost
+ * deno run --allow-net --allow-read --allow-env deno/cli/main.ts conformance ws://127.0.0.1:5280/xmpp-websocket --domain localhost
  * ```
  *
  * @example
  * ```ts
- * import { cli } from "./cli.ts";
+ * import { cli } from "./main.ts";
  * const out: string[] = [];
  * const code = await cli(["probe"], { stdout: (t) => out.push(t), stderr: (t) => out.push(t), env: {} });
  * console.log(code); // 2: the endpoint is missing
@@ -32,9 +32,9 @@ import {
   formatRow,
   formatTable,
   tableHeader,
-} from "./_cli_conformance.ts";
-import { probe, type ProbeOptions } from "./_cli_probe.ts";
-import { formatEntry } from "./_cli_transcript.ts";
+} from "./conformance.ts";
+import { probe, type ProbeOptions } from "./probe.ts";
+import { formatEntry } from "./transcript.ts";
 
 /** Where the tools write, and the environment they read (`XMPP_WS_PASSWORD`). */
 export interface CliIo {
@@ -151,7 +151,7 @@ error or unreachable.`,
  *
  * @example
  * ```ts
- * import { helpText } from "./cli.ts";
+ * import { helpText } from "./main.ts";
  * console.log(helpText().split("\n")[0]); // "Usage: xmpp-ws <command> [options]"
  * ```
  */
@@ -176,7 +176,7 @@ export function helpText(command?: string): string {
  *
  * @example
  * ```ts
- * import { cli } from "./cli.ts";
+ * import { cli } from "./main.ts";
  * const lines: string[] = [];
  * const io = { stdout: (t: string) => lines.push(t), stderr: (t: string) => lines.push(t), env: {} };
  * console.log(await cli(["--help"], io), lines[0]!.split("\n")[0]); // 0 "Usage: xmpp-ws <command> [options]"

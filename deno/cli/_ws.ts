@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts ignore
- * import { openWebSocket } from "./_cli_ws.ts";
+ * import { openWebSocket } from "./_ws.ts";
  * const result = await openWebSocket(new URL("ws://127.0.0.1:5280/xmpp-websocket"), {
  *   protocols: ["xmpp"], timeoutMs: 3_000,
  * });
@@ -16,7 +16,7 @@
  * @module
  */
 
-import { decodeFrames, encodeFrame, type Frame, OPCODE } from "./_cli_frames.ts";
+import { decodeFrames, encodeFrame, type Frame, OPCODE } from "./frames.ts";
 
 /** Something the socket did or saw, for transcripts. `at` is from the observer's clock. */
 export type WireEvent =

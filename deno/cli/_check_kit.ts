@@ -1,5 +1,5 @@
 /**
- * The types and helpers the `conformance` checks (`_cli_checks.ts`) are written with: what a
+ * The types and helpers the `conformance` checks (`_checks.ts`) are written with: what a
  * check gets and returns, and how it reads what the server does (every message parsed by a
  * fresh parser, Close frames, the end of TCP) with a bounded wait.
  *
@@ -13,9 +13,9 @@ import {
   readStreamError,
   textOf,
   type XmlElement,
-} from "../core/mod.ts";
-import type { Inbound, OpenResult, RawWebSocket } from "./_cli_ws.ts";
-import { type Credentials, StreamStepError, XmppWire } from "./_cli_xmpp.ts";
+} from "../../core/mod.ts";
+import type { Inbound, OpenResult, RawWebSocket } from "./_ws.ts";
+import { type Credentials, StreamStepError, XmppWire } from "./_xmpp.ts";
 
 /** A message the server sent during a check (for the framing check over all of them). */
 export interface InboundRecord {

@@ -5,18 +5,18 @@
  *
  * @example
  * ```ts ignore
- * import { probe } from "./_cli_probe.ts";
+ * import { probe } from "./probe.ts";
  * const report = await probe({ target: "ws://127.0.0.1:5280/xmpp-websocket", domain: "localhost", timeoutMs: 3_000 });
  * console.log(report.exitCode); // 0
  * ```
  * @module
  */
 
-import { escapeAttribute, escapeText } from "../core/mod.ts";
-import { discover } from "./_cli_discovery.ts";
-import { Transcript, type TranscriptEntry } from "./_cli_transcript.ts";
-import { ConnectError, openWebSocket, type RawWebSocket } from "./_cli_ws.ts";
-import { type Bounce, readBounce, StreamStepError, XmppWire } from "./_cli_xmpp.ts";
+import { escapeAttribute, escapeText } from "../../core/mod.ts";
+import { discover } from "./_discovery.ts";
+import { Transcript, type TranscriptEntry } from "./transcript.ts";
+import { ConnectError, openWebSocket, type RawWebSocket } from "./_ws.ts";
+import { type Bounce, readBounce, StreamStepError, XmppWire } from "./_xmpp.ts";
 
 /** Options of {@link probe}. */
 export interface ProbeOptions {
@@ -219,8 +219,8 @@ async function connectFirst(
  *
  * @example
  * ```ts
- * import { domainHint } from "./_cli_probe.ts";
- * import { StreamStepError } from "./_cli_xmpp.ts";
+ * import { domainHint } from "./probe.ts";
+ * import { StreamStepError } from "./_xmpp.ts";
  * const refused = new StreamStepError("no", { condition: "host-unknown", serverDomain: "localhost" });
  * console.log(domainHint(refused, "127.0.0.1"), domainHint(refused, "localhost")); // "localhost" undefined
  * ```
@@ -251,7 +251,7 @@ function explained(error: unknown, domain: string, given: string | undefined): u
  *
  * @example
  * ```ts
- * import { describeBounce } from "./_cli_probe.ts";
+ * import { describeBounce } from "./probe.ts";
  * console.log(describeBounce({ condition: "service-unavailable", type: "cancel", from: "bob@localhost" }));
  * // "<service-unavailable/> (cancel) from bob@localhost"
  * ```
@@ -311,7 +311,7 @@ function parseUrl(text: string): URL {
  *
  * @example
  * ```ts
- * import { isLoopback } from "./_cli_probe.ts";
+ * import { isLoopback } from "./probe.ts";
  * console.log(isLoopback("127.0.0.1"), isLoopback("[::1]"), isLoopback("example.com")); // true true false
  * ```
  */

@@ -13,7 +13,7 @@ import {
   escapeAttribute,
   NS,
   readStreamError,
-} from "../core/mod.ts";
+} from "../../core/mod.ts";
 import {
   type Check,
   type CheckContext,
@@ -33,11 +33,11 @@ import {
   skip,
   summary,
   withStream,
-} from "./_cli_check_kit.ts";
-import { discover, type HostMetaDocument } from "./_cli_discovery.ts";
-import type { RawWebSocket } from "./_cli_ws.ts";
+} from "./_check_kit.ts";
+import { discover, type HostMetaDocument } from "./_discovery.ts";
+import type { RawWebSocket } from "./_ws.ts";
 
-export type { Check, CheckContext, CheckOutcome, InboundRecord } from "./_cli_check_kit.ts";
+export type { Check, CheckContext, CheckOutcome, InboundRecord } from "./_check_kit.ts";
 
 // ---- the checks --------------------------------------------------------------------------
 

@@ -1,23 +1,23 @@
 /**
- * `conformance`: runs the RFC 7395 server checks of `_cli_checks.ts` against an endpoint, each
+ * `conformance`: runs the RFC 7395 server checks of `_checks.ts` against an endpoint, each
  * over its own connection with bounded waits, and reports pass, fail or skip per check with
  * the digest rule numbers it covers.
  *
  * @example
  * ```ts ignore
- * import { conformance, formatTable } from "./_cli_conformance.ts";
+ * import { conformance, formatTable } from "./conformance.ts";
  * const report = await conformance({ url: "ws://127.0.0.1:5280/xmpp-websocket", domain: "localhost" });
  * console.log(formatTable(report));
  * ```
  * @module
  */
 
-import { type CheckContext, type CheckOutcome, CHECKS, type InboundRecord } from "./_cli_checks.ts";
-import { ConnectError, type OpenResult, openWebSocket } from "./_cli_ws.ts";
-import { domainHint } from "./_cli_probe.ts";
-import { StreamStepError, XmppWire } from "./_cli_xmpp.ts";
+import { type CheckContext, type CheckOutcome, CHECKS, type InboundRecord } from "./_checks.ts";
+import { ConnectError, type OpenResult, openWebSocket } from "./_ws.ts";
+import { domainHint } from "./probe.ts";
+import { StreamStepError, XmppWire } from "./_xmpp.ts";
 
-export { CHECKS } from "./_cli_checks.ts";
+export { CHECKS } from "./_checks.ts";
 
 /** Options of {@link conformance}. */
 export interface ConformanceOptions {
@@ -215,7 +215,7 @@ function rulesOf(rules: readonly number[]): string {
  *
  * @example
  * ```ts
- * import { tableHeader } from "./_cli_conformance.ts";
+ * import { tableHeader } from "./conformance.ts";
  * console.log(tableHeader("ws://h/x", "h").split("\n")[0]); // "RFC 7395 conformance of ws://h/x (domain h)"
  * ```
  */
@@ -229,7 +229,7 @@ export function tableHeader(url: string, domain: string): string {
  *
  * @example
  * ```ts
- * import { formatRow } from "./_cli_conformance.ts";
+ * import { formatRow } from "./conformance.ts";
  * const row = formatRow({ id: "server-silent-first", rules: [17], title: "", status: "pass", detail: "silent for 1000 ms", ms: 1000 });
  * console.log(row.startsWith("pass    server-silent-first")); // true
  * ```
@@ -245,7 +245,7 @@ export function formatRow(result: CheckResult): string {
  *
  * @example
  * ```ts
- * import { formatTable } from "./_cli_conformance.ts";
+ * import { formatTable } from "./conformance.ts";
  * const text = formatTable({
  *   url: "ws://h/x", domain: "h", exitCode: 2, error: "Cannot connect", results: [],
  *   counts: { pass: 0, fail: 0, skip: 0 },

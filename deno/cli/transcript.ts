@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { formatEntry, Transcript } from "./_cli_transcript.ts";
+ * import { formatEntry, Transcript } from "./transcript.ts";
  * const transcript = new Transcript(() => 12.5);
  * transcript.observer({ type: "text", dir: "out", data: "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>" });
  * console.log(formatEntry(transcript.entries[0]!));
@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { WireEvent } from "./_cli_ws.ts";
+import type { WireEvent } from "./_ws.ts";
 
 /** One line (or block) of a transcript. */
 export interface TranscriptEntry {
@@ -37,7 +37,7 @@ const SASL_ELEMENT =
  *
  * @example
  * ```ts
- * import { redactSasl } from "./_cli_transcript.ts";
+ * import { redactSasl } from "./transcript.ts";
  * console.log(redactSasl("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>dj1=</success>"));
  * // <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>[redacted 4 bytes]</success>
  * console.log(redactSasl("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")); // unchanged
@@ -134,7 +134,7 @@ export class Transcript {
  *
  * @example
  * ```ts
- * import { formatEntry } from "./_cli_transcript.ts";
+ * import { formatEntry } from "./transcript.ts";
  * console.log(formatEntry({ at: 3, dir: "<", kind: "http", text: "HTTP/1.1 101 Switching Protocols\nupgrade: websocket" }));
  * // <      3.0 ms  HTTP/1.1 101 Switching Protocols
  * // <              upgrade: websocket

@@ -6,14 +6,14 @@
  *
  * @example
  * ```ts ignore
- * import { discover } from "./_cli_discovery.ts";
+ * import { discover } from "./_discovery.ts";
  * const { candidates } = await discover("https://example.com", 3_000);
  * console.log(candidates); // ["wss://example.com/xmpp-websocket"]
  * ```
  * @module
  */
 
-import { type HostMetaLink, parseJrd, parseXrd, WEBSOCKET_REL } from "../core/mod.ts";
+import { type HostMetaLink, parseJrd, parseXrd, WEBSOCKET_REL } from "../../core/mod.ts";
 
 /** What one host-meta document said. */
 export interface HostMetaDocument {
@@ -125,7 +125,7 @@ async function readLimited(response: Response): Promise<string> {
  *
  * @example
  * ```ts
- * import { readXrd } from "./_cli_discovery.ts";
+ * import { readXrd } from "./_discovery.ts";
  * const xrd = "<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'><Link rel='urn:xmpp:alt-connections:websocket' href='wss://a/ws'/></XRD>";
  * console.log(readXrd(xrd).websocketLinks); // ["wss://a/ws"]
  * ```
@@ -139,7 +139,7 @@ export function readXrd(text: string): { websocketLinks: string[]; problem?: str
  *
  * @example
  * ```ts
- * import { readJrd } from "./_cli_discovery.ts";
+ * import { readJrd } from "./_discovery.ts";
  * const jrd = '{"links":[{"rel":"urn:xmpp:alt-connections:websocket","href":"wss://a/ws"}]}';
  * console.log(readJrd(jrd).websocketLinks); // ["wss://a/ws"]
  * ```

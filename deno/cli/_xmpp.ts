@@ -6,8 +6,8 @@
  *
  * @example
  * ```ts ignore
- * import { openWebSocket } from "./_cli_ws.ts";
- * import { XmppWire } from "./_cli_xmpp.ts";
+ * import { openWebSocket } from "./_ws.ts";
+ * import { XmppWire } from "./_xmpp.ts";
  * const { socket } = await openWebSocket(new URL("ws://127.0.0.1:5280/xmpp-websocket"), {
  *   protocols: ["xmpp"], timeoutMs: 3_000,
  * });
@@ -34,8 +34,8 @@ import {
   type ScramMechanism,
   textOf,
   type XmlElement,
-} from "../core/mod.ts";
-import type { Inbound, RawWebSocket } from "./_cli_ws.ts";
+} from "../../core/mod.ts";
+import type { Inbound, RawWebSocket } from "./_ws.ts";
 
 /** What the server said when a step failed, when it said anything. */
 export interface StreamStepDetail {
@@ -82,8 +82,8 @@ export interface Bounce {
  *
  * @example
  * ```ts
- * import { element } from "../core/mod.ts";
- * import { readBounce } from "./_cli_xmpp.ts";
+ * import { element } from "../../core/mod.ts";
+ * import { readBounce } from "./_xmpp.ts";
  * const stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
  * const bounce = element("message", "jabber:client", { type: "error", id: "m1" }, [
  *   element("error", "jabber:client", { type: "cancel" }, [element("service-unavailable", stanzas)]),

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { decodeFrames, encodeFrame, OPCODE } from "./_cli_frames.ts";
+ * import { decodeFrames, encodeFrame, OPCODE } from "./frames.ts";
  * const bytes = encodeFrame(OPCODE.TEXT, new TextEncoder().encode("<a/>"));
  * const { frames } = decodeFrames(bytes);
  * console.log(new TextDecoder().decode(frames[0]!.payload)); // "<a/>"
@@ -39,7 +39,7 @@ export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
  *
  * @example
  * ```ts
- * import { encodeFrame, OPCODE } from "./_cli_frames.ts";
+ * import { encodeFrame, OPCODE } from "./frames.ts";
  * const frame = encodeFrame(OPCODE.PING, new Uint8Array([1, 2]));
  * console.log(frame.length, frame[0], frame[1]); // 8 137 130
  * ```
@@ -71,7 +71,7 @@ export function encodeFrame(opcode: number, payload: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * import { decodeFrames } from "./_cli_frames.ts";
+ * import { decodeFrames } from "./frames.ts";
  * const { frames, rest } = decodeFrames(new Uint8Array([0x81, 0x01, 0x3c, 0x81]));
  * console.log(frames.length, rest.length); // 1 1
  * ```

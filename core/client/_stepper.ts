@@ -18,7 +18,9 @@ import type { ClientError } from "./errors.ts";
 import { expireIqs, nextIqDeadline, trackIq } from "./iq.ts";
 import { checkLiveness } from "./liveness.ts";
 import { smAnswer, smRequest, smSent } from "./sm.ts";
-import { assertSendable, iqStanza, isStanza, PING_NS } from "./stanzas.ts";
+import { assertSendable, iqStanza } from "./stanzas.ts";
+import { isStanza } from "../xmpp/stanza.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import { element } from "../xml/element.ts";
 import { streamElement } from "./_stream.ts";
 import { failureError, finishConnection, terminate } from "./_endings.ts";
@@ -372,7 +374,7 @@ export class Stepper {
       this.s.sm = this.s.sm && { ...this.s.sm, requested: true };
       this.sendRaw(smRequest());
     } else {
-      this.sendRaw(iqStanza("get", this.nextId(), element("ping", PING_NS), config.domain));
+      this.sendRaw(iqStanza("get", this.nextId(), element("ping", NS.PING), config.domain));
     }
   }
 

@@ -9,7 +9,7 @@
  */
 
 import { childElement, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import { type AuthStep, continueAuth, startAuth } from "./auth.ts";
 import { bindRequest, readBindResult, sessionRequest, sessionRequired } from "./bind.ts";
 import { authFailureAdvice, type ReconnectAdvice } from "./errors.ts";
@@ -26,7 +26,9 @@ import {
   smResumed,
   smResumeFailed,
 } from "./sm.ts";
-import { iqResultFor, isStanza, PING_NS, stanzaErrorCondition } from "./stanzas.ts";
+import { iqResultFor } from "./stanzas.ts";
+import { isStanza } from "../xmpp/stanza.ts";
+import { stanzaErrorCondition } from "../xmpp/stanza_errors.ts";
 import type { Stepper } from "./_stepper.ts";
 
 /** Handles one element from the server (the core session has already vetted it). */
@@ -250,7 +252,7 @@ function stanza(st: Stepper, el: XmlElement): void {
         st.out.push({ type: "iq-answered", id: matched.matched.id, element: el });
         return;
       }
-    } else if (type === "get" && childElement(el, "ping", PING_NS)) {
+    } else if (type === "get" && childElement(el, "ping", NS.PING)) {
       // XEP-0199 §4: answer pings (the server's liveness checks) ourselves.
       if (st.streamWritable()) st.transmit(iqResultFor(el));
       return;

@@ -17,7 +17,7 @@
  */
 
 import { childElement, childElements, element, textOf, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import type {
   SaslClientFailureReason,
   SaslFailureCondition,

@@ -20,11 +20,8 @@
  */
 
 import { childElement, element, textOf, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
-import { stanzaErrorCondition } from "./stanzas.ts";
-
-/** The namespace of the legacy session feature and request (RFC 3921 §3). */
-export const SESSION_NS = "urn:ietf:params:xml:ns:xmpp-session";
+import { NS } from "../xmpp/namespaces.ts";
+import { stanzaErrorCondition } from "../xmpp/stanza_errors.ts";
 
 /** The answer to a bind or session request. */
 export type BindResult =
@@ -82,18 +79,18 @@ export function readBindResult(iq: XmlElement): BindResult {
  * @example
  * ```ts
  * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
- * import { sessionRequired, SESSION_NS } from "./bind.ts";
+ * import { sessionRequired } from "./bind.ts";
  * import { assertEquals } from "@std/assert";
  * const features = (optional: boolean) => element("features", "http://etherx.jabber.org/streams", {}, [
- *   element("session", SESSION_NS, {}, optional ? [element("optional", SESSION_NS)] : []),
+ *   element("session", "urn:ietf:params:xml:ns:xmpp-session", {}, optional ? [element("optional", "urn:ietf:params:xml:ns:xmpp-session")] : []),
  * ]);
  * assertEquals(sessionRequired(features(false)), true);
  * assertEquals(sessionRequired(features(true)), false);
  * ```
  */
 export function sessionRequired(features: XmlElement): boolean {
-  const session = childElement(features, "session", SESSION_NS);
-  return session !== undefined && childElement(session, "optional", SESSION_NS) === undefined;
+  const session = childElement(features, "session", NS.SESSION);
+  return session !== undefined && childElement(session, "optional", NS.SESSION) === undefined;
 }
 
 /**
@@ -109,6 +106,6 @@ export function sessionRequired(features: XmlElement): boolean {
  */
 export function sessionRequest(id: string, domain: string): XmlElement {
   return element("iq", NS.CLIENT, { type: "set", id, to: domain }, [
-    element("session", SESSION_NS),
+    element("session", NS.SESSION),
   ]);
 }

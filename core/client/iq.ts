@@ -18,7 +18,7 @@
  */
 
 import type { XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 
 /** A request waiting for its response. */
 export interface PendingIq {

@@ -19,7 +19,7 @@
  */
 
 import { childElement, element, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 
 /** Stream management state of one session (it outlives connections when resumable). */
 export interface SmState {

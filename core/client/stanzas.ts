@@ -13,22 +13,14 @@
  */
 
 import { element, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import { serialize } from "../xml/serialize.ts";
 import { findIllegalCharacter } from "../xml/restricted.ts";
-import { isStanza } from "../server/stanza.ts";
+import { type IqType, isStanza } from "../xmpp/stanza.ts";
+import type { StanzaErrorType } from "../xmpp/stanza_errors.ts";
 
-/** The namespace of stanza error conditions (RFC 6120 §8.3.3). */
-export const STANZA_ERRORS_NS = "urn:ietf:params:xml:ns:xmpp-stanzas";
-
-/** The XEP-0199 ping namespace. */
-export const PING_NS = "urn:xmpp:ping";
-
-/** The iq types (RFC 6120 §8.2.3). */
-export type IqType = "get" | "set" | "result" | "error";
-
-/** Whether `el` is a stanza: `message`, `presence` or `iq` in `jabber:client` (shared with the server). */
-export { isStanza } from "../server/stanza.ts";
+export { type IqType, isStanza } from "../xmpp/stanza.ts";
+export { stanzaErrorCondition } from "../xmpp/stanza_errors.ts";
 
 /**
  * Throws `TypeError` unless `el` can be sent by a client: a stanza whose serialization holds
@@ -171,32 +163,11 @@ export function iqResultFor(request: XmlElement, payload?: XmlElement): XmlEleme
 export function iqErrorFor(
   request: XmlElement,
   condition = "service-unavailable",
-  errorType: "auth" | "cancel" | "continue" | "modify" | "wait" = "cancel",
+  errorType: StanzaErrorType = "cancel",
 ): XmlElement {
   return element("iq", NS.CLIENT, {
     type: "error",
     id: request.attrs.id ?? "",
     to: request.attrs.from,
-  }, [element("error", NS.CLIENT, { type: errorType }, [element(condition, STANZA_ERRORS_NS)])]);
-}
-
-/**
- * The defined condition of a stanza's `<error/>` (RFC 6120 §8.3.3), if any.
- *
- * @example
- * ```ts
- * import { element } from "@xmpp-websocket/xmpp-websocket/xml";
- * import { iqErrorFor, stanzaErrorCondition } from "@xmpp-websocket/xmpp-websocket/client-core";
- * import { assertEquals } from "@std/assert";
- * assertEquals(stanzaErrorCondition(iqErrorFor(element("iq", "jabber:client", { id: "1" }), "conflict")), "conflict");
- * ```
- */
-export function stanzaErrorCondition(stanza: XmlElement): string | undefined {
-  for (const child of stanza.children) {
-    if (typeof child === "string" || child.name !== "error") continue;
-    for (const c of child.children) {
-      if (typeof c !== "string" && c.ns === STANZA_ERRORS_NS && c.name !== "text") return c.name;
-    }
-  }
-  return undefined;
+  }, [element("error", NS.CLIENT, { type: errorType }, [element(condition, NS.STANZAS)])]);
 }

@@ -21,7 +21,7 @@
 import { canSend, createSession, step } from "../session/step.ts";
 import type { Input, Output, Session } from "../session/types.ts";
 import { element, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
 import { filterFeaturesForWebSocket, startTlsOffer } from "./features.ts";
 import type {

@@ -21,7 +21,7 @@
  */
 
 import { withChildren, type XmlElement, type XmlNode } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 
 const DROPPED_NAMESPACES: ReadonlySet<string> = new Set([
   NS.TLS,

@@ -23,7 +23,7 @@
  */
 
 import { element, textOf, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import {
   beginPlainServer,
   continueSaslServer,

@@ -15,7 +15,7 @@
  */
 
 import { element, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
 import type { StoredAccount } from "../sasl/types.ts";
 import type { LoginLimits } from "./login_limits.ts";

@@ -13,12 +13,12 @@
  */
 
 import { childElement, element, textOf, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import type { Context } from "./_context.ts";
-import { isValidResource } from "./jid.ts";
+import { isValidResource } from "../xmpp/jid.ts";
 import { goUnavailable, sessionsOf } from "./_presence.ts";
 import { rerouteUndelivered } from "./_route.ts";
-import { stanzaError } from "./stanza.ts";
+import { stanzaError } from "../xmpp/stanza_errors.ts";
 import { timerName } from "./timers.ts";
 import type { BoundSession, HubConnection } from "./types.ts";
 

@@ -18,10 +18,11 @@
  */
 
 import { childElement, element, textOf, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import type { Context } from "./_context.ts";
-import { bareString } from "./jid.ts";
-import { stanzaError, withAttrs } from "./stanza.ts";
+import { bareString } from "../xmpp/jid.ts";
+import { stanzaError } from "../xmpp/stanza_errors.ts";
+import { withAttrs } from "../xmpp/stanza.ts";
 import type { BoundSession } from "./types.ts";
 
 /**

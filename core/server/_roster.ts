@@ -16,10 +16,9 @@
  */
 
 import { element, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import type { Context } from "./_context.ts";
 import { sessionsOf } from "./_presence.ts";
-import { HUB_NS } from "./stanza.ts";
 import type { RosterItem, Subscription } from "./types.ts";
 
 /**
@@ -33,12 +32,12 @@ import type { RosterItem, Subscription } from "./types.ts";
  * ```
  */
 export function rosterItemElement(item: RosterItem): XmlElement {
-  return element("item", HUB_NS.ROSTER, {
+  return element("item", NS.ROSTER, {
     jid: item.jid,
     name: item.name,
     subscription: item.subscription,
     ask: item.ask ? "subscribe" : undefined,
-  }, item.groups.map((group) => element("group", HUB_NS.ROSTER, {}, [group])));
+  }, item.groups.map((group) => element("group", NS.ROSTER, {}, [group])));
 }
 
 /**
@@ -105,7 +104,7 @@ export function putItem(ctx: Context, owner: string, item: RosterItem): void {
 /** Removes an item and pushes `subscription='remove'`. */
 export function removeItem(ctx: Context, owner: string, contact: string): void {
   writable(ctx, owner).items.delete(contact);
-  push(ctx, owner, element("item", HUB_NS.ROSTER, { jid: contact, subscription: "remove" }));
+  push(ctx, owner, element("item", NS.ROSTER, { jid: contact, subscription: "remove" }));
 }
 
 /** Records or clears a pending incoming subscription request from `contact`. */
@@ -141,7 +140,7 @@ function push(ctx: Context, owner: string, item: XmlElement): void {
     ctx.deliver(
       session.jid,
       element("iq", NS.CLIENT, { type: "set", id: ctx.nextId("push"), to: session.jid }, [
-        element("query", HUB_NS.ROSTER, {}, [item]),
+        element("query", NS.ROSTER, {}, [item]),
       ]),
     );
   }

@@ -26,11 +26,13 @@
  * @module
  */
 
+import { NS } from "../xmpp/namespaces.ts";
 import { childElements, element, textOf, type XmlElement } from "../xml/element.ts";
 import type { Context } from "./_context.ts";
-import { bareOf, bareString, parseJid } from "./jid.ts";
+import { bareOf, bareString, parseJid } from "../xmpp/jid.ts";
 import { getItem, newRosterItem, putItem, rosterFull, rosterItemElement } from "./_roster.ts";
-import { HUB_NS, iqResult, stanzaError, type StanzaErrorCondition } from "./stanza.ts";
+import { iqResult } from "../xmpp/stanza.ts";
+import { stanzaError, type StanzaErrorCondition } from "../xmpp/stanza_errors.ts";
 import { removeContact } from "./_subscription.ts";
 import type { BoundSession, ResolvedHubConfig } from "./types.ts";
 
@@ -79,7 +81,7 @@ export function readItem(item: XmlElement, limits: ItemLimits): ItemCheck {
       `The name is longer than ${limits.maxRosterNameLength} characters`,
     );
   }
-  const elements = childElements(item, "group", HUB_NS.ROSTER);
+  const elements = childElements(item, "group", NS.ROSTER);
   if (elements.length > limits.maxRosterGroups) {
     return refuse("not-acceptable", `More than ${limits.maxRosterGroups} groups`);
   }
@@ -110,10 +112,10 @@ export function rosterIq(
   if (iq.attrs.type === "get") {
     ctx.updateSession(session.jid, { rosterRequested: true });
     const items = [...ctx.roster(owner).items.values()].map(rosterItemElement);
-    ctx.deliver(session.jid, iqResult(iq, element("query", HUB_NS.ROSTER, {}, items)));
+    ctx.deliver(session.jid, iqResult(iq, element("query", NS.ROSTER, {}, items)));
     return;
   }
-  const items = childElements(query, "item", HUB_NS.ROSTER);
+  const items = childElements(query, "item", NS.ROSTER);
   const checked = items.length === 1
     ? readItem(items[0]!, ctx.config)
     : refuse("bad-request", "Expected one item with a bare JID");

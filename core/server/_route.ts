@@ -28,10 +28,11 @@
 
 import type { XmlElement } from "../xml/element.ts";
 import type { Context } from "./_context.ts";
-import { bareOf, bareString, type Jid, parseJid } from "./jid.ts";
+import { bareOf, bareString, type Jid, parseJid } from "../xmpp/jid.ts";
 import { availableSessions, broadcastPresence, directedPresence, probe } from "./_presence.ts";
 import { accountIq, serverIq } from "./_server_iq.ts";
-import { iqPayload, stanzaError, type StanzaErrorCondition, withAttrs } from "./stanza.ts";
+import { iqPayload, withAttrs } from "../xmpp/stanza.ts";
+import { stanzaError, type StanzaErrorCondition } from "../xmpp/stanza_errors.ts";
 import { outboundSubscription, SUBSCRIPTION_TYPES } from "./_subscription.ts";
 import type { BoundSession } from "./types.ts";
 

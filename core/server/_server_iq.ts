@@ -13,13 +13,14 @@
  */
 
 import { element, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import type { Context } from "./_context.ts";
 import { rosterIq } from "./_roster_iq.ts";
-import { HUB_NS, iqPayload, iqResult, stanzaError } from "./stanza.ts";
+import { iqPayload, iqResult } from "../xmpp/stanza.ts";
+import { stanzaError } from "../xmpp/stanza_errors.ts";
 import type { BoundSession } from "./types.ts";
 
-const COMMON_FEATURES = [HUB_NS.DISCO_INFO, HUB_NS.DISCO_ITEMS, HUB_NS.PING];
+const COMMON_FEATURES = [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.PING];
 
 /**
  * The server's disco#info: an `im` server identity and its features.
@@ -31,7 +32,7 @@ const COMMON_FEATURES = [HUB_NS.DISCO_INFO, HUB_NS.DISCO_ITEMS, HUB_NS.PING];
  * ```
  */
 export function serverInfo(name: string): XmlElement {
-  return discoInfo({ category: "server", type: "im", name }, [...COMMON_FEATURES, HUB_NS.ROSTER]);
+  return discoInfo({ category: "server", type: "im", name }, [...COMMON_FEATURES, NS.ROSTER]);
 }
 
 /**
@@ -48,9 +49,9 @@ export function accountInfo(): XmlElement {
 }
 
 function discoInfo(identity: Record<string, string>, features: readonly string[]): XmlElement {
-  return element("query", HUB_NS.DISCO_INFO, {}, [
-    element("identity", HUB_NS.DISCO_INFO, identity),
-    ...features.map((feature) => element("feature", HUB_NS.DISCO_INFO, { var: feature })),
+  return element("query", NS.DISCO_INFO, {}, [
+    element("identity", NS.DISCO_INFO, identity),
+    ...features.map((feature) => element("feature", NS.DISCO_INFO, { var: feature })),
   ]);
 }
 
@@ -71,7 +72,7 @@ export function accountIq(
 ): void {
   if (!isRequest(iq)) return;
   const payload = iqPayload(iq)!;
-  if (self && payload.name === "query" && payload.ns === HUB_NS.ROSTER) {
+  if (self && payload.name === "query" && payload.ns === NS.ROSTER) {
     return rosterIq(ctx, session, iq, payload);
   }
   const answer = commonIq(iq, payload, accountInfo());
@@ -85,18 +86,18 @@ function isRequest(iq: XmlElement): boolean {
 /** Ping, disco and session: the answer, or `undefined` when not one of them. */
 function commonIq(iq: XmlElement, payload: XmlElement, info: XmlElement): XmlElement | undefined {
   const get = iq.attrs.type === "get";
-  if (get && payload.name === "ping" && payload.ns === HUB_NS.PING) return iqResult(iq);
-  if (get && payload.name === "query" && payload.ns === HUB_NS.DISCO_INFO) {
+  if (get && payload.name === "ping" && payload.ns === NS.PING) return iqResult(iq);
+  if (get && payload.name === "query" && payload.ns === NS.DISCO_INFO) {
     return payload.attrs.node === undefined
       ? iqResult(iq, info)
       : stanzaError(iq, "item-not-found");
   }
-  if (get && payload.name === "query" && payload.ns === HUB_NS.DISCO_ITEMS) {
+  if (get && payload.name === "query" && payload.ns === NS.DISCO_ITEMS) {
     return payload.attrs.node === undefined
-      ? iqResult(iq, element("query", HUB_NS.DISCO_ITEMS))
+      ? iqResult(iq, element("query", NS.DISCO_ITEMS))
       : stanzaError(iq, "item-not-found");
   }
-  if (!get && payload.name === "session" && payload.ns === HUB_NS.SESSION) return iqResult(iq);
+  if (!get && payload.name === "session" && payload.ns === NS.SESSION) return iqResult(iq);
   if (!get && payload.name === "bind" && payload.ns === NS.BIND) {
     return stanzaError(iq, "not-allowed", "A resource is already bound");
   }

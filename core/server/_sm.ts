@@ -19,11 +19,10 @@
  */
 
 import { element, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import type { Context } from "./_context.ts";
 import { attach, dropConnection, endSession, teardown } from "./_lifecycle.ts";
 import { timerName } from "./timers.ts";
-import { HUB_NS } from "./stanza.ts";
 import { elementSize } from "./_size.ts";
 import type { HubConnection, StreamManagement } from "./types.ts";
 
@@ -275,5 +274,5 @@ export function withoutAcked(
 }
 
 function failed(condition: string, ...extra: XmlElement[]): XmlElement {
-  return element("failed", NS.SM, {}, [element(condition, HUB_NS.STANZAS), ...extra]);
+  return element("failed", NS.SM, {}, [element(condition, NS.STANZAS), ...extra]);
 }

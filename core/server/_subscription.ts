@@ -15,9 +15,9 @@
  */
 
 import { element, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import type { Context } from "./_context.ts";
-import { bareString, type Jid } from "./jid.ts";
+import { bareString, type Jid } from "../xmpp/jid.ts";
 import { currentPresenceTo, presenceToAccount, unavailableTo } from "./_presence.ts";
 import {
   addDirection,
@@ -29,7 +29,8 @@ import {
   rosterFull,
   setPendingIn,
 } from "./_roster.ts";
-import { stanzaError, withAttrs } from "./stanza.ts";
+import { stanzaError } from "../xmpp/stanza_errors.ts";
+import { withAttrs } from "../xmpp/stanza.ts";
 import type { BoundSession } from "./types.ts";
 
 /** The presence types that manage subscriptions. */

@@ -11,7 +11,7 @@
  */
 
 import type { StoredAccount } from "../sasl/types.ts";
-import { parseJid } from "./jid.ts";
+import { parseJid } from "../xmpp/jid.ts";
 import { LoginLimits } from "./login_limits.ts";
 import type { Hub, HubConfig, ResolvedHubConfig, Roster, RosterItem } from "./types.ts";
 

@@ -12,10 +12,9 @@
  */
 
 import { element, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import { listSaslMechanisms } from "../sasl/server.ts";
 import type { SaslMechanismName } from "../sasl/types.ts";
-import { HUB_NS } from "./stanza.ts";
 
 /**
  * The SASL mechanisms offered on a connection, strongest first.
@@ -60,7 +59,7 @@ export function saslFeatures(plainAllowed: boolean): XmlElement {
 export function sessionFeatures(): XmlElement {
   return element("features", NS.STREAMS, {}, [
     element("bind", NS.BIND),
-    element("session", HUB_NS.SESSION, {}, [element("optional", HUB_NS.SESSION)]),
+    element("session", NS.SESSION, {}, [element("optional", NS.SESSION)]),
     element("sm", NS.SM),
   ]);
 }

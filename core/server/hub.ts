@@ -29,19 +29,20 @@
  */
 
 import { childElement, element, type XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import { XmppUsageError } from "../errors.ts";
 import type { StreamAttributes } from "../framing/types.ts";
 import { Context } from "./_context.ts";
 import { plainDerived, saslElement } from "./_auth.ts";
 import { saslFeatures, sessionFeatures } from "./features.ts";
-import { bareString } from "./jid.ts";
+import { bareString } from "../xmpp/jid.ts";
 import { bind, endSession, teardown } from "./_lifecycle.ts";
 import { timerName } from "./timers.ts";
 import { fullBucket, takeToken } from "./rate.ts";
 import { routeStanza } from "./_route.ts";
 import { smElement } from "./_sm.ts";
-import { HUB_NS, isStanza, stanzaError, withAttrs } from "./stanza.ts";
+import { isStanza, withAttrs } from "../xmpp/stanza.ts";
+import { stanzaError } from "../xmpp/stanza_errors.ts";
 import type { Hub, HubConnection, HubInput, HubStepResult } from "./types.ts";
 
 /**
@@ -274,7 +275,7 @@ function ping(ctx: Context, conn: HubConnection, jid: string): void {
   ctx.deliver(
     jid,
     element("iq", NS.CLIENT, { type: "get", id: ctx.nextId("ping"), from: ctx.domain, to: jid }, [
-      element("ping", HUB_NS.PING),
+      element("ping", NS.PING),
     ]),
   );
   ctx.setTimer(name, ctx.now + pingTimeoutMs);

@@ -26,7 +26,6 @@
 export * from "./types.ts";
 export { createHub, HUB_DEFAULTS, withContacts } from "./config.ts";
 export { hubStep } from "./hub.ts";
-export { bareOf, bareString, isValidResource, type Jid, parseJid } from "./jid.ts";
+export { bareOf, bareString, isValidResource, type Jid, parseJid } from "../xmpp/jid.ts";
 export { offeredMechanisms, saslFeatures, sessionFeatures } from "./features.ts";
-export { HUB_NS, iqResult, isStanza, stanzaError, type StanzaErrorCondition } from "./stanza.ts";
 export { type TimerKind, timerName } from "./timers.ts";

@@ -8,7 +8,7 @@
 import type { XmlElement } from "../xml/element.ts";
 import { element } from "../xml/element.ts";
 import { findIllegalCharacter } from "../xml/restricted.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
 import { XmppUsageError } from "../errors.ts";
 import { isStreamError } from "../stream_errors.ts";

@@ -13,7 +13,7 @@
  */
 
 import type { XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 
 const WEAK_SCHEMES: ReadonlySet<string> = new Set(["ws:", "http:"]);
 

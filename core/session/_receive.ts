@@ -6,7 +6,7 @@
  */
 
 import type { XmlElement } from "../xml/element.ts";
-import { NS } from "../namespaces.ts";
+import { NS } from "../xmpp/namespaces.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
 import { isStreamError, readStreamError } from "../stream_errors.ts";
 import type { Frame, StreamAttributes } from "../framing/types.ts";

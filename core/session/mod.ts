@@ -44,5 +44,5 @@ export {
 } from "../stream_errors.ts";
 export { CLOSE_CODES, type CloseCode } from "../close_codes.ts";
 export { XmppUsageError } from "../errors.ts";
-export { NS } from "../namespaces.ts";
+export { NS } from "../xmpp/namespaces.ts";
 export type { XmlElement, XmlLimits, XmlNode } from "../xml/mod.ts";

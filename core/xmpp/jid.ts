@@ -1,13 +1,14 @@
 /**
- * JIDs (RFC 7622) as the hub needs them: split, checked and compared. The local part and the
- * domain are compared case-insensitively (lowercased, an approximation of the PRECIS
- * profiles), the resource exactly.
+ * JIDs (RFC 7622): split, checked and compared. The local part and the domain are compared
+ * case-insensitively (lowercased, an approximation of the PRECIS profiles), the resource
+ * exactly.
  *
  * @example
  * ```ts
- * import { bareOf, parseJid } from "./jid.ts";
+ * import { bareOf, parseJid } from "@xmpp-websocket/xmpp-websocket/xmpp";
+ * import { assertEquals } from "@std/assert";
  * const jid = parseJid("Alice@Localhost/phone")!;
- * console.log(jid.local, jid.domain, jid.resource, bareOf(jid)); // "alice" "localhost" "phone" "alice@localhost"
+ * assertEquals([jid.local, jid.domain, jid.resource, bareOf(jid)], ["alice", "localhost", "phone", "alice@localhost"]);
  * ```
  * @module
  */
@@ -16,7 +17,9 @@
 export interface Jid {
   /** The local part, lowercased; `undefined` for a domain JID. */
   readonly local: string | undefined;
+  /** The domain part, lowercased, without a trailing dot. */
   readonly domain: string;
+  /** The resource part, as given; `undefined` for a bare JID. */
   readonly resource: string | undefined;
 }
 
@@ -32,8 +35,10 @@ const FORBIDDEN_RESOURCE = /[\u0000-\u001f\u007f]/;
  *
  * @example
  * ```ts
- * import { parseJid } from "./jid.ts";
- * console.log(parseJid("localhost")?.domain, parseJid("@localhost")); // "localhost" undefined
+ * import { parseJid } from "@xmpp-websocket/xmpp-websocket/xmpp";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(parseJid("localhost")?.domain, "localhost");
+ * assertEquals(parseJid("@localhost"), undefined);
  * ```
  */
 export function parseJid(text: string): Jid | undefined {
@@ -55,8 +60,9 @@ export function parseJid(text: string): Jid | undefined {
  *
  * @example
  * ```ts
- * import { isValidResource } from "./jid.ts";
- * console.log(isValidResource("phone"), isValidResource("")); // true false
+ * import { isValidResource } from "@xmpp-websocket/xmpp-websocket/xmpp";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals([isValidResource("phone"), isValidResource("")], [true, false]);
  * ```
  */
 export function isValidResource(resource: string): boolean {
@@ -73,8 +79,9 @@ function isValidLocal(local: string): boolean {
  *
  * @example
  * ```ts
- * import { bareOf } from "./jid.ts";
- * console.log(bareOf({ local: "bob", domain: "localhost", resource: "web" })); // "bob@localhost"
+ * import { bareOf } from "@xmpp-websocket/xmpp-websocket/xmpp";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(bareOf({ local: "bob", domain: "localhost", resource: "web" }), "bob@localhost");
  * ```
  */
 export function bareOf(jid: Jid): string {
@@ -86,8 +93,9 @@ export function bareOf(jid: Jid): string {
  *
  * @example
  * ```ts
- * import { bareString } from "./jid.ts";
- * console.log(bareString("bob@localhost/web")); // "bob@localhost"
+ * import { bareString } from "@xmpp-websocket/xmpp-websocket/xmpp";
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(bareString("bob@localhost/web"), "bob@localhost");
  * ```
  */
 export function bareString(jid: string): string {

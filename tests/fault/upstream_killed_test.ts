@@ -22,7 +22,12 @@ const CLOSE_BOUND_MS = 15_000;
 /** The JS heap after full GCs must be within baseline * 1.2 + 10 MB (figures printed). */
 const MEMORY_SLACK = { ratio: 1.2, kb: 10 * 1024 };
 
-Deno.test("fault: upstream killed with 500 sessions open: each client gets 1011 without <close/>, the gateway stays up, serves again when the upstream returns, JS heap back to baseline", async () => {
+for (const layer of ["native", "strict"] as const) {
+  Deno.test(`fault (${layer} WebSocket layer): upstream killed with 500 sessions open: each client gets 1011 without <close/>, the gateway stays up, serves again when the upstream returns, JS heap back to baseline`, () =>
+    upstreamKilled(layer));
+}
+
+async function upstreamKilled(layer: "native" | "strict"): Promise<void> {
   const users = Array.from({ length: SESSIONS + WARM_UP + 1 }, (_, i) => `user${i}`);
   await using prosody = await KillableProsody.start({
     accounts: users.map((username) => ({ username, password: PASSWORD })),
@@ -31,7 +36,15 @@ Deno.test("fault: upstream killed with 500 sessions open: each client gets 1011 
     logLevel: "warn",
   });
   await using gateway = await ServerProcess.start(
-    ["--upstream", `127.0.0.1:${prosody.c2sPort}`, "--upstream-tls", "off", ...limitFlags()],
+    [
+      "--upstream",
+      `127.0.0.1:${prosody.c2sPort}`,
+      "--upstream-tls",
+      "off",
+      "--websocket-layer",
+      layer,
+      ...limitFlags(),
+    ],
     { gc: true },
   );
 
@@ -122,7 +135,7 @@ Deno.test("fault: upstream killed with 500 sessions open: each client gets 1011 
   );
   const afterSecond = await memory(gateway);
   console.log(
-    `upstream killed: ${SESSIONS} logins in ${Math.round(loginMs)} ms; clients closed ` +
+    `upstream killed (${layer}): ${SESSIONS} logins in ${Math.round(loginMs)} ms; clients closed ` +
       `${Math.round(closeMs[0]!)}-${Math.round(closeMs.at(-1)!)} ms after the kill ` +
       `(median ${Math.round(closeMs[closeMs.length >> 1]!)}).\n  gateway after full GCs ` +
       `(RSS / JS heap used): baseline ${show(baseline)}; ${SESSIONS} sessions ${show(loaded)}; ` +
@@ -142,7 +155,7 @@ Deno.test("fault: upstream killed with 500 sessions open: each client gets 1011 
   // Resident memory is reported, not asserted: the allocator keeps the pages of the first load
   // (RSS stays near its peak after GC, then levels off over later loads of the same size).
   assert(!gateway.exited, gateway.log);
-});
+}
 
 interface Memory {
   readonly rssKb: number;

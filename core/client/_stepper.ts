@@ -31,8 +31,11 @@ import type {
   ClientStatus,
   ClientTimer,
   ConnectionState,
+  Stage,
   StanzaFailure,
 } from "./types.ts";
+import { checkTransition } from "../session/transitions.ts";
+import { CLIENT_STAGE_TRANSITIONS, CLIENT_STATUS_TRANSITIONS } from "./transitions.ts";
 
 type Draft<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -45,15 +48,28 @@ export class Stepper {
   readonly random: string;
   /** The transport of the current connection is gone (closed by us or reported closed). */
   transportGone = false;
+  /** Connections started during this step. */
+  started = 0;
+  readonly #before: Stage | undefined;
 
   constructor(state: ClientState, now: number, random: string) {
     this.s = { ...state };
     this.c = state.connection ? { ...state.connection } : undefined;
+    this.#before = state.connection?.stage;
     this.now = now;
     this.random = random;
   }
 
+  /** The client after the step, once its connection's stage move is checked. */
   result(): ClientState {
+    const table = CLIENT_STAGE_TRANSITIONS;
+    const after = this.c?.stage ?? "ended";
+    if (this.started === 0) {
+      if (this.#before !== undefined) checkTransition("client stage", table, this.#before, after);
+    } else {
+      if (this.#before !== undefined) checkTransition("client stage", table, this.#before, "ended");
+      if (this.c !== undefined) checkTransition("client stage", table, "new", after);
+    }
     return { ...this.s, connection: this.c ? { ...this.c } : undefined };
   }
 
@@ -96,6 +112,7 @@ export class Stepper {
 
   setStatus(status: ClientStatus): void {
     if (this.s.status === status) return;
+    checkTransition("client status", CLIENT_STATUS_TRANSITIONS, this.s.status, status);
     this.s.status = status;
     this.out.push({ type: "status-changed", status });
   }
@@ -258,6 +275,7 @@ export class Stepper {
     const check = checkEndpoint(url, { allowInsecure: config.allowInsecure });
     const secure = check.ok && check.secure;
     const bare = config.username ? `${config.username}@${config.domain}` : undefined;
+    this.started++;
     this.c = {
       url,
       secure,

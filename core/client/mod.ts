@@ -32,6 +32,11 @@ export type {
 } from "./types.ts";
 export { canQueue, clientStep, createClient, resolveClientConfig } from "./client.ts";
 export {
+  CLIENT_STAGE_TRANSITIONS,
+  CLIENT_STATUS_TRANSITIONS,
+  type ConnectionPhase,
+} from "./transitions.ts";
+export {
   authFailureAdvice,
   type ClientError,
   type ConnectionFailure,

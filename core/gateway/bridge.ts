@@ -29,8 +29,11 @@ import type {
   GatewayConfig,
   GatewayInput,
   GatewayOutput,
+  GatewayPhase,
   ResolvedGatewayConfig,
 } from "./types.ts";
+import { checkTransition } from "../session/transitions.ts";
+import { GATEWAY_TRANSITIONS } from "./transitions.ts";
 
 type Side = "client" | "upstream";
 type Draft = { -readonly [K in keyof Gateway]: Gateway[K] };
@@ -151,6 +154,12 @@ class Bridge {
     }
   }
 
+  /** Moves the bridge to `phase`, as `GATEWAY_TRANSITIONS` allows (else a `TransitionError`). */
+  move(phase: GatewayPhase): void {
+    checkTransition("gateway", GATEWAY_TRANSITIONS, this.g.phase, phase);
+    this.g.phase = phase;
+  }
+
   event(event: string, detail?: string): void {
     this.out.push(
       detail === undefined
@@ -174,7 +183,7 @@ class Bridge {
       this.g.client.phase === "closed" && !this.g.client.transportOpen &&
       (this.g.upstream === undefined || !this.g.upstream.transportOpen)
     ) {
-      this.g.phase = "ended";
+      this.move("ended");
     }
   }
 
@@ -227,7 +236,7 @@ class Bridge {
           closeTimeoutMs: g.config.closeTimeoutMs,
           autoReplyClose: false,
         });
-        g.phase = "connecting";
+        this.move("connecting");
         g.awaitingFeatures = true;
         this.out.push({ type: "connect-upstream", domain: a.to!, now: this.#now });
         return;
@@ -320,7 +329,7 @@ class Bridge {
     switch (notice.type) {
       case "stream-opened":
         g.upstreamId = notice.id;
-        g.phase = "negotiating";
+        this.move("negotiating");
         return;
       case "element-received":
         return this.upstreamElement(notice.element);
@@ -424,7 +433,7 @@ class Bridge {
       );
     }
     g.awaitingFeatures = false;
-    g.phase = "relaying";
+    this.move("relaying");
     if (!g.authenticated) g.registrationOffered = offersRegistration(features);
     this.command("client", {
       type: "accept-stream",

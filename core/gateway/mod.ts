@@ -19,6 +19,7 @@ export type {
   UpstreamTls,
 } from "./types.ts";
 export { createGateway, gatewayStep } from "./bridge.ts";
+export { GATEWAY_TRANSITIONS } from "./transitions.ts";
 export { type Endpoint, proxyHeaderV1, proxyHeaderV2 } from "./proxy_protocol.ts";
 export { orderSrvTargets, type SrvRecord } from "./srv.ts";
 export type {

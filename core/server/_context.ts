@@ -20,6 +20,12 @@ import type { StreamErrorCondition } from "../stream_errors.ts";
 import type { StoredAccount } from "../sasl/types.ts";
 import type { LoginLimits } from "./login_limits.ts";
 import { elementSize } from "./_size.ts";
+import { checkTransition } from "../session/transitions.ts";
+import {
+  HUB_CONNECTION_TRANSITIONS,
+  HUB_SESSION_TRANSITIONS,
+  type HubSessionPhase,
+} from "./transitions.ts";
 import type {
   BoundSession,
   Hub,
@@ -39,9 +45,15 @@ import type {
  */
 export class HubMap<K, V> {
   readonly #map: Map<K, V>;
+  readonly #check: ((before: V | undefined, after: V | undefined) => void) | undefined;
 
-  constructor(base: ReadonlyMap<K, V>) {
+  /** `check` sees every change (`undefined`: absent) before it is made, and may throw. */
+  constructor(
+    base: ReadonlyMap<K, V>,
+    check?: (before: V | undefined, after: V | undefined) => void,
+  ) {
     this.#map = base as Map<K, V>;
+    this.#check = check;
   }
 
   get(key: K): V | undefined {
@@ -61,10 +73,12 @@ export class HubMap<K, V> {
   }
 
   set(key: K, value: V): void {
+    this.#check?.(this.#map.get(key), value);
     this.#map.set(key, value);
   }
 
   delete(key: K): void {
+    if (this.#check !== undefined && this.#map.has(key)) this.#check(this.#map.get(key), undefined);
     this.#map.delete(key);
   }
 
@@ -72,6 +86,32 @@ export class HubMap<K, V> {
   result(): ReadonlyMap<K, V> {
     return this.#map;
   }
+}
+
+function checkConnectionMove(
+  before: HubConnection | undefined,
+  after: HubConnection | undefined,
+): void {
+  checkTransition(
+    "hub connection",
+    HUB_CONNECTION_TRANSITIONS,
+    before?.stage ?? "new",
+    after?.stage ?? "ended",
+  );
+}
+
+function sessionPhase(session: BoundSession | undefined, absent: HubSessionPhase): HubSessionPhase {
+  if (session === undefined) return absent;
+  return session.connId === undefined ? "hibernating" : "live";
+}
+
+function checkSessionMove(before: BoundSession | undefined, after: BoundSession | undefined): void {
+  checkTransition(
+    "hub session",
+    HUB_SESSION_TRANSITIONS,
+    sessionPhase(before, "new"),
+    sessionPhase(after, "ended"),
+  );
 }
 
 const EMPTY_ROSTER: Roster = { items: new Map(), pendingIn: new Set() };
@@ -119,8 +159,8 @@ export class Context {
     this.accounts = hub.accounts;
     this.now = now;
     this.random = random;
-    this.connections = new HubMap(hub.connections);
-    this.sessions = new HubMap(hub.sessions);
+    this.connections = new HubMap(hub.connections, checkConnectionMove);
+    this.sessions = new HubMap(hub.sessions, checkSessionMove);
     this.resumable = new HubMap(hub.resumable);
     this.rosters = new HubMap(hub.rosters);
     this.#counter = hub.counter;

@@ -26,6 +26,12 @@
 export * from "./types.ts";
 export { createHub, HUB_DEFAULTS, withContacts } from "./config.ts";
 export { hubStep } from "./hub.ts";
+export {
+  HUB_CONNECTION_TRANSITIONS,
+  HUB_SESSION_TRANSITIONS,
+  type HubConnectionPhase,
+  type HubSessionPhase,
+} from "./transitions.ts";
 export { bareOf, bareString, isValidResource, type Jid, parseJid } from "../xmpp/jid.ts";
 export { offeredMechanisms, saslFeatures, sessionFeatures } from "./features.ts";
 export { type TimerKind, timerName } from "./timers.ts";

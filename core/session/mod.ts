@@ -23,7 +23,13 @@ export type {
   TimerName,
 } from "./types.ts";
 export { canSend, createSession, step } from "./step.ts";
-export { isAllowedTransition, TRANSITIONS } from "./transitions.ts";
+export {
+  checkTransition,
+  isAllowedTransition,
+  TransitionError,
+  TRANSITIONS,
+  type TransitionTable,
+} from "./transitions.ts";
 export {
   type Frame,
   type FramingCodec,

@@ -26,7 +26,7 @@ import { CLOSE_CODES } from "../close_codes.ts";
 import { WebSocketFraming } from "../framing/websocket.ts";
 import { TcpFraming } from "../framing/tcp.ts";
 import { normalizeDomain } from "./open_rules.ts";
-import { isAllowedTransition } from "./transitions.ts";
+import { checkTransition, TRANSITIONS } from "./transitions.ts";
 import type { Input, Output, Session, SessionConfig, StepResult } from "./types.ts";
 import { acceptStream, closeStream, restartStream, sendElement } from "./_commands.ts";
 import { frames } from "./_receive.ts";
@@ -133,11 +133,7 @@ export function step(session: Session, input: Input): StepResult {
   const draft: Draft = { ...session };
   const outputs: Output[] = [];
   apply(new Ctx(draft, outputs, input.now), input);
-  if (!isAllowedTransition(session.phase, draft.phase)) {
-    throw new Error(
-      `Internal error: transition ${session.phase} -> ${draft.phase} is not in TRANSITIONS`,
-    );
-  }
+  checkTransition("session", TRANSITIONS, session.phase, draft.phase);
   return { session: draft, outputs };
 }
 

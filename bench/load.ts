@@ -24,7 +24,7 @@ import { startProsody } from "../tests/interop/_prosody.ts";
 import { serveGateway } from "../deno/gateway.ts";
 import { serveXmpp } from "../deno/serve.ts";
 import { embeddedServer, loadAccounts } from "../deno/embedded.ts";
-import { createLogger } from "../deno/_log.ts";
+import { createLogger } from "../deno/mod.ts";
 
 const DOMAIN = "localhost";
 const PASSWORD = "load-bench-password";

@@ -21,7 +21,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { serveXmpp } from "../deno/serve.ts";
 import { embeddedServer, loadAccounts } from "../deno/embedded.ts";
-import type { XmppServer } from "../deno/_types.ts";
+import type { XmppServer } from "../deno/mod.ts";
 
 const DOMAIN = "localhost";
 const PASSWORD = "load-bench-password"; // the one the load client (bench/load.ts) logs in with

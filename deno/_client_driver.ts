@@ -15,7 +15,8 @@ import {
   clientStep,
   type ClientTimer,
 } from "../core/client/mod.ts";
-import { monotonicNow, TimerTable } from "./_timers.ts";
+import { TimerTable } from "../core/endpoint/timers.ts";
+import { DENO_RUNTIME } from "./_runtime.ts";
 
 /** Creates a WebSocket (inject one for tests or other runtimes). */
 export type WebSocketFactory = (url: string, protocols: string[]) => WebSocket;
@@ -36,7 +37,7 @@ export class ClientDriver {
   readonly #notify: (notice: ClientNotice) => void;
   readonly #random: () => string;
   readonly #factory: WebSocketFactory;
-  readonly #timers = new TimerTable<ClientTimer>();
+  readonly #timers = new TimerTable<ClientTimer>(DENO_RUNTIME);
   readonly #queue: ClientInput[] = [];
   #running = false;
   #socket: WebSocket | undefined;
@@ -62,7 +63,7 @@ export class ClientDriver {
 
   /** Feeds one input (queued when called from inside an output). */
   input(report: Report): void {
-    this.#queue.push({ ...report, now: monotonicNow(), random: this.#random() } as ClientInput);
+    this.#queue.push({ ...report, now: DENO_RUNTIME.now(), random: this.#random() } as ClientInput);
     if (this.#running) return;
     this.#running = true;
     try {

@@ -1,19 +1,18 @@
 /**
- * The embedded XMPP server on Deno: binds the pure hub of `core/server/` to the connections of
- * {@link serveXmpp}. It keeps the live connections by id, reports their events to the hub with
- * the time and a fresh random string, and carries out the hub's outputs (accept, send, fail,
- * close, timers, logs). Every protocol decision is the hub's. PLAIN's PBKDF2 runs on the
- * runtime's native asynchronous WebCrypto (`deriveBits`), never on the event loop: the hub asks
- * with `derive-key` and gets `key-derived` back.
+ * The embedded XMPP server on Deno: the runtime-neutral hub driver and start-up of
+ * `core/endpoint/` bound to Deno's effects, files, `serveXmpp` and demo page. `embeddedServer`
+ * is the application to give `serveXmpp`; `startEmbedded` is what `deno task start` runs when no
+ * `--upstream` is given.
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { embeddedServer, loadAccounts } from "./embedded.ts";
  * import { serveXmpp } from "./serve.ts";
  * const { accounts, demo } = await loadAccounts({ demoUsers: ["alice"] });
  * const app = embeddedServer({ accounts });
  * const xmpp = serveXmpp({ hostname: "127.0.0.1", port: 0, session: { domains: ["localhost"] }, application: app });
- * console.log(demo[0]!.username); // "alice" (and a random password to print)
+ * assertEquals(demo[0]!.username, "alice"); // and a random password to print
  * await xmpp.shutdown();
  * app.stop();
  * ```
@@ -21,212 +20,102 @@
  */
 
 import {
-  createHub,
-  type Hub,
-  type HubConfig,
-  type HubInput,
-  type HubLogEvent,
-  type HubOutput,
-  hubStep,
-  withContacts,
-} from "../core/server/mod.ts";
-import type { StoredAccount } from "../core/sasl/types.ts";
-import type { TerminalNotice, XmppApplication, XmppConnection } from "./_types.ts";
-import { monotonicNow, TimerTable } from "./_timers.ts";
-
-export {
+  embeddedServer as embeddedServerOn,
+  type EmbeddedServer,
+  type EmbeddedServerOptions,
+} from "../core/endpoint/embedded.ts";
+import {
   type AccountSources,
   type DemoAccount,
-  loadAccounts,
+  loadAccounts as loadAccountsWith,
   type LoadedAccounts,
-} from "./_accounts.ts";
+} from "../core/endpoint/accounts.ts";
+import {
+  type EmbeddedRunning,
+  hubSettings,
+  startEmbedded as startEmbeddedWith,
+} from "../core/endpoint/embedded_start.ts";
+import type { GatewayOptions } from "../core/endpoint/options.ts";
+import type { Logger } from "../core/endpoint/log.ts";
+import { DENO_RUNTIME } from "./_runtime.ts";
+import { readTextFile } from "./_files.ts";
+import { serveXmpp } from "./serve.ts";
+import type { XmppServer } from "./_types.ts";
 
-/** Options of {@link embeddedServer}: the hub's settings, with `domain` defaulting to `localhost`. */
-export interface EmbeddedServerOptions extends Omit<HubConfig, "domain" | "saslSecret"> {
-  /** The domain served (default `localhost`); give `serveXmpp` the same in `session.domains`. */
-  readonly domain?: string;
-  /** Receives the hub's log events (default: none). */
-  readonly log?: (event: HubLogEvent) => void;
-  /**
-   * Accounts that have each other in their rosters with a mutual subscription from the start
-   * (the demo accounts), so that they see each other online at once (default: none).
-   */
-  readonly contacts?: readonly string[];
-  /** Sees every hub step, after its outputs were carried out (for metrics; default: none). */
-  readonly onStep?: (input: HubInput, outputs: readonly HubOutput[], hub: Hub) => void;
-}
-
-/** The application to pass to `serveXmpp`, with access to the hub. */
-export interface EmbeddedServer extends XmppApplication {
-  /** The hub's current state (read-only data, for inspection and tests). */
-  readonly hub: Hub;
-  /** Cancels the hub's timers (hibernated sessions, pings); call once the endpoint has stopped. */
-  stop(): void;
-  /**
-   * Replaces the account table (a reload of the accounts file): new logins use the new
-   * credentials; sessions already open are kept, whatever became of their account. Throws
-   * `RangeError` (and changes nothing) on an invalid table.
-   */
-  replaceAccounts(accounts: readonly StoredAccount[]): void;
-}
-
-type Report = HubInput extends infer I ? I extends HubInput ? Omit<I, "now" | "random"> : never
-  : never;
+export type {
+  AccountSources,
+  DemoAccount,
+  EmbeddedRunning,
+  EmbeddedServer,
+  EmbeddedServerOptions,
+  LoadedAccounts,
+};
+export { hubSettings };
 
 /**
- * Creates the embedded server. Throws `RangeError` on an invalid configuration.
+ * Creates the embedded server's application (give `serveXmpp` the same domain in
+ * `session.domains`). Throws `RangeError` on an invalid configuration.
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { embeddedServer } from "./embedded.ts";
- * const app = embeddedServer({ accounts: [], log: (e) => console.log(e.event) });
- * console.log(app.hub.config.domain); // "localhost"
+ * const app = embeddedServer({ accounts: [] });
+ * assertEquals(app.hub.config.domain, "localhost");
  * app.stop();
  * ```
  */
 export function embeddedServer(options: EmbeddedServerOptions): EmbeddedServer {
-  const { domain = "localhost", log, contacts = [], onStep, ...config } = options;
-  let hub = withContacts(
-    createHub({
-      plainDerivation: "adapter",
-      ...config,
-      domain,
-      saslSecret: crypto.randomUUID(),
-    }),
-    contacts,
-  );
-  const connections = new Map<string, XmppConnection>();
-  const timers = new TimerTable<string>();
-  const queue: HubInput[] = [];
-  let running = false;
-
-  // Outputs are carried out in order; reports made meanwhile (a fail ends a session at once) wait.
-  const report = (input: Report) => {
-    queue.push({ ...input, now: monotonicNow(), random: crypto.randomUUID() } as HubInput);
-    if (running) return;
-    running = true;
-    try {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const result = hubStep(hub, next);
-        hub = result.hub;
-        for (const output of result.outputs) execute(output);
-        onStep?.(next, result.outputs, hub);
-      }
-    } finally {
-      running = false;
-    }
-  };
-
-  const execute = (output: HubOutput): void => {
-    if (output.type === "log") return log?.(output);
-    if (output.type === "set-timer") {
-      return timers.set(output.name, output.at, (name) => report({ type: "timer-fired", name }));
-    }
-    if (output.type === "clear-timer") return timers.clear(output.name);
-    if (output.type === "derive-key") {
-      const { connId, id } = output;
-      return void deriveKey(output.derivation).then((key) =>
-        report({ type: "key-derived", connId, id, key })
-      );
-    }
-    const conn = connections.get(output.connId);
-    if (!conn) return;
-    switch (output.type) {
-      case "accept":
-        return void conn.accept({ features: output.features });
-      case "send":
-        return void (conn.canSend() && conn.send(output.element));
-      case "fail":
-        return void conn.fail(output.condition, output.text, output.extra);
-      case "close":
-        return void conn.close();
-      case "authenticated":
-        return conn.markAuthenticated();
-    }
-  };
-
-  return {
-    get hub() {
-      return hub;
-    },
-    stop: () => timers.clearAll(),
-    replaceAccounts(accounts) {
-      // createHub validates the table (and throws before anything changes).
-      const table = createHub({ ...hub.config, accounts }).accounts;
-      hub = { ...hub, accounts: table };
-    },
-    onOpenRequested(conn, attributes, restart) {
-      if (!connections.has(conn.id)) {
-        connections.set(conn.id, conn);
-        const loopback = isLoopback(conn.remoteAddr);
-        report({
-          type: "connection-opened",
-          connId: conn.id,
-          secure: conn.secure,
-          loopback,
-          address: hostOf(conn.remoteAddr),
-        });
-      }
-      report({ type: "open-requested", connId: conn.id, attributes, restart });
-    },
-    onElement(conn, element) {
-      report({ type: "element-received", connId: conn.id, element });
-    },
-    onEnded(conn, notice) {
-      connections.delete(conn.id);
-      const sent = notice.type === "stream-failed" && notice.by === "local" ? notice : undefined;
-      report({
-        type: "connection-ended",
-        connId: conn.id,
-        clean: !isTransportLoss(notice),
-        ...(sent?.condition !== undefined
-          ? {
-            streamError: { condition: sent.condition, ...(sent.text ? { text: sent.text } : {}) },
-          }
-          : {}),
-      });
-    },
-  };
+  return embeddedServerOn(options, DENO_RUNTIME);
 }
 
-/** A transport lost without `<close/>` or a stream error: XEP-0198 sessions may resume. */
-function isTransportLoss(notice: TerminalNotice): boolean {
-  return notice.type === "stream-failed" && notice.reason === "transport-lost";
+/**
+ * Loads the accounts (`user:password` pairs and a JSON file, read with `Deno.readTextFile`);
+ * with none configured, demo accounts with random passwords. Throws an `Error` naming the source
+ * on a malformed entry, an unreadable file or a duplicate username.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { loadAccounts } from "./embedded.ts";
+ * const { demo } = await loadAccounts();
+ * assertEquals(demo.map((d) => d.username), ["alice", "bob"]);
+ * ```
+ */
+export function loadAccounts(sources: AccountSources = {}): Promise<LoadedAccounts> {
+  return loadAccountsWith({ readTextFile, ...sources }, DENO_RUNTIME);
 }
 
-/** `127.0.0.0/8`, `::1` and their IPv4-mapped forms, from `host:port` or `[host]:port`. */
-function isLoopback(remoteAddr: string): boolean {
-  const host = hostOf(remoteAddr);
-  return host === "::1" || host.startsWith("127.") || host.toLowerCase().startsWith("::ffff:127.");
-}
-
-/** The host of `host:port` or `[host]:port`. */
-function hostOf(remoteAddr: string): string {
-  return remoteAddr.startsWith("[")
-    ? remoteAddr.slice(1, remoteAddr.indexOf("]"))
-    : remoteAddr.slice(0, remoteAddr.lastIndexOf(":"));
-}
-
-/** PBKDF2 on the runtime's WebCrypto (asynchronous, off the event loop); empty on failure. */
-async function deriveKey(
-  derivation: Extract<HubOutput, { type: "derive-key" }>["derivation"],
-): Promise<Uint8Array> {
-  try {
-    const key = await crypto.subtle.importKey("raw", derivation.password, "PBKDF2", false, [
-      "deriveBits",
-    ]);
-    const bits = await crypto.subtle.deriveBits(
-      {
-        name: "PBKDF2",
-        hash: derivation.hash,
-        salt: derivation.salt,
-        iterations: derivation.iterations,
-      },
-      key,
-      derivation.length * 8,
-    );
-    return new Uint8Array(bits);
-  } catch {
-    return new Uint8Array(0); // matches nothing: not-authorized
-  }
+/**
+ * Starts the embedded server with the command-line options (with the demo page when
+ * `--demo-page` says so); rejects with a message naming the option on bad configuration.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseOptions } from "./options.ts";
+ * import { createLogger } from "./_runtime.ts";
+ * import { startEmbedded } from "./embedded.ts";
+ * const parsed = parseOptions(["--port", "0"], {});
+ * if (parsed.ok) await (await startEmbedded(parsed.options, createLogger("info", "text"))).shutdown();
+ * ```
+ */
+export function startEmbedded(
+  options: GatewayOptions,
+  log: Logger,
+): Promise<EmbeddedRunning<XmppServer>> {
+  return startEmbeddedWith(options, log, {
+    runtime: DENO_RUNTIME,
+    readTextFile,
+    serve: (endpoint) =>
+      serveXmpp({
+        ...endpoint,
+        websocketLayer: endpoint.websocketLayer as "strict" | "native",
+      }),
+    print: (line) => console.log(line),
+    demoPage: async (page) => {
+      const { demoPage } = await import("./demo/page.ts");
+      const { CLIENT_BUNDLE } = await import("./demo/bundle.ts");
+      return demoPage({ ...page, bundle: CLIENT_BUNDLE });
+    },
+  });
 }

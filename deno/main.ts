@@ -19,9 +19,10 @@ import {
   parsePairs,
 } from "./options.ts";
 import { serveGateway } from "./gateway.ts";
-import { createLogger, type Logger } from "./_log.ts";
+import type { Logger } from "../core/endpoint/log.ts";
+import { createLogger } from "./_runtime.ts";
 import type { XmppServer } from "./_types.ts";
-import { startEmbedded } from "./_embedded_main.ts";
+import { startEmbedded } from "./embedded.ts";
 import { listenUrl, readFile, readTls } from "./_files.ts";
 
 /**

@@ -45,10 +45,15 @@ export { main } from "./main.ts";
 export {
   type AccountSources,
   type DemoAccount,
+  type EmbeddedRunning,
   type EmbeddedServer,
   embeddedServer,
   type EmbeddedServerOptions,
   loadAccounts,
   type LoadedAccounts,
+  startEmbedded,
 } from "./embedded.ts";
+export { createLogger } from "./_runtime.ts";
+export type { Logger, LogLevel } from "../core/endpoint/log.ts";
+export type { Metrics } from "../core/endpoint/metrics.ts";
 export * from "./client.ts";

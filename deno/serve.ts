@@ -21,19 +21,19 @@
  * @module
  */
 
-import { LiveConnections } from "./_live_connections.ts";
-import { type EndpointSettings, endpointSettings } from "./_endpoint_settings.ts";
+import { LiveConnections } from "../core/endpoint/live_connections.ts";
+import { type EndpointSettings, endpointSettings } from "../core/endpoint/settings.ts";
 import { DEFAULT_XML_LIMITS } from "../core/mod.ts";
-import { monotonicNow } from "./_timers.ts";
+import { DENO_RUNTIME } from "./_runtime.ts";
 import { serveStrict, type StrictServeOptions, type StrictUpgrade } from "./strict/listener.ts";
-import type { ServeXmppOptions, XmppServer } from "./_types.ts";
+import type { EndpointOptions, ServeXmppOptions, XmppServer } from "./_types.ts";
 import {
   checkUpgrade,
   clientAddress,
   diagnosticPage,
   isWebSocketUpgrade,
   textResponse,
-} from "./_handshake.ts";
+} from "../core/http/upgrade.ts";
 
 /**
  * Starts an RFC 7395 endpoint. Throws `RangeError` on invalid options.
@@ -54,7 +54,9 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
   const settings = endpointSettings(options);
   const { path, pingIntervalMs, secure, policy, trusted, admission } = settings;
   const fallback = options.handler ?? (() => textResponse(404, "Not Found\n"));
-  const live = new LiveConnections();
+  const live = new LiveConnections(DENO_RUNTIME);
+  // Deno's sockets (native or strict) have the web-standard surface the drivers use.
+  const attach = options.attach as EndpointOptions["attach"];
   let accepting = true;
 
   /** The answer to a request, or the accepted upgrade (shared by both WebSocket layers). */
@@ -72,7 +74,7 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
     const decision = checkUpgrade(request, policy, httpVersion);
     if (!decision.ok) return textResponse(decision.status, decision.text, decision.headers);
     const client = clientAddress(request, info.remoteAddr, trusted); // unreadable once upgraded
-    const admitted = admission.admit(client.hostname, monotonicNow());
+    const admitted = admission.admit(client.hostname, DENO_RUNTIME.now());
     if (!admitted.ok) {
       return textResponse(503, `Service Unavailable: too many connections (${admitted.reason})\n`, {
         "retry-after": String(admitted.retryAfterSeconds),
@@ -82,8 +84,8 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
     return {
       protocol: decision.protocol,
       adopt: (socket) =>
-        void live.adopt(socket, peer, settings, options.attach, admitted.ticket),
-      abandon: () => admission.release(admitted.ticket, monotonicNow()),
+        void live.adopt(socket, peer, settings, attach, admitted.ticket),
+      abandon: () => admission.release(admitted.ticket, DENO_RUNTIME.now()),
     };
   };
 

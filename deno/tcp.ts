@@ -26,62 +26,21 @@
  * @module
  */
 
-/** TLS settings: the CA certificates (PEM) to trust, and the name to verify. */
-export interface TcpTlsOptions {
-  readonly caCerts?: readonly string[];
-  /** The server name for SNI and verification (default: the hostname connected to). */
-  readonly serverName?: string;
-}
+import {
+  type TcpConnection,
+  type TcpConnectOptions,
+  type TcpHandlers,
+  type TcpTlsOptions,
+  WriteQueueFull,
+} from "../core/endpoint/tcp.ts";
 
-/** Where to connect. `tls: "direct"` starts TLS before any XMPP byte (XEP-0368). */
-export interface TcpConnectOptions extends TcpTlsOptions {
-  readonly hostname: string;
-  readonly port: number;
-  readonly tls?: "none" | "direct";
-  /** Bytes that may wait unwritten before `write` throws (default 1 MiB). */
-  readonly maxQueuedBytes?: number;
-  /** How long `close()` waits for queued bytes to drain before it drops them (default 5 000 ms). */
-  readonly closeFlushMs?: number;
-}
-
-/**
- * What the connection reports, synchronously. `onChunk` may run before `connectTcp` settles:
- * use its `connection` argument. `onClosed` runs exactly once, with the error if one ended it.
- */
-export interface TcpHandlers {
-  /** A returned promise pauses reading until it settles (backpressure). */
-  onChunk(chunk: Uint8Array, connection: TcpConnection): void | Promise<void>;
-  onClosed(error?: unknown): void;
-}
-
-/**
- * Thrown by `write` when the bounded queue would overflow: the peer does not read fast enough.
- *
- * @example
- * ```ts
- * import { WriteQueueFull } from "./tcp.ts";
- * console.log(new WriteQueueFull(10, 8).name); // "WriteQueueFull"
- * ```
- */
-export class WriteQueueFull extends Error {
-  constructor(queued: number, max: number) {
-    super(`Cannot write: ${queued} bytes are queued and the limit is ${max}`);
-    this.name = "WriteQueueFull";
-  }
-}
-
-/** An open connection. */
-export interface TcpConnection {
-  readonly secure: boolean;
-  /** Queues UTF-8 text (or raw bytes); throws when closed or when the queue bound is exceeded. */
-  write(data: string | Uint8Array): void;
-  /** Upgrades to TLS (STARTTLS). Call it from `onChunk`: the upgrade runs before the next read. */
-  startTls(options?: TcpTlsOptions): Promise<void>;
-  /** Writes what is queued (bounded by `closeFlushMs`), then closes; settles after `onClosed`. */
-  close(): Promise<void>;
-  /** Settles when the read loop has ended and `onClosed` has run. */
-  readonly closed: Promise<void>;
-}
+export {
+  type TcpConnection,
+  type TcpConnectOptions,
+  type TcpHandlers,
+  type TcpTlsOptions,
+  WriteQueueFull,
+};
 
 /**
  * Connects and starts reading. Rejects if the connection or the direct TLS handshake fails.

@@ -19,11 +19,11 @@ import type {
   AttachedSocket,
   EndpointStats,
   PeerInfo,
+  EndpointOptions,
   ServerSessionOptions,
-  ServeXmppOptions,
   XmppApplication,
   XmppConnection,
-} from "../deno/_types.ts";
+} from "../core/endpoint/types.ts";
 import type { ForwardedHeader } from "../core/http/forwarded.ts";
 
 /** A host and port. */
@@ -98,9 +98,9 @@ export interface ServeXmppNodeOptions {
    */
   readonly attach?: (socket: WebSocket, peer: PeerInfo) => AttachedSocket;
   /** Admission control of upgrades (503 with `Retry-After`); see Deno's `serveXmpp`. */
-  readonly admission?: NonNullable<ServeXmppOptions["admission"]>;
+  readonly admission?: NonNullable<EndpointOptions["admission"]>;
   /** The outbound byte budget of each connection (slow readers); see Deno's `serveXmpp`. */
-  readonly outbound?: NonNullable<ServeXmppOptions["outbound"]>;
+  readonly outbound?: NonNullable<EndpointOptions["outbound"]>;
 }
 
 /** A running endpoint on Node. */

@@ -1,7 +1,7 @@
 /**
  * The gateway on Node: `serveXmppNode` whose every connection is bridged to an XMPP server over
- * RFC 6120 TCP by the Deno adapter's runtime-neutral driver (`deno/_gateway_connection.ts`),
- * given Node's TCP connector (`connectTcpNode`) and SRV lookup (`node:dns/promises`). XEP-0156
+ * RFC 6120 TCP by the runtime-neutral driver of `core/endpoint/gateway_connection.ts`, given
+ * Node's effects, TCP connector (`connectTcpNode`) and SRV lookup (`node:dns/promises`). XEP-0156
  * discovery, `/healthz` and `/metrics` as on Deno. All protocol decisions are the core's.
  *
  * @example
@@ -17,20 +17,21 @@
 
 import { resolveSrv as dnsResolveSrv } from "node:dns/promises";
 import type { SrvRecord } from "../core/mod.ts";
-import { type GatewayServeOptions, resolveSrv } from "../deno/gateway.ts";
-import { GatewayConnection } from "../deno/_gateway_connection.ts";
-import type { Metrics } from "../deno/_metrics.ts";
-import { gatewaySetup } from "../deno/_gateway_setup.ts";
+import { GatewayConnection } from "../core/endpoint/gateway_connection.ts";
+import type { Metrics } from "../core/endpoint/metrics.ts";
+import { type GatewayCommonOptions, gatewaySetup } from "../core/endpoint/gateway_setup.ts";
 import { serveXmppNode } from "./serve.ts";
 import { connectTcpNode } from "./tcp.ts";
+import { createLogger, NODE_RUNTIME } from "./_runtime.ts";
 import type { ServeXmppNodeOptions, XmppNodeServer } from "./_types.ts";
 
-/** Options of {@link serveGatewayNode}: Deno's `GatewayServeOptions`, with Node's `onListen`. */
+/** Options of {@link serveGatewayNode}: the common gateway options, with Node's `onListen`. */
 export interface GatewayNodeServeOptions
-  extends Omit<GatewayServeOptions, "onListen">, Pick<ServeXmppNodeOptions, "onListen"> {}
+  extends GatewayCommonOptions, Pick<ServeXmppNodeOptions, "onListen"> {}
 
 /** A running gateway on Node. */
 export interface GatewayNodeServer extends XmppNodeServer {
+  /** The gateway's counters (`/metrics`). */
   readonly metrics: Metrics;
 }
 
@@ -47,10 +48,11 @@ export interface GatewayNodeServer extends XmppNodeServer {
 export async function serveGatewayNode(
   options: GatewayNodeServeOptions,
 ): Promise<GatewayNodeServer> {
-  const upstreamTls = options.upstreamTls ?? "optional";
-  const setup = gatewaySetup(options as GatewayServeOptions, {
-    resolveSrv: (domain) => resolveSrv(domain, upstreamTls, nodeSrvLookup),
+  const setup = gatewaySetup(options, {
+    runtime: NODE_RUNTIME,
+    srvLookup: nodeSrvLookup,
     connect: connectTcpNode,
+    log: createLogger("info", "text"),
   });
   const xmpp = await serveXmppNode({
     ...setup.endpoint,

@@ -16,11 +16,12 @@
  */
 
 import process from "node:process";
-import { type GatewayOptions, helpText, parseOptions, parsePairs } from "../deno/options.ts";
-import { createLogger, type Logger } from "../deno/_log.ts";
+import { type GatewayOptions, helpText, parseOptions, parsePairs } from "./options.ts";
+import type { Logger } from "../core/endpoint/log.ts";
+import { createLogger } from "./_runtime.ts";
 import { serveGatewayNode } from "./gateway.ts";
 import type { XmppNodeServer } from "./_types.ts";
-import { startEmbeddedNode } from "./_embedded_main.ts";
+import { startEmbedded } from "./embedded.ts";
 import { listenUrl, readFile, readTls } from "./_files.ts";
 
 /** The name of the command, as npm installs it. */
@@ -57,7 +58,7 @@ export async function main(
   let server: XmppNodeServer;
   try {
     server = options.upstream === ""
-      ? await startEmbeddedNode(options, log)
+      ? await startEmbedded(options, log)
       : await startGatewayNode(options, log);
   } catch (error) {
     console.error(`${COMMAND}: ${error instanceof Error ? error.message : error}`);

@@ -1,7 +1,9 @@
 /**
  * Node.js bindings of xmpp-websocket: an RFC 7395 (XMPP over WebSocket) endpoint on `node:http`
  * and the `ws` package, the gateway to an RFC 6120 server, and the TCP adapter on `node:net` /
- * `node:tls`. The application API is the Deno bindings' (`XmppApplication`, `XmppConnection`);
+ * `node:tls`. The application API (`XmppApplication`, `XmppConnection`) is the one both runtimes share
+ * (`core/endpoint/types.ts`); every binding exports `serveXmpp`, `serveGateway`, `connectTcp`,
+ * `startEmbedded` and `main` (the `...Node` names stay as aliases);
  * the listeners start asynchronously (the functions resolve once listening).
  *
  * @example
@@ -21,7 +23,18 @@
  * ```
  * @module
  */
-export { serveXmppNode } from "./serve.ts";
+import { serveXmppNode } from "./serve.ts";
+import { serveGatewayNode } from "./gateway.ts";
+import { connectTcpNode } from "./tcp.ts";
+
+/** `serveXmppNode` under the name every runtime binding exports. */
+export const serveXmpp: typeof serveXmppNode = serveXmppNode;
+/** `serveGatewayNode` under the name every runtime binding exports. */
+export const serveGateway: typeof serveGatewayNode = serveGatewayNode;
+/** `connectTcpNode` under the name every runtime binding exports. */
+export const connectTcp: typeof connectTcpNode = connectTcpNode;
+
+export { connectTcpNode, serveGatewayNode, serveXmppNode };
 export type {
   NetAddress,
   NodeFallbackHandler,
@@ -39,11 +52,27 @@ export type {
   TerminalNotice,
   XmppApplication,
   XmppConnection,
-} from "../deno/_types.ts";
+} from "../core/endpoint/types.ts";
+export type { GatewayNodeServeOptions, GatewayNodeServer } from "./gateway.ts";
+export type {
+  TcpConnection,
+  TcpConnectOptions,
+  TcpHandlers,
+  TcpTlsOptions,
+} from "../core/endpoint/tcp.ts";
+export { main } from "./main.ts";
 export {
-  type GatewayNodeServeOptions,
-  type GatewayNodeServer,
-  serveGatewayNode,
-} from "./gateway.ts";
-export { connectTcpNode } from "./tcp.ts";
-export type { TcpConnection, TcpConnectOptions, TcpHandlers, TcpTlsOptions } from "../deno/tcp.ts";
+  type AccountSources,
+  type DemoAccount,
+  type EmbeddedRunning,
+  type EmbeddedServer,
+  embeddedServer,
+  type EmbeddedServerOptions,
+  loadAccounts,
+  type LoadedAccounts,
+  startEmbedded,
+  startEmbeddedNode,
+} from "./embedded.ts";
+export { createLogger } from "./_runtime.ts";
+export type { Logger, LogLevel } from "../core/endpoint/log.ts";
+export type { Metrics } from "../core/endpoint/metrics.ts";

@@ -28,9 +28,9 @@ import type { AddressInfo } from "node:net";
 import { type WebSocket as WsSocket, WebSocketServer } from "ws";
 import { DEFAULT_XML_LIMITS } from "../core/mod.ts";
 import type { AdmissionTicket } from "../core/http/admission.ts";
-import { monotonicNow } from "../deno/_timers.ts";
-import { LiveConnections } from "../deno/_live_connections.ts";
-import { endpointSettings } from "../deno/_endpoint_settings.ts";
+import { NODE_RUNTIME } from "./_runtime.ts";
+import { LiveConnections } from "../core/endpoint/live_connections.ts";
+import { endpointSettings } from "../core/endpoint/settings.ts";
 import {
   checkUpgrade,
   clientAddress,
@@ -38,8 +38,8 @@ import {
   isWebSocketUpgrade,
   textResponse,
   XMPP_SUBPROTOCOL,
-} from "../deno/_handshake.ts";
-import type { PeerInfo } from "../deno/_types.ts";
+} from "../core/http/upgrade.ts";
+import type { EndpointOptions, PeerInfo, SocketLike } from "../core/endpoint/types.ts";
 import type {
   NetAddress,
   NodeHandlerInfo,
@@ -68,7 +68,7 @@ export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise
   const settings = endpointSettings(options);
   const { path, pingIntervalMs, secure, policy, trusted, admission } = settings;
   const fallback = options.handler ?? (() => textResponse(404, "Not Found\n"));
-  const live = new LiveConnections();
+  const live = new LiveConnections(NODE_RUNTIME);
   let accepting = true;
   const maxBytes = options.session?.limits?.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes;
   const wss = new WebSocketServer({
@@ -136,7 +136,7 @@ export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise
       if (refusal !== undefined) return await writeRawResponse(socket, refusal);
       const client = clientAddress(accepted.request, accepted.info.remoteAddr, trusted);
       // Admission control, before the upgrade (the same decision as on Deno).
-      const admitted = admission.admit(client.hostname, monotonicNow());
+      const admitted = admission.admit(client.hostname, NODE_RUNTIME.now());
       if (!admitted.ok) {
         return await writeRawResponse(
           socket,
@@ -145,7 +145,7 @@ export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise
           }),
         );
       }
-      const abandon = () => admission.release(admitted.ticket, monotonicNow());
+      const abandon = () => admission.release(admitted.ticket, NODE_RUNTIME.now());
       socket.once("close", () => {
         if (!upgraded.has(admitted.ticket)) abandon(); // the upgrade never completed
       });
@@ -159,9 +159,9 @@ export async function serveXmppNode(options: ServeXmppNodeOptions = {}): Promise
   const upgraded = new WeakSet<AdmissionTicket>();
   const wire = (ws: WsSocket, peer: PeerInfo, ticket: AdmissionTicket) => {
     ws.on("error", () => {}); // every error is followed by a close event, which the driver sees
-    const socket = ws as unknown as WebSocket; // the web-standard surface the drivers use
+    const socket = ws as unknown as SocketLike; // the web-standard surface the drivers use
     try {
-      live.adopt(socket, peer, settings, options.attach, ticket);
+      live.adopt(socket, peer, settings, options.attach as EndpointOptions["attach"], ticket);
     } catch (error) {
       console.error("xmpp-websocket: attach hook failed:", error);
       return ws.terminate();

@@ -1,5 +1,5 @@
 /**
- * Builds `_bundle.ts`: deno/client.ts bundled for browsers (`deno bundle --platform browser
+ * Builds `bundle.ts`: deno/client.ts bundled for browsers (`deno bundle --platform browser
  * --minify`), as a string constant, so that the demo page is served with no bundling at
  * start-up and no permission beyond the server's own. Run it after changing the client library
  * or the core modules it uses:
@@ -21,7 +21,7 @@
 const ROOT = new URL("../../", import.meta.url);
 const ENTRY = new URL("deno/client.ts", ROOT);
 /** The generated module. */
-export const BUNDLE_MODULE: URL = new URL("./_bundle.ts", import.meta.url);
+export const BUNDLE_MODULE: URL = new URL("./bundle.ts", import.meta.url);
 
 /**
  * Bundles deno/client.ts for browsers with the running Deno; resolves with the JavaScript.
@@ -66,7 +66,7 @@ export async function bundleClient(): Promise<string> {
 }
 
 /**
- * The text of `_bundle.ts` for a bundle.
+ * The text of `bundle.ts` for a bundle.
  *
  * @example
  * ```ts
@@ -81,7 +81,7 @@ export function bundleModule(bundle: string): string {
  *
  * @example
  * \`\`\`ts
- * import { CLIENT_BUNDLE } from "./_bundle.ts";
+ * import { CLIENT_BUNDLE } from "./bundle.ts";
  * console.log(CLIENT_BUNDLE.includes("XmppClient")); // true
  * \`\`\`
  * @module

@@ -28,9 +28,26 @@ import {
   type StrictRequestInfo,
 } from "./_http_connection.ts";
 
-import type { StrictLayerOptions } from "../_types.ts";
 
 export type { Routed, StrictRequestInfo, StrictUpgrade } from "./_http_connection.ts";
+
+
+/** Limits and timeouts of the strict WebSocket layer (every one has a default). */
+export interface StrictLayerOptions {
+  /** Time to receive a request's head and body, ms (default 10 000; slowloris). */
+  readonly headerTimeoutMs?: number;
+  /** The largest request head, bytes (default 16 384; 431 beyond). */
+  readonly maxHeaderBytes?: number;
+  /** The most header fields in a request (default 100; 431 beyond). */
+  readonly maxHeaderCount?: number;
+  /** The largest request body for other paths, bytes (default 1 MiB; 413 beyond). */
+  readonly maxBodyBytes?: number;
+  /**
+   * How long a Close frame we sent waits for the client's before TCP is closed, ms (default:
+   * `session.closeTimeoutMs`, else 5 000; RFC 6455 §7.1.1, digest #29).
+   */
+  readonly closeTimeoutMs?: number;
+}
 
 /** Options of {@link serveStrict}. */
 export interface StrictServeOptions extends StrictLayerOptions {

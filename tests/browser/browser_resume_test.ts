@@ -33,7 +33,7 @@ import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
 import type { HubLogEvent } from "../../core/server/mod.ts";
 import { serveXmpp } from "../../deno/serve.ts";
 import { serveGateway } from "../../deno/gateway.ts";
-import { createLogger } from "../../deno/_log.ts";
+import { createLogger } from "../../deno/mod.ts";
 import { type ProsodyServer, startProsody } from "../interop/_prosody.ts";
 import { CutProxy } from "../client/_proxy.ts";
 import {

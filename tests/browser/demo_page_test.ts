@@ -13,7 +13,7 @@
  * within a bound. Chromium is driven over the DevTools protocol (`_chromium.ts`); it and the
  * server are stopped in `finally`.
  *
- * A second test checks that the committed browser bundle (deno/demo/_bundle.ts) is what
+ * A second test checks that the committed browser bundle (deno/demo/bundle.ts) is what
  * `deno/demo/build.ts` makes from the client library as it is now.
  */
 
@@ -30,7 +30,7 @@ import {
 } from "./_chromium.ts";
 import { MainProcess } from "../deno/_main_process.ts";
 import { bundleClient } from "../../deno/demo/build.ts";
-import { CLIENT_BUNDLE } from "../../deno/demo/_bundle.ts";
+import { CLIENT_BUNDLE } from "../../deno/demo/bundle.ts";
 
 /** Bound of one wait for a DOM state. */
 const STATE_MS = 15_000;
@@ -295,6 +295,6 @@ Deno.test("demo page: the committed client bundle is deno/client.ts as it is now
   const fresh = await bundleClient();
   assert(
     fresh === CLIENT_BUNDLE,
-    "deno/demo/_bundle.ts is stale: run `npx -y deno@2.9.6 run --allow-read --allow-write --allow-run --allow-env deno/demo/build.ts`",
+    "deno/demo/bundle.ts is stale: run `npx -y deno@2.9.6 run --allow-read --allow-write --allow-run --allow-env deno/demo/build.ts`",
   );
 });

@@ -7,7 +7,7 @@
 
 import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
 import { serveXmpp } from "../../deno/serve.ts";
-import { webHandler } from "../../deno/_web.ts";
+import { webHandler } from "../../core/endpoint/web.ts";
 
 /** The password of both accounts. */
 export const PASSWORD = "s3cret-Pa55";

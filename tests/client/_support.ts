@@ -8,7 +8,7 @@
 import type { WebSocketFactory, XmppClient, XmppClientEvents } from "../../deno/client.ts";
 import { embeddedServer, type EmbeddedServerOptions, loadAccounts } from "../../deno/embedded.ts";
 import { serveXmpp } from "../../deno/serve.ts";
-import type { XmppServer } from "../../deno/_types.ts";
+import type { XmppServer } from "../../deno/mod.ts";
 
 /** The default bound of every wait, in ms. */
 export const WAIT_MS = 8_000;

@@ -10,7 +10,7 @@ import { assert, assertEquals } from "@std/assert";
 import { childElement, element, NS, textOf, type XmlElement } from "../../core/mod.ts";
 import { XmppClient } from "../../deno/client.ts";
 import { serveGateway } from "../../deno/gateway.ts";
-import { createLogger } from "../../deno/_log.ts";
+import { createLogger } from "../../deno/mod.ts";
 import { type ProsodyOptions, startProsody } from "../interop/_prosody.ts";
 import { CutProxy } from "./_proxy.ts";
 import { recorder, until, waitFor } from "./_support.ts";

@@ -13,7 +13,7 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
 import { serveXmpp } from "../../deno/serve.ts";
 import { serveGateway } from "../../deno/gateway.ts";
-import type { ServeXmppOptions, XmppServer } from "../../deno/_types.ts";
+import type { ServeXmppOptions, XmppServer } from "../../deno/mod.ts";
 import { OPEN, RawClient, upgradeRequest } from "../_support/endpoint.ts";
 
 type Layer = "native" | "strict";

@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { NS } from "../../core/mod.ts";
 import { serveGateway } from "../../deno/gateway.ts";
-import { createLogger } from "../../deno/_log.ts";
+import { createLogger } from "../../deno/mod.ts";
 
 /** Opens a WebSocket to the gateway, sends <open/>, and returns the first bytes upstream got. */
 async function firstUpstreamBytes(

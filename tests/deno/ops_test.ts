@@ -22,7 +22,7 @@ import { element, NS, serialize } from "../../core/mod.ts";
 import { HUB_DEFAULTS } from "../../core/server/mod.ts";
 import { LOGIN_LIMIT_DEFAULTS } from "../../core/server/login_limits.ts";
 import { parseOptions } from "../../deno/options.ts";
-import { hubSettings } from "../../deno/_embedded_main.ts";
+import { hubSettings } from "../../deno/embedded.ts";
 import { serveGateway } from "../../deno/gateway.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
 import { MainProcess } from "./_main_process.ts";

@@ -16,7 +16,7 @@ import { DocumentParser, NS, textOf } from "../../core/mod.ts";
 import { serveGateway } from "../../deno/gateway.ts";
 import { serveXmpp } from "../../deno/serve.ts";
 import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
-import { createLogger } from "../../deno/_log.ts";
+import { createLogger } from "../../deno/mod.ts";
 import { RawClient, upgradeRequest } from "../_support/raw_ws.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
 

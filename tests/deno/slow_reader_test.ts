@@ -14,7 +14,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { embeddedServer, type EmbeddedServerOptions, loadAccounts } from "../../deno/embedded.ts";
 import { serveXmpp } from "../../deno/serve.ts";
-import type { ServeXmppOptions } from "../../deno/_types.ts";
+import type { ServeXmppOptions } from "../../deno/mod.ts";
 import { deadline, OPEN, RawClient, upgradeRequest } from "../_support/endpoint.ts";
 
 type Layer = "native" | "strict";

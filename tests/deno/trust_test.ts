@@ -22,9 +22,9 @@ import { addressList, matchesAddress, parseIp } from "../../core/http/ip.ts";
 import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
 import { serveGateway } from "../../deno/gateway.ts";
 import { serveXmpp } from "../../deno/serve.ts";
-import { createLogger } from "../../deno/_log.ts";
+import { createLogger } from "../../deno/mod.ts";
 import { parseOptions } from "../../deno/options.ts";
-import { startEmbedded } from "../../deno/_embedded_main.ts";
+import { startEmbedded } from "../../deno/embedded.ts";
 
 const OPEN = `<open xmlns='${NS.FRAMING}' to='localhost' version='1.0'/>`;
 const WAIT_MS = 5_000;

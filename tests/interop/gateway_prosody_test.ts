@@ -7,7 +7,7 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { childElement, element, NS, serialize, textOf } from "../../core/mod.ts";
 import { type GatewayServeOptions, serveGateway } from "../../deno/gateway.ts";
-import { createLogger } from "../../deno/_log.ts";
+import { createLogger } from "../../deno/mod.ts";
 import { type ProsodyOptions, type ProsodyServer, startProsody } from "./_prosody.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
 import { runNodeClient } from "./_node.ts";

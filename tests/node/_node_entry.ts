@@ -11,7 +11,7 @@
 
 import process from "node:process";
 import { readFileSync } from "node:fs";
-import { createLogger } from "../../deno/_log.ts";
+import { createLogger } from "../../deno/mod.ts";
 import { serveGatewayNode, serveXmppNode, type XmppNodeServer } from "../../node_adapter/mod.ts";
 
 const [mode, upstreamPort, caFile] = process.argv.slice(2);

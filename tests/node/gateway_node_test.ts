@@ -7,7 +7,7 @@
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { childElement, element, NS, serialize, textOf } from "../../core/mod.ts";
-import { createLogger } from "../../deno/_log.ts";
+import { createLogger } from "../../deno/mod.ts";
 import { type GatewayNodeServeOptions, serveGatewayNode } from "../../node_adapter/mod.ts";
 import { type ProsodyOptions, startProsody } from "../interop/_prosody.ts";
 import { WsTestClient } from "../_support/ws_client.ts";

@@ -41,7 +41,7 @@ import { endpointExtras } from "./_suite.ts";
 import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
 import { serveXmpp } from "../../deno/serve.ts";
 import { serveGateway } from "../../deno/gateway.ts";
-import { createLogger } from "../../deno/_log.ts";
+import { createLogger } from "../../deno/mod.ts";
 import { startProsody } from "../interop/_prosody.ts";
 
 /** Options of a run. */

@@ -16,7 +16,7 @@ import { bystanderCheck, endpointExtras, judge, runSuite } from "./_suite.ts";
 import { SocketWire } from "./_socket_wire.ts";
 import { ValidatingProxy } from "./_recorder.ts";
 import { serveGateway } from "../../deno/gateway.ts";
-import { createLogger } from "../../deno/_log.ts";
+import { createLogger } from "../../deno/mod.ts";
 import { startProsody } from "../interop/_prosody.ts";
 
 const LAYER = (Deno.env.get("HOSTILE_LAYER") ?? "strict") as "strict" | "native";

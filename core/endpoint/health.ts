@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { Readiness } from "./_health.ts";
+ * import { Readiness } from "./health.ts";
  * const readiness = new Readiness();
  * const server = { draining: false };
  * readiness.attach(server);
@@ -17,6 +17,8 @@
  * ```
  * @module
  */
+
+import type { Runtime, TimerHandle } from "./runtime.ts";
 
 /** What `/healthz` answers (as JSON; 200 when `ready`, else 503). */
 export interface HealthReport {
@@ -28,7 +30,7 @@ export interface HealthReport {
   readonly upstream?: "reachable" | "unreachable";
 }
 
-/** An outcome and when it was known (`performance.now()` ms). */
+/** An outcome and when it was known (the runtime's monotonic clock, ms). */
 export interface Observation {
   readonly ok: boolean;
   readonly at: number;
@@ -42,8 +44,8 @@ export interface UpstreamCheckOptions {
   readonly last?: () => Observation | undefined;
   /** How long a fact stays fresh, ms (default 5 000). */
   readonly ttlMs?: number;
-  /** The clock (default `performance.now`). */
-  readonly now?: () => number;
+  /** The clock (the runtime's monotonic one). */
+  readonly now: () => number;
 }
 
 /**
@@ -51,9 +53,9 @@ export interface UpstreamCheckOptions {
  *
  * @example
  * ```ts
- * import { UpstreamCheck } from "./_health.ts";
+ * import { UpstreamCheck } from "./health.ts";
  * let probes = 0;
- * const check = new UpstreamCheck({ probe: () => Promise.resolve(++probes > 0) });
+ * const check = new UpstreamCheck({ probe: () => Promise.resolve(++probes > 0), now: () => 0 });
  * console.log(await check.reachable(), await check.reachable(), probes); // true true 1
  * ```
  */
@@ -68,7 +70,7 @@ export class UpstreamCheck {
 
   /** Resolves whether the upstream was reachable at the newest fresh fact (checking if none). */
   reachable(): Promise<boolean> {
-    const now = this.#options.now ?? (() => performance.now());
+    const now = this.#options.now;
     const last = this.#options.last?.();
     const newest = last && (!this.#checked || last.at > this.#checked.at) ? last : this.#checked;
     if (newest && now() - newest.at < (this.#options.ttlMs ?? 5_000)) {
@@ -92,30 +94,33 @@ export class UpstreamCheck {
  *
  * @example
  * ```ts
- * import { tcpProbe } from "./_health.ts";
- * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * import { assertEquals } from "@std/assert";
+ * import { tcpProbe } from "./health.ts";
+ * import type { Runtime } from "./runtime.ts";
+ * const runtime = { setTimer: () => 0, clearTimer: () => {} } as unknown as Runtime;
+ * const refused = { hostname: "192.0.2.1", port: 5222 };
+ * const open = { hostname: "127.0.0.1", port: 5222 };
  * const probe = tcpProbe(
- *   () => Promise.resolve([{ hostname: "127.0.0.1", port: listener.addr.port }]),
- *   (target) => Deno.connect(target),
+ *   () => Promise.resolve([refused, open]),
+ *   (target) => target === open ? Promise.resolve({ close() {} }) : Promise.reject(new Error("refused")),
  *   1_000,
+ *   runtime,
  * );
- * const accepted = listener.accept();
- * console.log(await probe()); // true
- * (await accepted).close();
- * listener.close();
+ * assertEquals(await probe(), true);
  * ```
  */
 export function tcpProbe<T extends { readonly hostname: string; readonly port: number }>(
   targets: () => Promise<readonly T[]>,
   connect: (target: T) => Promise<{ close(): unknown }>,
   timeoutMs: number,
+  runtime: Runtime,
 ): () => Promise<boolean> {
   return async () => {
     for (const target of await targets()) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: TimerHandle | undefined;
       const attempt = connect(target);
       const timeout = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), timeoutMs);
+        timer = runtime.setTimer(() => resolve("timeout"), timeoutMs);
       });
       try {
         const outcome = await Promise.race([attempt, timeout]);
@@ -128,7 +133,7 @@ export function tcpProbe<T extends { readonly hostname: string; readonly port: n
       } catch {
         // Refused or unreachable: try the next target.
       } finally {
-        clearTimeout(timer);
+        runtime.clearTimer(timer);
       }
     }
     return false;

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { CLIENT_BUNDLE } from "./_bundle.ts";
+ * import { CLIENT_BUNDLE } from "./bundle.ts";
  * console.log(CLIENT_BUNDLE.includes("XmppClient")); // true
  * ```
  * @module

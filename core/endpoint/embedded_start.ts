@@ -1,6 +1,8 @@
 /**
- * Starts the embedded XMPP server behind the WebSocket endpoint: the default of
- * `deno task start` when no `--upstream` is given. Demo accounts (with fresh random passwords)
+ * Starts the embedded XMPP server behind the WebSocket endpoint: what `deno task start` and the
+ * npm package's `xmpp-websocket` command run when no `--upstream` is given. Runtime-neutral: each
+ * binding (`deno/embedded.ts`, `node_adapter/embedded.ts`) passes its effects, its file reader,
+ * its `serveXmpp` and, on Deno, the demo page. Demo accounts (with fresh random passwords)
  * are created and printed when no account is configured; they have each other as contacts.
  * Besides the endpoint: discovery, `/healthz` (503 while draining), `/metrics` (the hub's
  * counters and gauges) and, with `--demo-page`, the chat page at `/`. `reload()` (SIGHUP)
@@ -10,19 +12,64 @@
  */
 
 import { endpointLimits, type GatewayOptions } from "./options.ts";
-import type { Logger } from "./_log.ts";
-import type { XmppServer } from "./_types.ts";
-import { embeddedServer, type EmbeddedServerOptions, loadAccounts } from "./embedded.ts";
-import { serveXmpp } from "./serve.ts";
-import { publicWebSocketUrl, webHandler } from "./_web.ts";
-import { trustPolicy } from "../core/http/forwarded.ts";
-import { addressList, isLoopbackAddress } from "../core/http/ip.ts";
-import { listenUrl, readTls } from "./_files.ts";
-import { HubMetrics, renderEndpointStats } from "./_metrics.ts";
-import { Readiness } from "./_health.ts";
+import type { Logger } from "./log.ts";
+import type { EndpointOptions, EndpointServer } from "./types.ts";
+import { embeddedServer, type EmbeddedServerOptions } from "./embedded.ts";
+import { loadAccounts } from "./accounts.ts";
+import { publicWebSocketUrl, webHandler } from "./web.ts";
+import { trustPolicy } from "../http/forwarded.ts";
+import { addressList, isLoopbackAddress } from "../http/ip.ts";
+import { listenUrl, readTls, type TextFileReader } from "./files.ts";
+import { HubMetrics, renderEndpointStats } from "./metrics.ts";
+import { Readiness } from "./health.ts";
+import type { Runtime } from "./runtime.ts";
+
+/** What a runtime's endpoint must offer the embedded server. */
+export interface EmbeddedEndpoint extends Omit<EndpointServer, "replaceCertificate" | "draining"> {
+  /** Whether the endpoint drains (`/healthz` says so); absent where the runtime does not tell. */
+  readonly draining?: boolean;
+  /** See `EndpointServer.replaceCertificate`; absent where the runtime cannot. */
+  replaceCertificate?(cert: string, key: string): Promise<boolean>;
+}
+
+/** The options the start-up gives the runtime's `serveXmpp`. */
+export interface EmbeddedServeOptions extends Omit<EndpointOptions, "attach"> {
+  readonly hostname: string;
+  readonly port: number;
+  /** The strict layer's settings and the layer asked for (runtimes with one choice ignore them). */
+  readonly websocketLayer: string;
+  readonly strictLayer: { readonly headerTimeoutMs: number; readonly closeTimeoutMs: number };
+  /** Discovery, `/healthz`, `/metrics` and the demo page. */
+  readonly handler: (
+    request: Request,
+    info?: { readonly remoteAddr: { readonly hostname: string; readonly port: number } },
+  ) => Response | Promise<Response>;
+  readonly onListen: (addr: { readonly hostname: string; readonly port: number }) => void;
+}
+
+/** The page served at `/` (the runtime's demo page, if it has one). */
+export type DemoPageFactory = (page: {
+  readonly websocketUrl: string | ((request: Request) => string);
+  readonly domain: string;
+  readonly usernames: readonly string[];
+}) => Promise<(request: Request) => Response | undefined>;
+
+/** The runtime's pieces. */
+export interface EmbeddedRuntime<S extends EmbeddedEndpoint> {
+  /** The runtime's effects. */
+  readonly runtime: Runtime;
+  /** Reads the accounts file and the certificate. */
+  readonly readTextFile: TextFileReader;
+  /** The runtime's endpoint (`serveXmpp` or `serveXmppNode`). */
+  readonly serve: (options: EmbeddedServeOptions) => S | Promise<S>;
+  /** Writes a line for the operator (the demo passwords, the page's URL): stdout. */
+  readonly print: (line: string) => void;
+  /** The demo page, where the runtime has one. */
+  readonly demoPage?: DemoPageFactory;
+}
 
 /** A running embedded server that can reload its files. */
-export interface EmbeddedRunning extends XmppServer {
+export type EmbeddedRunning<S extends EmbeddedEndpoint> = S & {
   /**
    * Reads the accounts (`--accounts-file` and `--account`) and the certificate (`--cert`,
    * `--key`) again: new logins use the new accounts, new connections the new certificate (see
@@ -30,7 +77,7 @@ export interface EmbeddedRunning extends XmppServer {
    * what failed is logged, and the old configuration stays.
    */
   reload(): Promise<void>;
-}
+};
 
 /** Hub settings and the flag of each, for messages. */
 const HUB_FLAGS: Readonly<Record<string, string>> = {
@@ -60,10 +107,12 @@ const HUB_FLAGS: Readonly<Record<string, string>> = {
  *
  * @example
  * ```ts
- * import { hubSettings } from "./_embedded_main.ts";
+ * import { assertEquals } from "@std/assert";
+ * import { parseArgs } from "@std/cli";
+ * import { hubSettings } from "./embedded_start.ts";
  * import { parseOptions } from "./options.ts";
- * const parsed = parseOptions(["--stanza-rate", "5"], {});
- * if (parsed.ok) console.log(hubSettings(parsed.options).rate); // { perSecond: 5, burst: 100 }
+ * const parsed = parseOptions(["--stanza-rate", "5"], {}, parseArgs);
+ * assertEquals(parsed.ok && hubSettings(parsed.options).rate, { perSecond: 5, burst: 100 });
  * ```
  */
 export function hubSettings(
@@ -106,10 +155,12 @@ function demoPageOn(options: GatewayOptions): boolean {
  * Starts the embedded server with the command-line options; rejects with a message naming the
  * option on bad configuration.
  */
-export async function startEmbedded(
+export async function startEmbedded<S extends EmbeddedEndpoint>(
   options: GatewayOptions,
   log: Logger,
-): Promise<EmbeddedRunning> {
+  binding: EmbeddedRuntime<S>,
+): Promise<EmbeddedRunning<S>> {
+  const { runtime, readTextFile, print } = binding;
   const domain = options.domains[0] ?? "localhost";
   if (options.domains.length > 1) {
     log("warn", "the embedded server serves one domain", {
@@ -120,8 +171,9 @@ export async function startEmbedded(
   const { accounts, demo } = await loadAccounts({
     users: options.account,
     file: options.accountsFile,
-  });
-  const tls = await readTls(options);
+    readTextFile,
+  }, runtime);
+  const tls = await readTls(options, readTextFile);
   const metrics = new HubMetrics();
   const settings = hubSettings(options);
   const app = ((): ReturnType<typeof embeddedServer> => {
@@ -133,7 +185,7 @@ export async function startEmbedded(
         contacts: demo.map((d) => d.username),
         onStep: (input, outputs) => metrics.observe(input, outputs),
         log: (e) => hubLog(e),
-      });
+      }, runtime);
     } catch (error) {
       const key = /^Invalid (\w+)/.exec((error as Error).message)?.[1];
       throw key && HUB_FLAGS[key]
@@ -142,8 +194,18 @@ export async function startEmbedded(
     }
   })();
   const readiness = new Readiness();
-  const demoPage = demoPageOn(options) ? await import("./demo/page.ts") : undefined;
-  const bundle = demoPage ? (await import("./demo/_bundle.ts")).CLIENT_BUNDLE : "";
+  const websocketUrl = publicWebSocketUrl(
+    options.secure || tls.cert !== undefined,
+    options.path,
+    options.publicUrl || undefined,
+  );
+  const page = demoPageOn(options) && binding.demoPage
+    ? await binding.demoPage({
+      websocketUrl,
+      domain,
+      usernames: demo.map((d) => d.username),
+    })
+    : undefined;
   function hubLog(e: Parameters<NonNullable<EmbeddedServerOptions["log"]>>[0]): void {
     log(e.level, e.event, {
       ...(e.connId ? { conn: e.connId } : {}),
@@ -155,8 +217,7 @@ export async function startEmbedded(
   const path = options.path;
   const trust = trustPolicy(options.trustedProxy, options.forwardedHeader);
   const metricsAllow = addressList(options.metricsAllow);
-  const websocketUrl = publicWebSocketUrl(secure, path, options.publicUrl || undefined);
-  const server: XmppServer = serveXmpp({
+  const server: S = await binding.serve({
     hostname: options.host,
     port: options.port,
     path,
@@ -167,7 +228,7 @@ export async function startEmbedded(
     trustedProxies: options.trustedProxy,
     forwardedHeader: trust.header,
     pingIntervalMs: options.pingInterval,
-    websocketLayer: options.websocketLayer as "strict",
+    websocketLayer: options.websocketLayer,
     strictLayer: { headerTimeoutMs: options.headerTimeout, closeTimeoutMs: options.closeTimeout },
     ...endpointLimits(options),
     session: {
@@ -184,29 +245,20 @@ export async function startEmbedded(
       metrics: () =>
         metrics.render(app.hub, server.liveCount) + renderEndpointStats(server.endpointStats()),
       health: () => readiness.report(),
-      ...(demoPage
-        ? {
-          page: demoPage.demoPage({
-            websocketUrl,
-            domain,
-            usernames: demo.map((d) => d.username),
-            bundle,
-          }),
-        }
-        : {}),
+      ...(page ? { page } : {}),
     }),
     onListen: (addr) => {
       log("info", "embedded XMPP server listening", {
-        url: listenUrl(addr, options, tls.cert !== undefined),
+        url: listenUrl(addr, options.path, tls.cert !== undefined),
         domain,
       });
       for (const { username, password } of demo) {
-        console.log(`demo account: ${username}@${domain}  password: ${password}`);
+        print(`demo account: ${username}@${domain}  password: ${password}`);
       }
-      if (demoPage) {
-        const page = listenUrl(addr, options, tls.cert !== undefined)
+      if (page) {
+        const url = listenUrl(addr, options.path, tls.cert !== undefined)
           .replace(/^ws/, "http").slice(0, -options.path.length || undefined);
-        console.log(`demo page: ${page}/`);
+        print(`demo page: ${url}/`);
       }
     },
   });
@@ -215,7 +267,10 @@ export async function startEmbedded(
   const reload = async () => {
     if (options.accountsFile) {
       try {
-        const loaded = await loadAccounts({ users: options.account, file: options.accountsFile });
+        const loaded = await loadAccounts(
+          { users: options.account, file: options.accountsFile, readTextFile },
+          runtime,
+        );
         app.replaceAccounts(loaded.accounts);
         log("info", "accounts reloaded", { accounts: loaded.accounts.length });
       } catch (error) {
@@ -224,8 +279,8 @@ export async function startEmbedded(
     }
     if (tls.cert !== undefined) {
       try {
-        const fresh = await readTls(options);
-        if (await server.replaceCertificate(fresh.cert!, fresh.key!)) {
+        const fresh = await readTls(options, readTextFile);
+        if (await server.replaceCertificate?.(fresh.cert!, fresh.key!)) {
           log("info", "certificate reloaded");
         } else {
           log(

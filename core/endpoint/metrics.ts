@@ -5,17 +5,18 @@
  *
  * @example
  * ```ts
- * import { Metrics } from "./_metrics.ts";
- * const metrics = new Metrics();
+ * import { assert } from "@std/assert";
+ * import { Metrics } from "./metrics.ts";
+ * const metrics = new Metrics(() => 0);
  * metrics.connectionOpened();
- * console.log(metrics.render().includes("xmpp_ws_connections_open 1")); // true
+ * assert(metrics.render().includes("xmpp_ws_connections_open 1"));
  * ```
  * @module
  */
 
-import type { Hub, HubInput, HubOutput } from "../core/server/mod.ts";
-import type { EndpointStats } from "./_types.ts";
-import type { XmlElement } from "../core/xml/element.ts";
+import type { Hub, HubInput, HubOutput } from "../server/mod.ts";
+import type { EndpointStats } from "./types.ts";
+import type { XmlElement } from "../xml/element.ts";
 
 /** Counters and gauges of one gateway process. */
 export class Metrics {
@@ -32,8 +33,14 @@ export class Metrics {
   #lastUpstream: { readonly ok: boolean; readonly at: number } | undefined;
   /** The endpoint's admission and slow-reader counters, rendered with the rest when set. */
   endpoint: (() => EndpointStats) | undefined;
+  readonly #now: () => number;
 
-  /** The last upstream connection attempt's outcome and when it ended (`performance.now()`). */
+  /** Counters whose upstream outcomes are dated with `now` (the runtime's monotonic clock). */
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  /** The last upstream connection attempt's outcome and when it ended (the clock given to the constructor). */
   get lastUpstream(): { readonly ok: boolean; readonly at: number } | undefined {
     return this.#lastUpstream;
   }
@@ -68,12 +75,12 @@ export class Metrics {
   upstreamConnected(seconds: number): void {
     this.#connects++;
     this.#connectSeconds += seconds;
-    this.#lastUpstream = { ok: true, at: performance.now() };
+    this.#lastUpstream = { ok: true, at: this.#now() };
   }
 
   upstreamConnectFailed(): void {
     this.#connectFailures++;
-    this.#lastUpstream = { ok: false, at: performance.now() };
+    this.#lastUpstream = { ok: false, at: this.#now() };
   }
 
   /** The metrics as Prometheus text. */
@@ -142,8 +149,8 @@ export class Metrics {
  *
  * @example
  * ```ts
- * import { renderEndpointStats } from "./_metrics.ts";
- * import { Admission } from "../core/http/admission.ts";
+ * import { renderEndpointStats } from "./metrics.ts";
+ * import { Admission } from "../http/admission.ts";
  * const text = renderEndpointStats({ admission: new Admission().stats(), slowReaders: 0 });
  * console.log(text.includes('xmpp_ws_admission_refused_total{reason="rate"} 0')); // true
  * ```
@@ -235,8 +242,8 @@ const label = (value: string) => value.replace(/[^a-z0-9_-]/gi, "_").slice(0, 64
  *
  * @example
  * ```ts
- * import { HubMetrics } from "./_metrics.ts";
- * import { createHub } from "../core/server/mod.ts";
+ * import { HubMetrics } from "./metrics.ts";
+ * import { createHub } from "../server/mod.ts";
  * const metrics = new HubMetrics();
  * const hub = createHub({ domain: "localhost", accounts: [] });
  * metrics.observe({ type: "timer-fired", now: 0, random: "r", name: "x" }, [

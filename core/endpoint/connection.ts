@@ -3,10 +3,9 @@
  * session as inputs, carries out the outputs in order, and hands the notices to the
  * application. It makes no protocol decision: the core chooses every message and close code.
  *
- * Runtime-neutral: it needs only the web-standard `WebSocket` surface (event handler properties,
- * `send`, `close`, `readyState`, `protocol`, `binaryType`), `setTimeout`, `crypto` and
- * `performance`; not a global `WebSocket` class (Node 20 has none), so the Node adapter drives
- * `ws` sockets with it.
+ * Runtime-neutral: it needs only the web-standard WebSocket surface ({@link SocketLike}) and the
+ * effects of a {@link Runtime} (clock, timers, random ids), which each binding passes in: the
+ * Deno endpoint drives its sockets with it, the Node adapter its `ws` sockets.
  *
  * Outbound budget (issue 9, finding 1): after each message sent it reads `bufferedAmount`; a
  * client with more than the endpoint's `maxBufferedBytes` waiting for it is a slow reader, whose
@@ -15,14 +14,10 @@
  * client does.
  *
  * @example
- * ```ts
- * import { Connection } from "./_connection.ts";
- * const server = Deno.serve({ port: 0, onListen() {} }, (request) => {
- *   const { socket, response } = Deno.upgradeWebSocket(request, { protocol: "xmpp" });
- *   new Connection(socket, {}, { role: "server" }, "127.0.0.1:1234", false);
- *   return response;
- * });
- * await server.shutdown();
+ * ```ts ignore
+ * import { Connection } from "./connection.ts";
+ * // socket: an upgraded WebSocket; runtime: the binding's effects (see runtime.ts)
+ * new Connection(socket, {}, { role: "server" }, "127.0.0.1:1234", false, runtime);
  * ```
  * @module
  */
@@ -38,46 +33,55 @@ import {
   type StreamErrorCondition,
   type TimerName,
   type XmlElement,
-} from "../core/mod.ts";
-import { monotonicNow, TimerTable } from "./_timers.ts";
+} from "../session/mod.ts";
+import { TimerTable } from "./timers.ts";
+import type { Runtime, TimerHandle } from "./runtime.ts";
 import type {
   AcceptOptions,
   CloseOptions,
   ConnectionControl,
+  SocketCloseEvent,
+  SocketLike,
+  SocketMessageEvent,
   XmppApplication,
   XmppConnection,
-} from "./_types.ts";
+} from "./types.ts";
 
-/** `WebSocket.OPEN`, spelled out: Node 20 has no global `WebSocket` class. */
+/** `WebSocket.OPEN`, spelled out: the core names no runtime class. */
 const OPEN = 1;
 
-/** The adapter's driver of one connection (internal). */
+/** The driver of one connection (the endpoints' default when no `attach` hook is given). */
 export class Connection implements XmppConnection {
-  readonly id: string = crypto.randomUUID();
+  readonly id: string;
   readonly remoteAddr: string;
   readonly secure: boolean;
   /** Resolves once the transport is closed and `onEnded` was called. */
   readonly ended: Promise<void>;
-  readonly #socket: WebSocket;
+  readonly #socket: SocketLike;
+  readonly #runtime: Runtime;
   readonly #app: XmppApplication;
-  readonly #timers = new TimerTable<TimerName>();
+  readonly #timers: TimerTable<TimerName>;
   readonly #queue: Output[] = [];
   readonly #control: ConnectionControl | undefined;
   #session: Session;
   #draining = false;
   /** The grace timer of a slow reader, while it is over the outbound budget. */
-  #slowTimer: ReturnType<typeof setTimeout> | undefined;
+  #slowTimer: TimerHandle | undefined;
   #slowEnded = false;
 
   constructor(
-    socket: WebSocket,
+    socket: SocketLike,
     app: XmppApplication,
     config: SessionConfig,
     remoteAddr: string,
     secure: boolean,
+    runtime: Runtime,
     control?: ConnectionControl,
   ) {
     this.#socket = socket;
+    this.#runtime = runtime;
+    this.#timers = new TimerTable<TimerName>(runtime);
+    this.id = runtime.randomId();
     this.#control = control;
     this.#app = app;
     this.#session = createSession(config);
@@ -89,13 +93,13 @@ export class Connection implements XmppConnection {
     socket.onopen = () =>
       this.#input({
         type: "transport-opened",
-        now: monotonicNow(),
+        now: this.#runtime.now(),
         secure,
         protocol: socket.protocol,
-        streamId: crypto.randomUUID(),
+        streamId: this.#runtime.randomId(),
       });
-    socket.onmessage = (event: MessageEvent) => {
-      const now = monotonicNow();
+    socket.onmessage = (event: SocketMessageEvent) => {
+      const now = this.#runtime.now();
       const data: unknown = event.data;
       this.#input(
         typeof data === "string"
@@ -103,15 +107,15 @@ export class Connection implements XmppConnection {
           : { type: "binary-received", now, byteLength: byteLengthOf(data) },
       );
     };
-    socket.onclose = (event: CloseEvent) => {
+    socket.onclose = (event: SocketCloseEvent) => {
       this.#input({
         type: "transport-closed",
-        now: monotonicNow(),
+        now: this.#runtime.now(),
         code: event.code,
         reason: event.reason,
       });
       this.#timers.clearAll();
-      clearTimeout(this.#slowTimer);
+      this.#runtime.clearTimer(this.#slowTimer);
       resolve();
     };
     // An error is followed by a close event, except when the upgrade itself failed.
@@ -131,24 +135,24 @@ export class Connection implements XmppConnection {
   accept(options: AcceptOptions = {}): boolean {
     return this.#command({
       type: "accept-stream",
-      now: monotonicNow(),
+      now: this.#runtime.now(),
       ...options,
-      nextStreamId: crypto.randomUUID(),
+      nextStreamId: this.#runtime.randomId(),
     });
   }
 
   send(element: XmlElement): boolean {
-    return this.#command({ type: "send-element", now: monotonicNow(), element });
+    return this.#command({ type: "send-element", now: this.#runtime.now(), element });
   }
 
   close(options: CloseOptions = {}): boolean {
-    return this.#command({ type: "close-stream", now: monotonicNow(), ...options });
+    return this.#command({ type: "close-stream", now: this.#runtime.now(), ...options });
   }
 
   fail(condition: StreamErrorCondition, text?: string, extra?: XmlElement): boolean {
     return this.#command({
       type: "fail-stream",
-      now: monotonicNow(),
+      now: this.#runtime.now(),
       condition,
       ...(text !== undefined ? { text } : {}),
       ...(extra !== undefined ? { extra } : {}),
@@ -196,7 +200,7 @@ export class Connection implements XmppConnection {
         return this.#timers.set(
           output.timer,
           output.at,
-          (timer) => this.#input({ type: "timer-fired", now: monotonicNow(), timer }),
+          (timer) => this.#input({ type: "timer-fired", now: this.#runtime.now(), timer }),
         );
       case "clear-timer":
         return this.#timers.clear(output.timer);
@@ -227,7 +231,7 @@ export class Connection implements XmppConnection {
     if (buffered <= budget || this.#slowTimer !== undefined) {
       if (buffered <= 2 * budget) return;
     } else if (buffered <= 2 * budget) {
-      this.#slowTimer = setTimeout(() => {
+      this.#slowTimer = this.#runtime.setTimer(() => {
         this.#slowTimer = undefined;
         if (this.#socket.bufferedAmount > budget) this.#endSlowReader();
       }, control.slowReaderGraceMs);
@@ -239,7 +243,7 @@ export class Connection implements XmppConnection {
   #endSlowReader(): void {
     if (this.#slowEnded || this.#socket.readyState !== OPEN) return;
     this.#slowEnded = true;
-    clearTimeout(this.#slowTimer);
+    this.#runtime.clearTimer(this.#slowTimer);
     this.#control?.slowReader();
     this.fail("resource-constraint", "The client does not read fast enough");
   }
@@ -255,14 +259,18 @@ export class Connection implements XmppConnection {
 
   #hookFailed(error: unknown): void {
     if (this.#app.onError) return this.#app.onError(this, error);
-    console.error(`xmpp-websocket: connection ${this.id}: application hook failed:`, error);
+    this.#runtime.reportError(
+      `xmpp-websocket: connection ${this.id}: application hook failed:`,
+      error,
+    );
     this.fail("internal-server-error");
   }
 }
 
 function byteLengthOf(data: unknown): number {
   if (data instanceof ArrayBuffer) return data.byteLength;
-  if (data instanceof Blob) return data.size;
+  const size = (data as { readonly size?: unknown } | null)?.size; // a Blob
+  if (typeof size === "number") return size;
   return ArrayBuffer.isView(data) ? data.byteLength : 0;
 }
 

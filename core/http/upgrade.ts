@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { checkUpgrade } from "./_handshake.ts";
+ * import { checkUpgrade } from "./upgrade.ts";
  * const request = new Request("http://localhost/xmpp-websocket", {
  *   headers: {
  *     host: "localhost", upgrade: "websocket", connection: "Upgrade",
@@ -20,8 +20,8 @@
  * @module
  */
 
-import { resolveClientAddress, type TrustPolicy } from "../core/http/forwarded.ts";
-import { checkHandshake } from "../core/websocket/handshake.ts";
+import { resolveClientAddress, type TrustPolicy } from "./forwarded.ts";
+import { checkHandshake } from "../websocket/handshake.ts";
 
 /** The only subprotocol served (RFC 7395 §3.1). */
 export const XMPP_SUBPROTOCOL = "xmpp";
@@ -51,7 +51,7 @@ export type UpgradeDecision =
  *
  * @example
  * ```ts
- * import { normalizeOrigins } from "./_handshake.ts";
+ * import { normalizeOrigins } from "./upgrade.ts";
  * console.log(normalizeOrigins(["https://Chat.Example.org/"])); // ["https://chat.example.org"]
  * ```
  */
@@ -71,7 +71,7 @@ export function normalizeOrigins(origins: readonly string[]): readonly string[] 
  *
  * @example
  * ```ts
- * import { offeredProtocols } from "./_handshake.ts";
+ * import { offeredProtocols } from "./upgrade.ts";
  * console.log(offeredProtocols(new Headers([["sec-websocket-protocol", " chat ,xmpp"]]))); // ["chat", "xmpp"]
  * ```
  */
@@ -85,7 +85,7 @@ export function offeredProtocols(headers: Headers): readonly string[] {
  *
  * @example
  * ```ts
- * import { isWebSocketUpgrade } from "./_handshake.ts";
+ * import { isWebSocketUpgrade } from "./upgrade.ts";
  * console.log(isWebSocketUpgrade(new Request("http://h/", { headers: { upgrade: "WebSocket" } }))); // true
  * ```
  */
@@ -105,7 +105,7 @@ export function isWebSocketUpgrade(request: Request): boolean {
  *
  * @example
  * ```ts
- * import { checkUpgrade } from "./_handshake.ts";
+ * import { checkUpgrade } from "./upgrade.ts";
  * const request = new Request("http://localhost/", { headers: { upgrade: "websocket" } });
  * const decision = checkUpgrade(request, { allowedOrigins: undefined, allowMissingOrigin: true });
  * console.log(decision.ok ? decision.protocol : decision.status); // 400
@@ -162,7 +162,7 @@ function originAllowed(origin: string, policy: OriginPolicy): boolean {
  *
  * @example
  * ```ts
- * import { textResponse } from "./_handshake.ts";
+ * import { textResponse } from "./upgrade.ts";
  * console.log(textResponse(404, "Not Found\n").status); // 404
  * ```
  */
@@ -180,7 +180,7 @@ export function textResponse(status: number, text: string, headers: HeadersInit 
  *
  * @example
  * ```ts
- * import { diagnosticPage } from "./_handshake.ts";
+ * import { diagnosticPage } from "./upgrade.ts";
  * console.log(diagnosticPage().headers.get("content-type")); // "text/html; charset=utf-8"
  * ```
  */
@@ -220,8 +220,8 @@ export interface HostPort {
  *
  * @example
  * ```ts
- * import { clientAddress } from "./_handshake.ts";
- * import { trustPolicy } from "../core/http/forwarded.ts";
+ * import { clientAddress } from "./upgrade.ts";
+ * import { trustPolicy } from "./forwarded.ts";
  * const request = new Request("http://h/", {
  *   headers: { "x-forwarded-for": "203.0.113.7, 10.0.0.2", forwarded: "for=127.0.0.1" },
  * });
@@ -239,7 +239,7 @@ export function clientAddress(request: Request, peer: HostPort, trust: TrustPoli
  *
  * @example
  * ```ts
- * import { formatAddr } from "./_handshake.ts";
+ * import { formatAddr } from "./upgrade.ts";
  * console.log(formatAddr({ hostname: "::1", port: 5280 })); // "[::1]:5280"
  * ```
  */

@@ -7,26 +7,29 @@
  *
  * @example
  * ```ts
- * import { LiveConnections } from "./_live_connections.ts";
- * const live = new LiveConnections();
- * console.log(live.size); // 0
+ * import { assertEquals } from "@std/assert";
+ * import { LiveConnections } from "./live_connections.ts";
+ * import type { Runtime } from "./runtime.ts";
+ * const live = new LiveConnections({ now: () => 0 } as unknown as Runtime);
+ * assertEquals(live.size, 0);
  * await live.settled();
  * ```
  * @module
  */
 
-import { Connection } from "./_connection.ts";
-import type { EndpointSettings } from "./_endpoint_settings.ts";
+import { Connection } from "./connection.ts";
+import type { EndpointSettings } from "./settings.ts";
 import type {
   AttachedSocket,
   ConnectionControl,
+  EndpointOptions,
   EndpointStats,
   PeerInfo,
-  ServeXmppOptions,
-} from "./_types.ts";
-import { formatAddr } from "./_handshake.ts";
-import { monotonicNow } from "./_timers.ts";
-import type { Admission, AdmissionTicket } from "../core/http/admission.ts";
+  SocketLike,
+} from "./types.ts";
+import { formatAddr } from "../http/upgrade.ts";
+import type { Runtime, TimerHandle } from "./runtime.ts";
+import type { Admission, AdmissionTicket } from "../http/admission.ts";
 
 /** The set of live connections of one endpoint. */
 export class LiveConnections {
@@ -34,6 +37,12 @@ export class LiveConnections {
   readonly connections: Set<Connection> = new Set();
   readonly #live = new Set<AttachedSocket>();
   #slowReaders = 0;
+  readonly #runtime: Runtime;
+
+  /** The live connections of an endpoint on `runtime`. */
+  constructor(runtime: Runtime) {
+    this.#runtime = runtime;
+  }
 
   /** How many connections are live. */
   get size(): number {
@@ -50,18 +59,19 @@ export class LiveConnections {
    * propagate (the ticket is then released).
    */
   adopt(
-    socket: WebSocket,
+    socket: SocketLike,
     peer: PeerInfo,
     settings: EndpointSettings,
-    attach: ServeXmppOptions["attach"],
+    attach: EndpointOptions["attach"],
     ticket?: AdmissionTicket,
   ): AttachedSocket {
     const admission = settings.admission;
-    let deadline: ReturnType<typeof setTimeout> | undefined;
+    let deadline: TimerHandle | undefined;
+    const runtime = this.#runtime;
     const control: ConnectionControl = {
       ...settings.outbound,
       authenticated: () => {
-        clearTimeout(deadline);
+        runtime.clearTimer(deadline);
         if (ticket) admission.authenticated(ticket);
       },
       slowReader: () => void this.#slowReaders++,
@@ -70,30 +80,30 @@ export class LiveConnections {
     try {
       attached = this.#attach(socket, { ...peer, control }, settings, attach);
     } catch (error) {
-      if (ticket) admission.release(ticket, monotonicNow());
+      if (ticket) admission.release(ticket, runtime.now());
       throw error;
     }
     this.#live.add(attached);
     if (ticket) {
-      deadline = setTimeout(() => {
-        if (admission.expired(ticket, monotonicNow())) {
+      deadline = runtime.setTimer(() => {
+        if (admission.expired(ticket, runtime.now())) {
           attached.expire?.("connection-timeout", "Authenticate sooner");
         }
-      }, Math.max(0, ticket.authDeadline - monotonicNow()));
+      }, Math.max(0, ticket.authDeadline - runtime.now()));
     }
     attached.ended.then(() => {
-      clearTimeout(deadline);
-      if (ticket) admission.release(ticket, monotonicNow());
+      runtime.clearTimer(deadline);
+      if (ticket) admission.release(ticket, runtime.now());
       this.#live.delete(attached);
     });
     return attached;
   }
 
   #attach(
-    socket: WebSocket,
+    socket: SocketLike,
     peer: PeerInfo,
     settings: EndpointSettings,
-    attach: ServeXmppOptions["attach"],
+    attach: EndpointOptions["attach"],
   ): AttachedSocket {
     let attached: AttachedSocket;
     if (attach) {
@@ -105,6 +115,7 @@ export class LiveConnections {
         settings.config,
         formatAddr(peer.client),
         settings.secure,
+        this.#runtime,
         peer.control,
       );
       this.connections.add(conn);
@@ -130,7 +141,7 @@ export class LiveConnections {
     const gap = sessions.length > 1 ? windowMs / sessions.length : 0;
     for (const conn of sessions) {
       conn.shutdown(seeOtherUri);
-      if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
+      if (gap > 0) await new Promise<void>((resolve) => this.#runtime.setTimer(resolve, gap));
     }
   }
 

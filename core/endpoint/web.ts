@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { webHandler } from "./_web.ts";
+ * import { webHandler } from "./web.ts";
  * const handle = webHandler({ websocketUrl: "wss://example.com/xmpp-websocket", metrics: () => "" });
  * const response = await handle(new Request("http://example.com/.well-known/host-meta.json"));
  * console.log(response.status, response.headers.get("access-control-allow-origin")); // 200 "*"
@@ -15,13 +15,12 @@
  * @module
  */
 
-import { accepts } from "@std/http/negotiation";
-import { STATUS_CODE } from "@std/http/status";
-import { WEBSOCKET_REL } from "../core/client/discovery.ts";
-import { clientAllowed } from "../core/http/access.ts";
-import { type HostPort, resolveClientAddress, type TrustPolicy } from "../core/http/forwarded.ts";
-import { type AddressList, LOOPBACK_RANGES } from "../core/http/ip.ts";
-import type { HealthReport } from "./_health.ts";
+import { preferredMediaType } from "../http/negotiation.ts";
+import { WEBSOCKET_REL } from "../client/discovery.ts";
+import { clientAllowed } from "../http/access.ts";
+import { type HostPort, resolveClientAddress, type TrustPolicy } from "../http/forwarded.ts";
+import { type AddressList, LOOPBACK_RANGES } from "../http/ip.ts";
+import type { HealthReport } from "./health.ts";
 
 /** What the handler needs to know. */
 export interface WebOptions {
@@ -58,7 +57,7 @@ const DISCOVERY_MAX_AGE = { fixed: 3600, fromHost: 300 } as const;
  *
  * @example
  * ```ts
- * import { webHandler } from "./_web.ts";
+ * import { webHandler } from "./web.ts";
  * const handle = webHandler({ websocketUrl: () => "ws://localhost:5280/xmpp-websocket", metrics: () => "m 1\n" });
  * const health = await handle(new Request("http://localhost/healthz"));
  * console.log(health.status, await health.json()); // 200 { ready: true, status: "ok", draining: false }
@@ -75,7 +74,7 @@ export function webHandler(
     const fixed = typeof options.websocketUrl === "string";
     let url: string;
     if (typeof options.websocketUrl === "string") url = options.websocketUrl;
-    else if (!validHost(request)) return text(STATUS_CODE.BadRequest, "Bad Request: Host\n");
+    else if (!validHost(request)) return text(400, "Bad Request: Host\n");
     else url = options.websocketUrl(request);
     const vary = [...(negotiated ? ["Accept"] : []), ...(fixed ? [] : ["Host"])];
     const headers: Record<string, string> = {
@@ -90,11 +89,11 @@ export function webHandler(
     if (page !== undefined) return page;
     const path = new URL(request.url).pathname;
     if (request.method === "OPTIONS" && path.startsWith("/.well-known/host-meta")) {
-      return new Response(null, { status: STATUS_CODE.NoContent, headers: cors() });
+      return new Response(null, { status: 204, headers: cors() });
     }
     if (request.method !== "GET" && request.method !== "HEAD") {
       return new Response("Method Not Allowed\n", {
-        status: STATUS_CODE.MethodNotAllowed,
+        status: 405,
         headers: { allow: "GET, HEAD" },
       });
     }
@@ -102,7 +101,7 @@ export function webHandler(
       case "/.well-known/host-meta": {
         // RFC 6415 §3: the XRD unless JSON is asked for.
         const wantsJson =
-          accepts(request, "application/xrd+xml", "application/json") === "application/json";
+          preferredMediaType(request.headers.get("accept"), ["application/xrd+xml", "application/json"]) === "application/json";
         return discovery(request, wantsJson, true);
       }
       case "/.well-known/host-meta.json":
@@ -113,7 +112,7 @@ export function webHandler(
         const client = info &&
           resolveClientAddress(info.remoteAddr, (name) => request.headers.get(name), trust);
         if (client === undefined || !clientAllowed(client, allow)) {
-          return text(STATUS_CODE.Forbidden, "Forbidden: metrics are not served to this address\n");
+          return text(403, "Forbidden: metrics are not served to this address\n");
         }
         return new Response(options.metrics(), {
           headers: {
@@ -124,7 +123,7 @@ export function webHandler(
       }
       default:
         return new Response("Not Found\n", {
-          status: STATUS_CODE.NotFound,
+          status: 404,
           headers: { "content-type": "text/plain; charset=utf-8" },
         });
     }
@@ -138,7 +137,7 @@ export function webHandler(
  *
  * @example
  * ```ts
- * import { publicWebSocketUrl } from "./_web.ts";
+ * import { publicWebSocketUrl } from "./web.ts";
  * const url = publicWebSocketUrl(true, "/xmpp-websocket");
  * if (typeof url !== "string") {
  *   console.log(url(new Request("http://chat.example/.well-known/host-meta"))); // "wss://chat.example/xmpp-websocket"
@@ -188,7 +187,7 @@ async function healthResponse(
     report = { ready: false, status: "upstream-unreachable", draining: false };
   }
   return new Response(head ? null : JSON.stringify(report) + "\n", {
-    status: report.ready ? STATUS_CODE.OK : STATUS_CODE.ServiceUnavailable,
+    status: report.ready ? 200 : 503,
     headers: { "content-type": "application/json", "cache-control": "no-store" },
   });
 }

@@ -10,9 +10,11 @@
  *
  * @example
  * ```ts
- * import { loadAccounts } from "./_accounts.ts";
- * const { accounts, demo } = await loadAccounts({ users: ["alice:secret"] });
- * console.log(accounts[0]!.username, Object.keys(accounts[0]!.scram), demo); // "alice" ["SCRAM-SHA-1", "SCRAM-SHA-256"] []
+ * import { assertEquals } from "@std/assert";
+ * import { loadAccounts } from "./accounts.ts";
+ * const random = { randomBytes: (length: number) => new Uint8Array(length).fill(7) };
+ * const { accounts, demo } = await loadAccounts({ users: ["alice:secret"] }, random);
+ * assertEquals([accounts[0]!.username, Object.keys(accounts[0]!.scram), demo], ["alice", ["SCRAM-SHA-1", "SCRAM-SHA-256"], []]);
  * ```
  * @module
  */
@@ -21,7 +23,8 @@ import {
   createStoredAccount,
   type ScramCredentials,
   type StoredAccount,
-} from "../core/sasl/mod.ts";
+} from "../sasl/mod.ts";
+import type { Runtime } from "./runtime.ts";
 
 /** Where accounts come from. Every source is optional; they add up. */
 export interface AccountSources {
@@ -33,7 +36,7 @@ export interface AccountSources {
   readonly iterations?: number;
   /** Demo accounts to make when no source gives any account (default `alice` and `bob`). */
   readonly demoUsers?: readonly string[];
-  /** Reads `file` as UTF-8 text (default `Deno.readTextFile`; the Node adapter passes its own). */
+  /** Reads `file` as UTF-8 text (each runtime binding passes its own; needed with `file`). */
   readonly readTextFile?: (path: string) => Promise<string>;
 }
 
@@ -55,16 +58,26 @@ export interface LoadedAccounts {
  *
  * @example
  * ```ts
- * import { loadAccounts } from "./_accounts.ts";
- * const { demo } = await loadAccounts();
- * console.log(demo.map((d) => d.username)); // ["alice", "bob"]
+ * import { assertEquals } from "@std/assert";
+ * import { loadAccounts } from "./accounts.ts";
+ * const { demo } = await loadAccounts({}, { randomBytes: (length) => new Uint8Array(length) });
+ * assertEquals(demo.map((d) => d.username), ["alice", "bob"]);
  * ```
  */
-export async function loadAccounts(sources: AccountSources = {}): Promise<LoadedAccounts> {
+export async function loadAccounts(
+  sources: AccountSources,
+  runtime: Pick<Runtime, "randomBytes">,
+): Promise<LoadedAccounts> {
+  const salt = () => runtime.randomBytes(16);
+  const randomPassword = () => {
+    const bytes = runtime.randomBytes(12);
+    return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+  };
   const iterations = sources.iterations ?? 4096;
   const entries: Entry[] = (sources.users ?? []).map(parsePair);
   const file = sources.file;
-  const read = sources.readTextFile ?? ((path: string) => Deno.readTextFile(path));
+  const read = sources.readTextFile ??
+    ((path: string) => Promise.reject(new Error(`${path}: no file reader given`)));
   if (file) entries.push(...parseFile(file, await read(file)));
   const demo: DemoAccount[] = [];
   if (entries.length === 0) {
@@ -154,13 +167,4 @@ function parseFile(path: string, text: string): Entry[] {
     if (Object.keys(stored).length === 0) fail(where, "no SCRAM credentials");
     return { origin, username, account: { username, scram: stored } };
   });
-}
-
-function salt(): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(16));
-}
-
-function randomPassword(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
 }

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts ignore
- * import { GatewayConnection } from "./_gateway_connection.ts";
+ * import { GatewayConnection } from "./gateway_connection.ts";
  * new GatewayConnection(socket, options, { hostname: "203.0.113.7", port: 50000 });
  * ```
  * @module
@@ -27,12 +27,13 @@ import {
   proxyHeaderV1,
   proxyHeaderV2,
   type TimerName,
-} from "../core/mod.ts";
-import { connectTcp, type TcpConnection, type TcpConnectOptions, type TcpHandlers } from "./tcp.ts";
-import { monotonicNow, TimerTable } from "./_timers.ts";
-import type { Logger } from "./_log.ts";
-import type { Metrics } from "./_metrics.ts";
-import type { AttachedSocket, ConnectionControl } from "./_types.ts";
+} from "../mod.ts";
+import type { TcpConnection, TcpConnector } from "./tcp.ts";
+import { TimerTable } from "./timers.ts";
+import type { Runtime } from "./runtime.ts";
+import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
+import type { AttachedSocket, ConnectionControl, SocketLike } from "./types.ts";
 
 /** Where the upstream for a domain can be reached, in order of preference. */
 export interface UpstreamTarget {
@@ -53,26 +54,29 @@ export interface GatewayConnectionOptions {
   readonly secure: boolean;
   readonly log: Logger;
   readonly metrics: Metrics;
-  /** Opens the upstream TCP connection (default: Deno's `connectTcp`; Node injects its own). */
-  readonly connect?: (options: TcpConnectOptions, handlers: TcpHandlers) => Promise<TcpConnection>;
+  /** Opens the upstream TCP connection (the runtime binding's connector). */
+  readonly connect: TcpConnector;
+  /** The runtime's effects (clock, timers, random ids). */
+  readonly runtime: Runtime;
 }
 
 const HIGH_WATER_BYTES = 1 << 20;
-/** `WebSocket.OPEN` and `WebSocket.CLOSED`, spelled out: Node 20 has no global `WebSocket`. */
+/** `WebSocket.OPEN` and `WebSocket.CLOSED`, spelled out: the core names no runtime class. */
 const OPEN = 1;
 const CLOSED = 3;
 
-/** The driver of one gateway connection (internal to the Deno adapter). */
+/** The driver of one gateway connection (both runtime bindings attach it to their sockets). */
 export class GatewayConnection implements AttachedSocket {
-  readonly id = crypto.randomUUID().slice(0, 8);
+  readonly id: string;
   /** Resolves when both transports are closed. */
   readonly ended: Promise<void>;
-  readonly #socket: WebSocket;
+  readonly #socket: SocketLike;
+  readonly #runtime: Runtime;
   readonly #options: GatewayConnectionOptions;
   readonly #client: Endpoint;
   readonly #control: ConnectionControl | undefined;
   #authenticated = false;
-  readonly #timers = new TimerTable<string>();
+  readonly #timers: TimerTable<string>;
   readonly #queue: GatewayOutput[] = [];
   #gateway: Gateway;
   #tcp: TcpConnection | undefined;
@@ -80,12 +84,15 @@ export class GatewayConnection implements AttachedSocket {
   #markEnded: () => void = () => {};
 
   constructor(
-    socket: WebSocket,
+    socket: SocketLike,
     options: GatewayConnectionOptions,
     client: Endpoint,
     control?: ConnectionControl,
   ) {
     this.#socket = socket;
+    this.#runtime = options.runtime;
+    this.#timers = new TimerTable<string>(options.runtime);
+    this.id = options.runtime.randomId().slice(0, 8);
     this.#control = control;
     this.#options = options;
     this.#client = client;
@@ -99,12 +106,12 @@ export class GatewayConnection implements AttachedSocket {
     socket.onopen = () =>
       this.#client_({
         type: "transport-opened",
-        now: monotonicNow(),
+        now: this.#runtime.now(),
         secure: options.secure,
-        streamId: crypto.randomUUID(),
+        streamId: this.#runtime.randomId(),
       });
     socket.onmessage = (event) => {
-      const now = monotonicNow();
+      const now = this.#runtime.now();
       if (typeof event.data === "string") {
         this.#client_({ type: "text-received", now, data: event.data });
       } else this.#client_({ type: "binary-received", now, byteLength: byteLength(event.data) });
@@ -112,7 +119,7 @@ export class GatewayConnection implements AttachedSocket {
     socket.onclose = (event) => {
       this.#client_({
         type: "transport-closed",
-        now: monotonicNow(),
+        now: this.#runtime.now(),
         code: event.code,
         reason: event.reason,
       });
@@ -122,12 +129,12 @@ export class GatewayConnection implements AttachedSocket {
 
   /** Ends the session for a shutdown (system-shutdown, or a redirect). */
   shutdown(seeOtherUri?: string): void {
-    this.#run({ type: "shutdown", now: monotonicNow(), ...(seeOtherUri ? { seeOtherUri } : {}) });
+    this.#run({ type: "shutdown", now: this.#runtime.now(), ...(seeOtherUri ? { seeOtherUri } : {}) });
   }
 
   /** Ends the session for a limit of the endpoint (the pre-authentication deadline). */
   expire(condition: "connection-timeout", text: string): void {
-    this.#run({ type: "client-limit", now: monotonicNow(), condition, text });
+    this.#run({ type: "client-limit", now: this.#runtime.now(), condition, text });
   }
 
   #client_(input: Extract<GatewayInput, { type: "client" }>["input"]): void {
@@ -182,7 +189,7 @@ export class GatewayConnection implements AttachedSocket {
             () =>
               this.#run({
                 type: side,
-                input: { type: "timer-fired", now: monotonicNow(), timer: out.timer as TimerName },
+                input: { type: "timer-fired", now: this.#runtime.now(), timer: out.timer as TimerName },
               }),
           );
         }
@@ -218,7 +225,9 @@ export class GatewayConnection implements AttachedSocket {
           // The bounded write queue is full; any other failure is a closing socket, whose close
           // event follows.
           if (error instanceof Error && error.name === "WriteQueueFull") {
-            queueMicrotask(() => this.#run({ type: "upstream-backlogged", now: monotonicNow() }));
+            void Promise.resolve().then(() =>
+              this.#run({ type: "upstream-backlogged", now: this.#runtime.now() })
+            );
           }
         }
         return;
@@ -226,7 +235,7 @@ export class GatewayConnection implements AttachedSocket {
         return void tcp.close();
       case "start-tls":
         tcp.startTls({ ...this.#tlsOptions() }).then(
-          () => this.#upstream({ type: "transport-secured", now: monotonicNow() }),
+          () => this.#upstream({ type: "transport-secured", now: this.#runtime.now() }),
           (error) =>
             this.#options.log("warn", "upstream STARTTLS failed", {
               conn: this.id,
@@ -245,8 +254,8 @@ export class GatewayConnection implements AttachedSocket {
   }
 
   async #connect(domain: string): Promise<void> {
-    const { log, metrics, connectTimeoutMs, connect = connectTcp } = this.#options;
-    const started = monotonicNow();
+    const { log, metrics, connectTimeoutMs, connect } = this.#options;
+    const started = this.#runtime.now();
     let lastError: unknown = "no upstream address";
     const targets = await this.#options.resolve(domain).catch((error) => {
       lastError = error;
@@ -263,22 +272,23 @@ export class GatewayConnection implements AttachedSocket {
           }, {
             onChunk: (chunk, connection) => {
               this.#tcp ??= connection;
-              this.#upstream({ type: "text-received", now: monotonicNow(), data: chunk });
+              this.#upstream({ type: "text-received", now: this.#runtime.now(), data: chunk });
               return this.#socket.bufferedAmount > this.#highWater() ? this.#drained() : undefined;
             },
             onClosed: () => {
-              this.#upstream({ type: "transport-closed", now: monotonicNow() });
+              this.#upstream({ type: "transport-closed", now: this.#runtime.now() });
               this.#checkEnded();
             },
           }),
           connectTimeoutMs,
+          this.#runtime,
         );
         if (this.#gateway.phase !== "connecting") {
           await tcp.close(); // the client went away meanwhile
           return this.#checkEnded();
         }
         this.#tcp = tcp;
-        metrics.upstreamConnected((monotonicNow() - started) / 1000);
+        metrics.upstreamConnected((this.#runtime.now() - started) / 1000);
         this.#writeProxyHeader(tcp, target);
         log("info", "upstream connected", {
           conn: this.id,
@@ -287,7 +297,7 @@ export class GatewayConnection implements AttachedSocket {
         });
         return this.#upstream({
           type: "transport-opened",
-          now: monotonicNow(),
+          now: this.#runtime.now(),
           secure: tcp.secure,
         });
       } catch (error) {
@@ -296,7 +306,7 @@ export class GatewayConnection implements AttachedSocket {
     }
     metrics.upstreamConnectFailed();
     log("warn", "upstream connect failed", { conn: this.id, domain, error: String(lastError) });
-    this.#run({ type: "upstream-failed", now: monotonicNow(), reason: String(lastError) });
+    this.#run({ type: "upstream-failed", now: this.#runtime.now(), reason: String(lastError) });
   }
 
   #writeProxyHeader(tcp: TcpConnection, target: UpstreamTarget): void {
@@ -319,22 +329,22 @@ export class GatewayConnection implements AttachedSocket {
    * that does not within the grace period is a slow reader, and its session ends.
    */
   async #drained(): Promise<void> {
-    const since = monotonicNow();
+    const since = this.#runtime.now();
     const grace = this.#control?.slowReaderGraceMs ?? Infinity;
     while (
       this.#socket.readyState === OPEN &&
       this.#socket.bufferedAmount > this.#highWater() / 2
     ) {
-      if (monotonicNow() - since > grace) {
+      if (this.#runtime.now() - since > grace) {
         this.#control?.slowReader();
         return this.#run({
           type: "client-limit",
-          now: monotonicNow(),
+          now: this.#runtime.now(),
           condition: "resource-constraint",
           text: "The client does not read fast enough",
         });
       }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise<void>((resolve) => this.#runtime.setTimer(resolve, 10));
     }
   }
 
@@ -353,19 +363,20 @@ export class GatewayConnection implements AttachedSocket {
 function withTimeout<T extends { close(): Promise<void> }>(
   promise: Promise<T>,
   ms: number,
+  runtime: Runtime,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     let done = false;
-    const timer = setTimeout(() => {
+    const timer = runtime.setTimer(() => {
       done = true;
       reject(new Error(`connect timed out after ${ms} ms`));
     }, ms);
     promise.then((value) => {
-      clearTimeout(timer);
+      runtime.clearTimer(timer);
       if (done) void value.close();
       else resolve(value);
     }, (error) => {
-      clearTimeout(timer);
+      runtime.clearTimer(timer);
       if (!done) reject(error);
     });
   });
@@ -373,7 +384,8 @@ function withTimeout<T extends { close(): Promise<void> }>(
 
 function byteLength(data: unknown): number {
   if (data instanceof ArrayBuffer) return data.byteLength;
-  if (data instanceof Blob) return data.size;
+  const size = (data as { readonly size?: unknown } | null)?.size; // a Blob
+  if (typeof size === "number") return size;
   return ArrayBuffer.isView(data) ? data.byteLength : 0;
 }
 

@@ -5,36 +5,18 @@
  *
  * @example
  * ```ts
- * import { endpointSettings } from "./_endpoint_settings.ts";
+ * import { endpointSettings } from "./settings.ts";
  * const settings = endpointSettings({ session: { domains: ["localhost"] } });
  * console.log(settings.path, settings.pingIntervalMs, settings.secure); // "/xmpp-websocket" 25000 false
  * ```
  * @module
  */
 
-import { createSession, type SessionConfig } from "../core/mod.ts";
-import { type TrustPolicy, trustPolicy } from "../core/http/forwarded.ts";
-import { Admission } from "../core/http/admission.ts";
-import { normalizeOrigins, type OriginPolicy } from "./_handshake.ts";
-import type { ServeXmppOptions, XmppApplication } from "./_types.ts";
-
-/** The options the settings come from (shared by the Deno and Node endpoints). */
-export type EndpointOptions = Pick<
-  ServeXmppOptions,
-  | "path"
-  | "pingIntervalMs"
-  | "cert"
-  | "key"
-  | "secure"
-  | "session"
-  | "allowedOrigins"
-  | "allowMissingOrigin"
-  | "application"
-  | "trustedProxies"
-  | "forwardedHeader"
-  | "admission"
-  | "outbound"
->;
+import { createSession, type SessionConfig } from "../session/mod.ts";
+import { type TrustPolicy, trustPolicy } from "../http/forwarded.ts";
+import { Admission } from "../http/admission.ts";
+import { normalizeOrigins, type OriginPolicy } from "../http/upgrade.ts";
+import type { EndpointOptions, XmppApplication } from "./types.ts";
 
 /** The derived settings. */
 export interface EndpointSettings {
@@ -60,11 +42,11 @@ export const OUTBOUND_DEFAULTS = { maxBufferedBytes: 4 << 20, slowReaderGraceMs:
  *
  * @example
  * ```ts
- * import { endpointSettings } from "./_endpoint_settings.ts";
+ * import { endpointSettings } from "./settings.ts";
  * try { endpointSettings({ pingIntervalMs: 90_000 }); } catch (e) { console.log((e as Error).name); } // "RangeError"
  * ```
  */
-export function endpointSettings(options: EndpointOptions): EndpointSettings {
+export function endpointSettings(options: Omit<EndpointOptions, "attach">): EndpointSettings {
   const pingIntervalMs = options.pingIntervalMs ?? 25_000;
   if (!(pingIntervalMs >= 0 && pingIntervalMs < 60_000)) {
     throw new RangeError(

@@ -9,9 +9,15 @@
  * exists at a time; nothing is retried after a fatal error, nor before the first successful
  * login (the application sees that failure at once).
  *
- * Pure and synchronous: time and randomness arrive on every input, timers are outputs. Outputs
- * must be carried out in order. It throws only on misuse ({@link XmppUsageError} for a call
- * the state does not allow, `TypeError` for an invalid element).
+ * Deterministic and synchronous: time and randomness arrive on every input, timers are
+ * outputs. Outputs must be carried out in order. It throws only on misuse
+ * ({@link XmppUsageError} for a call the state does not allow, `TypeError` for an invalid
+ * element).
+ *
+ * The state is linear, not a pure value: it holds the connection's core session, whose codec
+ * keeps its parser and changes in place. A step spends the state it is given; step only the
+ * state the last step returned. Stepping a spent state throws `XmppUsageError` (phase `spent`)
+ * before anything changes.
  *
  * @example
  * ```ts
@@ -29,6 +35,7 @@ import { checkEndpoint } from "./endpoint.ts";
 import { createIqTracker } from "./iq.ts";
 import { DEFAULT_LIVENESS } from "./liveness.ts";
 import { Stepper } from "./_stepper.ts";
+import { SpentStates } from "../session/linear.ts";
 import type {
   ClientConfig,
   ClientInput,
@@ -89,10 +96,16 @@ export function createClient(config: ClientConfig): ClientState {
  * ```
  */
 export function clientStep(state: ClientState, input: ClientInput): ClientStepResult {
+  SPENT.check(state, input.type);
   const stepper = new Stepper(state, input.now, input.random);
   stepper.apply(input);
-  return { state: stepper.result(), outputs: stepper.out };
+  const next = stepper.result();
+  SPENT.spend(state); // only once the step succeeded: a refused misuse leaves it usable
+  return { state: next, outputs: stepper.out };
 }
+
+/** Client states already stepped (the state is linear: see the module documentation). */
+const SPENT = new SpentStates<ClientState>("client");
 
 /**
  * Whether `send` is accepted now (online, or queued while connecting or reconnecting).

@@ -186,7 +186,11 @@ export interface ConnectionState {
   readonly closedCleanly: boolean;
 }
 
-/** The whole client: plain readonly data (the core session inside holds its parser). */
+/**
+ * The whole client: readonly data around the connection's core session, whose codec holds its
+ * parser. A linear value: a state given to `clientStep` is spent (stepping it again throws
+ * `XmppUsageError`); keep the state the step returned.
+ */
 export interface ClientState {
   /** The configuration, defaults filled in. */
   readonly config: ResolvedClientConfig;
@@ -309,7 +313,7 @@ export type ClientOutput =
 
 /** The result of one step. */
 export interface ClientStepResult {
-  /** The client after the step. */
+  /** The client after the step (the state given to the step is spent). */
   readonly state: ClientState;
   /** What the adapter and the application must do, in order. */
   readonly outputs: readonly ClientOutput[];

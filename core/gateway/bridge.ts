@@ -1,7 +1,13 @@
 /**
- * The gateway bridge: a pure reducer joining an RFC 7395 server session (toward the browser)
- * and an RFC 6120 client session (toward the XMPP server), per digest §2. Notices of one side
- * become commands for the other; orders for the transports pass through to the adapter.
+ * The gateway bridge: a deterministic reducer joining an RFC 7395 server session (toward the
+ * browser) and an RFC 6120 client session (toward the XMPP server), per digest §2. Notices of
+ * one side become commands for the other; orders for the transports pass through to the
+ * adapter.
+ *
+ * The state is linear, not a pure value: it holds two core sessions, whose codecs keep their
+ * parsers (the upstream one holds the unfinished element between TCP chunks). A step spends
+ * the gateway it is given; step only the one the last step returned. Stepping a spent gateway
+ * throws `XmppUsageError` (phase `spent`) before anything changes.
  *
  * @example
  * ```ts
@@ -30,8 +36,10 @@ import type {
   GatewayInput,
   GatewayOutput,
   GatewayPhase,
+  GatewayStepResult,
   ResolvedGatewayConfig,
 } from "./types.ts";
+import { SpentStates } from "../session/linear.ts";
 import { checkTransition } from "../session/transitions.ts";
 import { GATEWAY_TRANSITIONS } from "./transitions.ts";
 
@@ -104,14 +112,16 @@ export function createGateway(config: GatewayConfig): Gateway {
  * assertEquals(gateway.phase, "waiting-open"); // nothing was connecting
  * ```
  */
-export function gatewayStep(
-  gateway: Gateway,
-  input: GatewayInput,
-): { gateway: Gateway; outputs: readonly GatewayOutput[] } {
+export function gatewayStep(gateway: Gateway, input: GatewayInput): GatewayStepResult {
+  SPENT.check(gateway, input.type);
   const bridge = new Bridge({ ...gateway });
   bridge.handle(input);
+  SPENT.spend(gateway); // only once the step succeeded
   return { gateway: bridge.g, outputs: bridge.out };
 }
+
+/** Gateway states already stepped (the state is linear: see the module documentation). */
+const SPENT = new SpentStates<Gateway>("gateway");
 
 class Bridge {
   readonly g: Draft;

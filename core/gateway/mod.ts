@@ -15,6 +15,7 @@ export type {
   GatewayInput,
   GatewayOutput,
   GatewayPhase,
+  GatewayStepResult,
   ResolvedGatewayConfig,
   UpstreamTls,
 } from "./types.ts";

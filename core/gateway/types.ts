@@ -69,7 +69,11 @@ export type GatewayPhase =
   | "relaying"
   | "ended";
 
-/** The state of one gateway connection. */
+/**
+ * The state of one gateway connection. A linear value: it holds two core sessions whose codecs
+ * change in place, so a gateway given to `gatewayStep` is spent (stepping it again throws
+ * `XmppUsageError`); keep the gateway the step returned.
+ */
 export interface Gateway {
   /** The configuration, defaults filled in. */
   readonly config: ResolvedGatewayConfig;
@@ -159,3 +163,11 @@ export type GatewayOutput =
   | { readonly type: "connect-upstream"; readonly domain: string; readonly now: number }
   /** Something worth a log line or a metric. */
   | { readonly type: "gateway-event"; readonly event: string; readonly detail?: string };
+
+/** The result of one gateway step. */
+export interface GatewayStepResult {
+  /** The gateway after the step (the gateway given to the step is spent). */
+  readonly gateway: Gateway;
+  /** What the adapter must do, in order. */
+  readonly outputs: readonly GatewayOutput[];
+}

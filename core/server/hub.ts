@@ -33,6 +33,7 @@ import { NS } from "../xmpp/namespaces.ts";
 import { XmppUsageError } from "../errors.ts";
 import type { StreamAttributes } from "../framing/types.ts";
 import { Context } from "./_context.ts";
+import { SpentStates } from "../session/linear.ts";
 import { plainDerived, saslElement } from "./_auth.ts";
 import { saslFeatures, sessionFeatures } from "./features.ts";
 import { bareString } from "../xmpp/jid.ts";
@@ -60,13 +61,7 @@ export function hubStep(hub: Hub, input: HubInput): HubStepResult {
   // The hub is a linear value: its maps are updated in place (copying them per step cost
   // O(connections) per stanza), so a stepped state is spent, and stepping it again would read
   // the newer maps. That reuse is refused rather than silently wrong.
-  if (SPENT.has(hub)) {
-    throw new XmppUsageError(
-      input.type,
-      "spent",
-      "this hub state was already stepped; step the hub returned by the last step",
-    );
-  }
+  SPENT.check(hub, input.type);
   const ctx = new Context(hub, input.now, input.random);
   switch (input.type) {
     case "connection-opened":
@@ -100,12 +95,12 @@ export function hubStep(hub: Hub, input: HubInput): HubStepResult {
       break;
   }
   endOverflowed(ctx);
-  SPENT.add(hub); // only once the step succeeded: a refused misuse leaves the state usable
+  SPENT.spend(hub); // only once the step succeeded: a refused misuse leaves the state usable
   return ctx.finish();
 }
 
 /** Hub states already stepped (see {@link hubStep}). */
-const SPENT = new WeakSet<Hub>();
+const SPENT = new SpentStates<Hub>("hub");
 
 function connectionOpened(
   ctx: Context,

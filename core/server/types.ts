@@ -233,7 +233,12 @@ export interface Roster {
   readonly pendingIn: ReadonlySet<string>;
 }
 
-/** The state of the hub: plain readonly data. */
+/**
+ * The state of the hub. A linear value: its maps are updated in place by `hubStep` (copying
+ * them per step cost O(connections) per stanza), so a hub given to a step is spent (stepping
+ * it again throws `XmppUsageError`); keep the hub the step returned. The `readonly` types say
+ * that callers must not change it, not that steps do not.
+ */
 export interface Hub {
   readonly config: ResolvedHubConfig;
   /** Accounts by (lowercase) username. */
@@ -357,6 +362,7 @@ export type HubOutput =
 
 /** The result of one step. */
 export interface HubStepResult {
+  /** The hub after the step (the hub given to the step is spent). */
   readonly hub: Hub;
   readonly outputs: readonly HubOutput[];
 }

@@ -22,7 +22,7 @@ export type {
   StepResult,
   TimerName,
 } from "./types.ts";
-export { canSend, createSession, step } from "./step.ts";
+export { canSend, createSession, isSpent, step } from "./step.ts";
 export {
   checkTransition,
   isAllowedTransition,

@@ -1,8 +1,14 @@
 /**
- * The session reducer: `step(session, input) -> { session, outputs }`. Pure and synchronous: it
- * reads no clock (time arrives as `now`), arms no timer (it emits `set-timer`), and never throws
- * on peer input (a misbehaving peer produces a stream error and a close). It throws
- * {@link XmppUsageError} only when the application misuses it.
+ * The session reducer: `step(session, input) -> { session, outputs }`. Deterministic and
+ * synchronous: it reads no clock (time arrives as `now`), arms no timer (it emits `set-timer`),
+ * and never throws on peer input (a misbehaving peer produces a stream error and a close). It
+ * throws {@link XmppUsageError} only when the application misuses it.
+ *
+ * The session is a linear value, not a pure one: its framing codec keeps one reusable XML
+ * parser (building a parser per message costs more than parsing most messages), and a TCP
+ * codec's parser holds the unfinished element between chunks. A step therefore spends the
+ * session it is given: step only the session the last step returned. Stepping a spent session
+ * throws `XmppUsageError` (phase `spent`) before anything changes ({@link isSpent} tells).
  *
  * Outputs must be carried out in order. Rules cited as "#N" are those of §1 of the RFC 7395
  * digest (`tests/vectors/rfc7395-digest.md`).
@@ -32,6 +38,7 @@ import { acceptStream, closeStream, restartStream, sendElement } from "./_comman
 import { frames } from "./_receive.ts";
 import { timerFired, transportClosed, transportOpened, transportSecured } from "./_transport.ts";
 import { Ctx, type Draft } from "./_context.ts";
+import { SpentStates } from "./linear.ts";
 
 /**
  * Creates a session in the `idle` phase. Throws `RangeError` on an invalid configuration.
@@ -130,11 +137,33 @@ export function canSend(session: Session): boolean {
  * ```
  */
 export function step(session: Session, input: Input): StepResult {
+  SPENT.check(session, input.type);
   const draft: Draft = { ...session };
   const outputs: Output[] = [];
   apply(new Ctx(draft, outputs, input.now), input);
   checkTransition("session", TRANSITIONS, session.phase, draft.phase);
+  SPENT.spend(session); // only once the step succeeded: a refused misuse leaves it usable
   return { session: draft, outputs };
+}
+
+/** Sessions already stepped (see the module documentation: the state is linear). */
+const SPENT = new SpentStates<Session>("session");
+
+/**
+ * Whether `session` was already stepped, so that stepping it again would throw (its codec has
+ * moved on with the session that step returned).
+ *
+ * @example
+ * ```ts
+ * import { createSession, isSpent, step } from "@xmpp-websocket/xmpp-websocket/session";
+ * import { assertEquals } from "@std/assert";
+ * const first = createSession({ role: "server" });
+ * const { session } = step(first, { type: "transport-opened", now: 0, secure: true, streamId: "s1" });
+ * assertEquals([isSpent(first), isSpent(session)], [true, false]);
+ * ```
+ */
+export function isSpent(session: Session): boolean {
+  return SPENT.has(session);
 }
 
 function apply(c: Ctx, input: Input): void {

@@ -92,7 +92,11 @@ export interface ResolvedConfig {
   readonly autoReplyClose: boolean;
 }
 
-/** The state of one session: plain readonly data plus the codec that owns the parser. */
+/**
+ * The state of one session: readonly data plus the codec that owns the parser. A linear value:
+ * the codec changes in place as it decodes, so a session given to `step` is spent (stepping it
+ * again throws `XmppUsageError`); keep the session the step returned.
+ */
 export interface Session {
   /** The configuration, defaults filled in. */
   readonly config: ResolvedConfig;
@@ -245,7 +249,7 @@ export type Output =
 
 /** The result of one step. */
 export interface StepResult {
-  /** The session after the step. */
+  /** The session after the step (the session given to the step is spent). */
   readonly session: Session;
   /** What the adapter and the application must do, in order. */
   readonly outputs: readonly Output[];

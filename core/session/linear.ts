@@ -1,0 +1,55 @@
+/**
+ * Linear reducer states. The session, the client, the hub and the gateway are reducers whose
+ * state is linear: a step may update parts of it in place (the session's parser, which the
+ * client and the gateway hold through their sessions; the hub's maps), so the state given to a
+ * step is spent and only the state the step returned may be stepped next. A {@link SpentStates}
+ * set makes reuse impossible rather than silently wrong: stepping a spent state throws an
+ * `XmppUsageError` before anything is read or changed.
+ *
+ * @example
+ * ```ts
+ * import { SpentStates } from "./linear.ts";
+ * import { XmppUsageError } from "../errors.ts";
+ * import { assertThrows } from "@std/assert";
+ * const spent = new SpentStates<object>("thing");
+ * const state = {};
+ * spent.check(state, "poke"); // fresh: returns
+ * spent.spend(state);
+ * assertThrows(() => spent.check(state, "poke"), XmppUsageError);
+ * ```
+ * @module
+ */
+
+import { XmppUsageError } from "../errors.ts";
+
+/** The states of one reducer that were already stepped (weakly held). */
+export class SpentStates<T extends object> {
+  readonly #spent: WeakSet<T> = new WeakSet();
+  readonly #what: string;
+
+  /** `what` names the state in error messages (`session`, `client`, `hub`, `gateway`). */
+  constructor(what: string) {
+    this.#what = what;
+  }
+
+  /** Throws `XmppUsageError` if `state` was already stepped; `input` names the refused input. */
+  check(state: T, input: string): void {
+    if (this.#spent.has(state)) {
+      throw new XmppUsageError(
+        input,
+        "spent",
+        `this ${this.#what} state was already stepped; step the one returned by the last step`,
+      );
+    }
+  }
+
+  /** Marks `state` as stepped (call once the step succeeded: a refused misuse spends nothing). */
+  spend(state: T): void {
+    this.#spent.add(state);
+  }
+
+  /** Whether `state` was already stepped. */
+  has(state: T): boolean {
+    return this.#spent.has(state);
+  }
+}

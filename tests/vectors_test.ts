@@ -34,13 +34,37 @@
  *   (#12, #16); nothing is sent after `close-transport` (#28, RFC 6455 §5.5.1); and at most one
  *   terminal notice is emitted.
  *
+ * The hub, the client and the gateway have vectors too, in `tests/vectors/hub/`,
+ * `tests/vectors/client-core/` and `tests/vectors/gateway/` (at least 8 each), named after the
+ * RFC, XEP or digest section they check (`6120-7.7-bind-requested-resource.json`,
+ * `xep-0198-5-resume-after-drop.json`, `digest-2.2-close-becomes-footer.json`); their format
+ * is described at {@link loadReducerVector}. Each runs against a fresh state of its reducer,
+ * with the same exact, in-order comparison and the invariants that apply to it.
+ *
  * Needs `--allow-read` (as `deno task test` grants).
  *
  * @module
  */
 
 import { assert, assertEquals, AssertionError, assertThrows } from "@std/assert";
-import { createSession, DocumentParser, step } from "../core/mod.ts";
+import {
+  type ClientConfig,
+  type ClientInput,
+  clientStep,
+  createClient,
+  createGateway,
+  createHub,
+  createSession,
+  createStoredAccount,
+  DocumentParser,
+  type GatewayConfig,
+  type GatewayInput,
+  gatewayStep,
+  type HubConfig,
+  type HubInput,
+  hubStep,
+  step,
+} from "../core/mod.ts";
 import type {
   Input,
   Output,
@@ -509,6 +533,337 @@ Deno.test("vector loader: transcript invariants catch broken transcripts", () =>
   }
 });
 
+// ---- vectors of the other reducers: hub, client, gateway ------------------------------------
+
+/** The reducers other than the session that have transcript vectors, by folder name. */
+export type ReducerName = "hub" | "client-core" | "gateway";
+
+/** The folders of their vectors (`tests/vectors/<reducer>/`). */
+export const REDUCER_NAMES: readonly ReducerName[] = ["hub", "client-core", "gateway"];
+
+/** A parsed vector of the hub, the client or the gateway. */
+export interface ReducerVectorFile {
+  /** The rule checked, as `<document> §<section>`: `6120 §7.7`, `XEP-0198 §5`, `digest §2.2`. */
+  readonly rule: string;
+  readonly reducer: ReducerName;
+  readonly description: string;
+  readonly config: { readonly [key: string]: Json };
+  readonly steps: readonly VectorStep[];
+}
+
+/**
+ * The file-name prefix of a rule: `6120 §7.7` -> `6120-7.7`, `XEP-0198 §5` -> `xep-0198-5`.
+ *
+ * @example
+ * ```ts
+ * console.log(ruleSlug("XEP-0198 §5")); // "xep-0198-5"
+ * ```
+ */
+export function ruleSlug(rule: string): string {
+  return rule.toLowerCase().replace(/\s*§\s*/g, "-").replace(/[^a-z0-9.]+/g, "-");
+}
+
+/**
+ * Lists the vector files of one reducer (`tests/vectors/<reducer>/*.json`), sorted by name.
+ *
+ * @example
+ * ```ts
+ * console.log(listReducerVectorFiles("hub")[0]); // e.g. "6120-4.9.3.12-stanza-before-auth.json"
+ * ```
+ */
+export function listReducerVectorFiles(reducer: ReducerName, dir: URL = VECTOR_DIR): string[] {
+  const names: string[] = [];
+  for (const entry of Deno.readDirSync(new URL(`${reducer}/`, dir))) {
+    if (entry.isFile && entry.name.endsWith(".json")) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+/**
+ * Reads and checks one vector of the hub, the client or the gateway. The format is the
+ * session's (module documentation) with these differences:
+ *
+ * - `rule` is a string naming the rule (`6120 §7.7`) and the file name starts with its
+ *   {@link ruleSlug}; `reducer` names the folder; there is no `role` nor `section`.
+ * - `config` is the reducer's configuration (`HubConfig`, `ClientConfig`, `GatewayConfig`);
+ *   hub accounts are written `{ "username", "password" }` and get SCRAM credentials.
+ * - Inputs are the reducer's inputs. `random` defaults to `0123456789abcdefghij`; `xml` gives
+ *   the element of a hub `element-received` or a client `send`/`send-iq`; a gateway input for a
+ *   side nests a session input in `input`.
+ * - Expected outputs are the reducer's outputs written in full (no bare-string shorthand).
+ *   Wherever the actual output holds an element, and for the `text` of a `send-text` that
+ *   parses on its own, the expected value is an XML string compared namespace-aware, with
+ *   `"*"` wildcards; other values compare by deep equality (`"*"` matches any present value).
+ *   The upstream side of the gateway (RFC 6120 over TCP) is compared as exact text.
+ *
+ * @example
+ * ```ts
+ * const vector = loadReducerVector("hub", "6120-7.4-bind-generated-resource.json");
+ * console.log(vector.reducer); // "hub"
+ * ```
+ */
+export function loadReducerVector(
+  reducer: ReducerName,
+  name: string,
+  dir: URL = VECTOR_DIR,
+): ReducerVectorFile {
+  const fail = (problem: string): never => {
+    throw new Error(`Malformed vector ${reducer}/${name}: ${problem}`);
+  };
+  let data: unknown;
+  try {
+    data = JSON.parse(Deno.readTextFileSync(new URL(`${reducer}/${name}`, dir)));
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+  if (!isObject(data)) return fail("the file must hold a JSON object");
+  const { rule, description, config, steps } = data;
+  if (typeof rule !== "string" || !/§/.test(rule)) return fail("'rule' must be '<doc> §<section>'");
+  if (!name.startsWith(`${ruleSlug(rule)}-`)) {
+    return fail(`the file name must start with '${ruleSlug(rule)}-' (its rule)`);
+  }
+  if (data.reducer !== reducer) return fail(`'reducer' must be '${reducer}' (its folder)`);
+  if (typeof description !== "string" || description === "") {
+    return fail("'description' is missing");
+  }
+  if (!isObject(config)) return fail("'config' must be an object");
+  if (!Array.isArray(steps) || steps.length === 0) return fail("'steps' must be a non-empty array");
+  steps.forEach((s, i) => {
+    if (!isObject(s) || !isObject(s.input) || typeof s.input.type !== "string") {
+      fail(`step ${i}: 'input' must be an object with a 'type'`);
+    } else if ((s.expect === undefined) === (s.throws === undefined)) {
+      fail(`step ${i}: give exactly one of 'expect' and 'throws'`);
+    } else if (s.expect !== undefined && !Array.isArray(s.expect)) {
+      fail(`step ${i}: 'expect' must be an array`);
+    }
+  });
+  return data as unknown as ReducerVectorFile;
+}
+
+const DEFAULT_RANDOM = "0123456789abcdefghij";
+const SALT = new Uint8Array(16).fill(7);
+
+/** One reducer behind a common face: a state, and a step that returns the next and outputs. */
+interface Driver {
+  step(input: { readonly [key: string]: Json }): readonly unknown[];
+}
+
+function elementInput(json: { readonly [key: string]: Json }): Record<string, unknown> {
+  const { xml, ...rest } = json;
+  const input: Record<string, unknown> = { random: DEFAULT_RANDOM, ...rest };
+  if (typeof xml === "string") input.element = parseXml(xml);
+  return input;
+}
+
+function driverOf(vector: ReducerVectorFile): Driver {
+  const config = vector.config as Record<string, unknown>;
+  switch (vector.reducer) {
+    case "hub": {
+      const accounts = (config.accounts as { username: string; password: string }[] | undefined) ??
+        [];
+      let hub = createHub({
+        ...config,
+        accounts: accounts.map((a) => createStoredAccount(a.username, a.password, SALT)),
+      } as unknown as HubConfig);
+      return {
+        step(json) {
+          const result = hubStep(hub, elementInput(json) as unknown as HubInput);
+          hub = result.hub;
+          return result.outputs;
+        },
+      };
+    }
+    case "client-core": {
+      let state = createClient(config as unknown as ClientConfig);
+      return {
+        step(json) {
+          const result = clientStep(state, elementInput(json) as unknown as ClientInput);
+          state = result.state;
+          return result.outputs;
+        },
+      };
+    }
+    case "gateway": {
+      let gateway = createGateway(config as unknown as GatewayConfig);
+      return {
+        step(json) {
+          const input = json.type === "client" || json.type === "upstream"
+            ? { type: json.type, input: toInput(json.input as { [key: string]: Json }) }
+            : json;
+          const result = gatewayStep(gateway, input as unknown as GatewayInput);
+          gateway = result.gateway;
+          return result.outputs;
+        },
+      };
+    }
+  }
+}
+
+function isXmlElement(value: unknown): value is XmlElement {
+  return isObject(value) && typeof value.name === "string" && typeof value.ns === "string" &&
+    isObject(value.attrs) && Array.isArray(value.children);
+}
+
+/** Whether a `send-text` at this place is an RFC 7395 message (compared as XML). */
+function xmlText(node: unknown, upstream: boolean): XmlElement | undefined {
+  if (upstream || !isObject(node) || node.type !== "send-text") return undefined;
+  return typeof node.text === "string" ? tryParse(node.text) : undefined;
+}
+
+/**
+ * The comparable view of an actual reducer output: elements as canonical XML, the `text` of a
+ * parsable RFC 7395 `send-text` as canonical XML, the rest as plain data.
+ *
+ * @example
+ * ```ts
+ * console.log(reducerView({ type: "send", connId: "c1", element: parseXml("<r xmlns='urn:xmpp:sm:3'/>") }));
+ * // { type: "send", connId: "c1", element: '<r xmlns="urn:xmpp:sm:3"/>' }
+ * ```
+ */
+export function reducerView(actual: unknown, upstream = false): Json {
+  if (isXmlElement(actual)) return canonicalXml(actual);
+  if (actual instanceof Uint8Array) return `bytes:${actual.length}`;
+  if (Array.isArray(actual)) return actual.map((a) => reducerView(a, upstream));
+  if (isObject(actual)) {
+    const parsed = xmlText(actual, upstream);
+    const out: { [key: string]: Json } = {};
+    for (const [key, value] of Object.entries(actual)) {
+      if (value === undefined) continue;
+      out[key] = key === "text" && parsed !== undefined
+        ? canonicalXml(parsed)
+        : reducerView(value, upstream || (key === "output" && actual.type === "upstream"));
+    }
+    return out;
+  }
+  return actual as Json;
+}
+
+/**
+ * The comparable view of an expected reducer output, read beside the actual one: XML strings
+ * where the actual holds an element (or a parsable `send-text`), `"*"` filled from the actual.
+ *
+ * @example
+ * ```ts
+ * const actual = { type: "send", connId: "c1", element: parseXml("<r xmlns='urn:xmpp:sm:3' id='x'/>") };
+ * console.log(expectedReducerView({ type: "send", connId: "*", element: "<r xmlns='urn:xmpp:sm:3' id='*'/>" }, actual));
+ * // { type: "send", connId: "c1", element: '<r id="x" xmlns="urn:xmpp:sm:3"/>' }
+ * ```
+ */
+export function expectedReducerView(expected: Json, actual: unknown, upstream = false): Json {
+  if (expected === WILDCARD && actual !== undefined) return reducerView(actual, upstream);
+  if (typeof expected === "string" && isXmlElement(actual)) {
+    return canonicalXml(fillXmlWildcards(parseXml(expected), actual));
+  }
+  if (Array.isArray(expected)) {
+    return expected.map((e, i) =>
+      expectedReducerView(e, Array.isArray(actual) ? actual[i] : undefined, upstream)
+    );
+  }
+  if (isObject(expected)) {
+    const act = isObject(actual) ? actual : {};
+    const parsed = xmlText(act, upstream);
+    const out: { [key: string]: Json } = {};
+    for (const [key, value] of Object.entries(expected)) {
+      if (key === "text" && parsed !== undefined && typeof value === "string") {
+        out[key] = canonicalXml(fillXmlWildcards(parseXml(value), parsed));
+      } else {
+        out[key] = expectedReducerView(
+          value,
+          act[key],
+          upstream || (key === "output" && expected.type === "upstream"),
+        );
+      }
+    }
+    return out;
+  }
+  return expected;
+}
+
+/**
+ * Invariants of a reducer transcript: every RFC 7395 `send-text` (the client's, the gateway's
+ * toward the browser) begins with `<`, has no XML declaration and parses alone (#12, #13, #14),
+ * and nothing goes out on a WebSocket after its `close-transport` (#28); the hub sends nothing
+ * to a connection after ending its stream (`fail` or `close`).
+ */
+class ReducerInvariants {
+  #closed = new Set<string>();
+
+  check(reducer: ReducerName, outputs: readonly unknown[], where: string): void {
+    for (const output of outputs) {
+      if (!isObject(output)) continue;
+      if (reducer === "hub") {
+        const connId = String(output.connId);
+        if ((output.type === "send" || output.type === "accept") && this.#closed.has(connId)) {
+          violated(where, "nothing is sent after the stream ended", JSON.stringify(output));
+        }
+        if (output.type === "fail" || output.type === "close") this.#closed.add(connId);
+        continue;
+      }
+      const side = reducer === "gateway" ? String(output.type) : "client";
+      const inner = reducer === "gateway" ? output.output : output;
+      if (!isObject(inner) || side === "upstream") continue;
+      if (inner.type === "send-text") {
+        const text = String(inner.text);
+        if (text.charCodeAt(0) !== 60) violated(where, "#14: a message must begin with '<'", text);
+        if (text.startsWith("<?xml")) violated(where, "#13: no XML declaration in messages", text);
+        if (tryParse(text) === undefined) {
+          violated(where, "#12/#16: a message must parse on its own", text);
+        }
+        if (this.#closed.has(side)) violated(where, "#28: nothing after close-transport", text);
+      } else if (inner.type === "close-transport") {
+        this.#closed.add(side);
+      } else if (inner.type === "open-transport") {
+        this.#closed.delete(side); // the client's next connection
+      }
+    }
+  }
+}
+
+/**
+ * Runs one vector of the hub, the client or the gateway against a fresh state; throws an
+ * `AssertionError` naming the step on the first mismatch.
+ *
+ * @example
+ * ```ts
+ * const name = "6120-7.4-bind-generated-resource.json";
+ * runReducerVector(loadReducerVector("hub", name), `hub/${name}`);
+ * ```
+ */
+export function runReducerVector(vector: ReducerVectorFile, name: string): void {
+  const driver = driverOf(vector);
+  const invariants = new ReducerInvariants();
+  vector.steps.forEach((s, index) => {
+    const where = `${name}, step ${index} (${String(s.input.type)})`;
+    let outputs: readonly unknown[];
+    try {
+      outputs = driver.step(s.input);
+    } catch (error) {
+      const thrown = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (s.throws !== undefined && error instanceof Error && error.name === s.throws) return;
+      throw new AssertionError(
+        `${where}: the step threw ${thrown}\n  ${
+          s.throws ? `expected a ${s.throws}` : "expected outputs, not a throw"
+        }\n  input: ${JSON.stringify(s.input)}`,
+      );
+    }
+    if (s.throws !== undefined) {
+      throw new AssertionError(
+        `${where}: expected the step to throw ${s.throws}, but it returned:\n` +
+          outputs.map((o) => "  " + JSON.stringify(reducerView(o))).join("\n"),
+      );
+    }
+    invariants.check(vector.reducer, outputs, where);
+    if (Deno.env.get("VECTOR_PRINT") === name) {
+      console.log(`${where}:\n${JSON.stringify(outputs.map((o) => reducerView(o)), null, 1)}`);
+    }
+    assertEquals(
+      outputs.map((o) => reducerView(o)),
+      s.expect!.map((e, i) => expectedReducerView(e, outputs[i])),
+      `${where}: outputs differ (- actual, + expected)\n  input: ${JSON.stringify(s.input)}`,
+    );
+  });
+}
+
 const readable = Deno.permissions.querySync({ name: "read", path: VECTOR_DIR }).state === "granted";
 if (!readable) {
   Deno.test("vectors: read permission", () => {
@@ -525,5 +880,16 @@ if (!readable) {
   }
   for (const name of names) {
     Deno.test(name, () => runVector(loadVector(name), name));
+  }
+  for (const reducer of REDUCER_NAMES) {
+    const files = listReducerVectorFiles(reducer);
+    Deno.test(`vectors: ${reducer} has vectors`, () => {
+      assert(files.length >= 8, `only ${files.length} vectors in tests/vectors/${reducer}/`);
+    });
+    for (const name of files) {
+      Deno.test(`${reducer}/${name}`, () => {
+        runReducerVector(loadReducerVector(reducer, name), `${reducer}/${name}`);
+      });
+    }
   }
 }

@@ -36,6 +36,8 @@ export {
   CLIENT_STATUS_TRANSITIONS,
   type ConnectionPhase,
 } from "./transitions.ts";
+export type { TransitionTable } from "../session/transitions.ts";
+export type { StanzaErrorType } from "../xmpp/stanza_errors.ts";
 export {
   authFailureAdvice,
   type ClientError,

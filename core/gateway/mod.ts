@@ -21,6 +21,7 @@ export type {
 } from "./types.ts";
 export { createGateway, gatewayStep } from "./bridge.ts";
 export { GATEWAY_TRANSITIONS } from "./transitions.ts";
+export type { TransitionTable } from "../session/transitions.ts";
 export { type Endpoint, proxyHeaderV1, proxyHeaderV2 } from "./proxy_protocol.ts";
 export { orderSrvTargets, type SrvRecord } from "./srv.ts";
 export type {

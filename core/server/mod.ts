@@ -32,6 +32,7 @@ export {
   type HubConnectionPhase,
   type HubSessionPhase,
 } from "./transitions.ts";
+export type { TransitionTable } from "../session/transitions.ts";
 export { bareOf, bareString, isValidResource, type Jid, parseJid } from "../xmpp/jid.ts";
 export { offeredMechanisms, saslFeatures, sessionFeatures } from "./features.ts";
 export { type TimerKind, timerName } from "./timers.ts";

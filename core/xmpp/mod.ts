@@ -24,3 +24,4 @@ export {
   type StanzaErrorType,
 } from "./stanza_errors.ts";
 export { bareOf, bareString, isValidResource, type Jid, parseJid } from "./jid.ts";
+export type { XmlElement, XmlNode } from "../xml/mod.ts";

@@ -16,7 +16,7 @@ import {
   fuzzBoth,
   fuzzSeed,
   startFuzzTargets,
-} from "../tests/security/_socket_fuzz.ts";
+} from "../tests/security/socket_fuzz.ts";
 
 if (import.meta.main) {
   const messages = Number(Deno.args[0] ?? 1_000_000);

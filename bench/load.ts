@@ -20,7 +20,7 @@
 import { parseArgs } from "@std/cli";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { startProsody } from "../tests/interop/_prosody.ts";
+import { startProsody } from "../tests/_support/prosody.ts";
 import { serveGateway } from "../deno/gateway.ts";
 import { serveXmpp } from "../deno/serve.ts";
 import { embeddedServer, loadAccounts } from "../deno/embedded.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { HubNet } from "../tests/core/_hub_net.ts";
+import { HubNet } from "../tests/_support/hub_net.ts";
 
 const ROSTER = "jabber:iq:roster";
 

@@ -28,9 +28,9 @@
  */
 
 import { parseArgs } from "@std/cli";
-import { startProsody } from "../tests/interop/_prosody.ts";
-import { LightSession, pool } from "../tests/fault/_light_session.ts";
-import { freePort, limitFlags, rssKb, sleep, waitUntil } from "../tests/fault/_processes.ts";
+import { startProsody } from "../tests/_support/prosody.ts";
+import { LightSession, pool } from "../tests/_support/light_session.ts";
+import { freePort, limitFlags, rssKb, sleep, waitUntil } from "../tests/_support/processes.ts";
 import { createStoredAccount } from "../core/sasl/mod.ts";
 
 const PASSWORD = "soak-password";

@@ -34,6 +34,10 @@ export function readFile(path: string, option: string): Promise<string> {
 }
 
 /** The URL to print for the listening endpoint. */
-export function listenUrl(addr: Deno.NetAddr, options: { readonly path: string }, tls: boolean): string {
+export function listenUrl(
+  addr: Deno.NetAddr,
+  options: { readonly path: string },
+  tls: boolean,
+): string {
   return coreListenUrl(addr, options.path, tls);
 }

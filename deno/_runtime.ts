@@ -13,7 +13,11 @@
  */
 
 import type { Pbkdf2Request, Runtime } from "../core/endpoint/runtime.ts";
-import { createLogger as createCoreLogger, type Logger, type LogLevel } from "../core/endpoint/log.ts";
+import {
+  createLogger as createCoreLogger,
+  type Logger,
+  type LogLevel,
+} from "../core/endpoint/log.ts";
 
 /** The runtime of every Deno binding. */
 export const DENO_RUNTIME: Runtime = {

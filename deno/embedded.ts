@@ -20,8 +20,8 @@
  */
 
 import {
-  embeddedServer as embeddedServerOn,
   type EmbeddedServer,
+  embeddedServer as embeddedServerOn,
   type EmbeddedServerOptions,
 } from "../core/endpoint/embedded.ts";
 import {

@@ -33,7 +33,9 @@ export type { SrvLookup };
 
 /** Options of {@link serveGateway}: the common gateway options, with Deno's listener settings. */
 export interface GatewayServeOptions
-  extends GatewayCommonOptions, Pick<ServeXmppOptions, "onListen" | "websocketLayer" | "strictLayer"> {}
+  extends
+    GatewayCommonOptions,
+    Pick<ServeXmppOptions, "onListen" | "websocketLayer" | "strictLayer"> {}
 
 /** A running gateway. */
 export interface GatewayServer extends XmppServer {

@@ -83,8 +83,7 @@ export function serveXmpp(options: ServeXmppOptions = {}): XmppServer {
     const peer = { client, local: listening.addr, secure };
     return {
       protocol: decision.protocol,
-      adopt: (socket) =>
-        void live.adopt(socket, peer, settings, attach, admitted.ticket),
+      adopt: (socket) => void live.adopt(socket, peer, settings, attach, admitted.ticket),
       abandon: () => admission.release(admitted.ticket, DENO_RUNTIME.now()),
     };
   };

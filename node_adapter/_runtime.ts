@@ -13,7 +13,11 @@
  */
 
 import type { Pbkdf2Request, Runtime } from "../core/endpoint/runtime.ts";
-import { createLogger as createCoreLogger, type Logger, type LogLevel } from "../core/endpoint/log.ts";
+import {
+  createLogger as createCoreLogger,
+  type Logger,
+  type LogLevel,
+} from "../core/endpoint/log.ts";
 
 /** The runtime of every Node binding (Node 20 has these web globals). */
 export const NODE_RUNTIME: Runtime = {

@@ -17,9 +17,9 @@ import type { Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type {
   AttachedSocket,
+  EndpointOptions,
   EndpointStats,
   PeerInfo,
-  EndpointOptions,
   ServerSessionOptions,
   XmppApplication,
   XmppConnection,

@@ -17,8 +17,8 @@
  */
 
 import {
-  embeddedServer as embeddedServerOn,
   type EmbeddedServer,
+  embeddedServer as embeddedServerOn,
   type EmbeddedServerOptions,
 } from "../core/endpoint/embedded.ts";
 import {

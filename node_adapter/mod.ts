@@ -76,3 +76,16 @@ export {
 export { createLogger } from "./_runtime.ts";
 export type { Logger, LogLevel } from "../core/endpoint/log.ts";
 export type { Metrics } from "../core/endpoint/metrics.ts";
+export type {
+  ConnectionControl,
+  EndpointOptions,
+  EndpointServer,
+  EndpointStats,
+  OutboundLimits,
+  SocketCloseEvent,
+  SocketHandler,
+  SocketLike,
+  SocketMessageEvent,
+} from "../core/endpoint/types.ts";
+export type { GatewayCommonOptions, SrvLookup } from "../core/endpoint/gateway_setup.ts";
+export type { EmbeddedEndpoint } from "../core/endpoint/embedded_start.ts";

@@ -14,7 +14,7 @@
  */
 
 import { parseArgs } from "@std/cli";
-import { type ParseOutcome, parseOptions as parseWith } from "../core/endpoint/options.ts";
+import { parseOptions as parseWith, type ParseOutcome } from "../core/endpoint/options.ts";
 
 export {
   endpointLimits,

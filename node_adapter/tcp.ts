@@ -36,7 +36,12 @@ import {
   rootCertificates,
   type TLSSocket,
 } from "node:tls";
-import type { TcpConnection, TcpConnectOptions, TcpHandlers, TcpTlsOptions } from "../deno/tcp.ts";
+import type {
+  TcpConnection,
+  TcpConnectOptions,
+  TcpHandlers,
+  TcpTlsOptions,
+} from "../core/endpoint/tcp.ts";
 
 /**
  * Connects and starts reading. Rejects if the connection or the direct TLS handshake fails.

@@ -319,3 +319,225 @@ Deno.test("architecture: the checker itself catches what it must and ignores com
     [],
   );
 });
+
+// ---------------------------------------------------------------------------------------------
+// The layout's dependency rules (design card, "Dependency rules"), over the import graph of every
+// TypeScript file of the repository (code only: an import in a doc example is not an edge).
+
+/** Folders whose files are part of the graph (the repository's own code). */
+const GRAPH_ROOTS = ["core", "deno", "node_adapter", "tests", "bench", "scripts"] as const;
+/** Paths left out: installed packages, caches, build output. */
+const GRAPH_SKIP = /(^|\/)(node_modules|\.cache|dist|npm_fixture|node_clients)(\/|$)/;
+/** The two runtime bindings: neither imports the other. */
+const RUNTIME_FOLDERS = ["deno/", "node_adapter/"] as const;
+/** The command-line tools: they use the library as a user would. */
+const CLI_FOLDER = "deno/cli/";
+
+/** The relative import specifiers of one source text (static, dynamic, re-exports, type imports). */
+export function importSpecifiers(file: string, source: string): string[] {
+  const found: string[] = [];
+  const add = (node: Sourced) => {
+    const value = node.source?.value;
+    if (typeof value === "string") found.push(value);
+  };
+  const plugin: Deno.lint.Plugin = {
+    name: "imports",
+    rules: {
+      imports: {
+        create() {
+          return {
+            ImportDeclaration: (node) => add(node as unknown as Sourced),
+            ExportAllDeclaration: (node) => add(node as unknown as Sourced),
+            ExportNamedDeclaration: (node) => add(node as unknown as Sourced),
+            ImportExpression: (node) => add(node as unknown as Sourced),
+            TSImportType(node) {
+              const argument =
+                (node as unknown as { argument?: Node & { literal?: Node } }).argument;
+              add({
+                ...(node as unknown as Node),
+                source: (argument?.literal ?? argument) as Sourced["source"],
+              });
+            },
+          };
+        },
+      },
+    },
+  };
+  Deno.lint.runPlugin(plugin, file, source);
+  return found;
+}
+
+/** The repository-relative file an import names, or `undefined` for a package import. */
+export function resolveImport(from: string, specifier: string): string | undefined {
+  if (!specifier.startsWith("./") && !specifier.startsWith("../")) return undefined;
+  const url = new URL(specifier, new URL(from, "file:///repo/"));
+  return url.pathname.startsWith("/repo/") ? url.pathname.slice("/repo/".length) : url.pathname;
+}
+
+/** The folder of a repository-relative path (`""` at the top). */
+function folderOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "" : path.slice(0, slash + 1);
+}
+
+/** The problems of one import edge under the layout rules (empty when it is allowed). */
+export function edgeProblems(from: string, to: string, entryPoints: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  const name = to.slice(to.lastIndexOf("/") + 1);
+  if (name.startsWith("_") && folderOf(to) !== folderOf(from)) {
+    problems.push(`${from} imports ${to}, a private file of another folder`);
+  }
+  for (const folder of RUNTIME_FOLDERS) {
+    const other = RUNTIME_FOLDERS.find((f) => f !== folder)!;
+    if (from.startsWith(folder) && to.startsWith(other)) {
+      problems.push(`${from} imports ${to}: one runtime binding imports the other`);
+    }
+  }
+  if (from.startsWith(CLI_FOLDER) && !to.startsWith(CLI_FOLDER) && !entryPoints.has(to)) {
+    problems.push(`${from} imports ${to}: the CLI uses only the package's entry points`);
+  }
+  const runtimeOrCore = ["core/", ...RUNTIME_FOLDERS].some((f) => from.startsWith(f));
+  if (runtimeOrCore && /^(tests|bench|scripts)\//.test(to)) {
+    problems.push(`${from} imports ${to}: the library depends on no test, bench or script`);
+  }
+  return problems;
+}
+
+/** Every import cycle of a graph, each as the path that closes it (`a -> b -> a`). */
+export function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const visit = (node: string) => {
+    state.set(node, "open");
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (!graph.has(next)) continue;
+      const seen = state.get(next);
+      if (seen === "open") cycles.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (seen === undefined) visit(next);
+    }
+    stack.pop();
+    state.set(node, "done");
+  };
+  for (const node of [...graph.keys()].sort()) if (!state.has(node)) visit(node);
+  return cycles;
+}
+
+async function repositoryFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(new URL(`../${dir}/`, import.meta.url))) {
+    const path = `${dir}/${entry.name}`;
+    if (GRAPH_SKIP.test(path)) continue;
+    if (entry.isDirectory) files.push(...await repositoryFiles(path));
+    else if (/\.(ts|tsx|mts)$/.test(entry.name)) files.push(path);
+  }
+  return files;
+}
+
+async function importGraph(): Promise<Map<string, string[]>> {
+  const files = ["mod.ts"];
+  for (const root of GRAPH_ROOTS) files.push(...await repositoryFiles(root));
+  const graph = new Map<string, string[]>();
+  for (const file of files.sort()) {
+    const source = await Deno.readTextFile(new URL(`../${file}`, import.meta.url));
+    const targets = importSpecifiers(file, source)
+      .map((specifier) => resolveImport(file, specifier))
+      .filter((target): target is string => target !== undefined);
+    graph.set(file, [...new Set(targets)]);
+  }
+  return graph;
+}
+
+async function entryPoints(): Promise<Set<string>> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  return new Set(
+    Object.values(config.exports as Record<string, string>).map((p) => p.replace(/^\.\//, "")),
+  );
+}
+
+Deno.test("architecture: no runtime binding imports the other, no file imports another folder's _ file, the CLI uses entry points only", async () => {
+  const graph = await importGraph();
+  assert(graph.size > 100, `found only ${graph.size} files`);
+  assert(graph.has("deno/serve.ts") && graph.has("node_adapter/serve.ts"));
+  const entries = await entryPoints();
+  const problems: string[] = [];
+  for (const [from, targets] of graph) {
+    for (const to of targets) problems.push(...edgeProblems(from, to, entries));
+  }
+  assertEquals(problems, []);
+});
+
+/**
+ * Cycles that exist today and are owned elsewhere: type-only (`import type { Stepper }`), in the
+ * client reducer being reworked (issue 11, one reducer contract). The test fails on any other
+ * cycle, and on an entry here that no longer exists (so that the list only shrinks).
+ */
+const KNOWN_CYCLES: readonly string[] = [
+  "core/client/_stepper.ts -> core/client/_stream.ts -> core/client/_stepper.ts",
+  "core/client/_stepper.ts -> core/client/_endings.ts -> core/client/_stepper.ts",
+];
+
+Deno.test("architecture: no import cycle among the repository's TypeScript files", async () => {
+  const graph = await importGraph();
+  const cycles = findCycles(graph).map((cycle) => cycle.join(" -> "));
+  assertEquals(cycles.filter((cycle) => !KNOWN_CYCLES.includes(cycle)), []);
+  assertEquals(KNOWN_CYCLES.filter((cycle) => !cycles.includes(cycle)), [], "stale KNOWN_CYCLES");
+});
+
+Deno.test("architecture: the layout checks catch what they must", () => {
+  const entries = new Set(["core/mod.ts", "deno/mod.ts"]);
+  assertEquals(edgeProblems("node_adapter/serve.ts", "deno/serve.ts", entries), [
+    "node_adapter/serve.ts imports deno/serve.ts: one runtime binding imports the other",
+  ]);
+  assertEquals(edgeProblems("deno/x.ts", "node_adapter/_types.ts", entries), [
+    "deno/x.ts imports node_adapter/_types.ts, a private file of another folder",
+    "deno/x.ts imports node_adapter/_types.ts: one runtime binding imports the other",
+  ]);
+  assertEquals(edgeProblems("deno/strict/listener.ts", "deno/_types.ts", entries), [
+    "deno/strict/listener.ts imports deno/_types.ts, a private file of another folder",
+  ]);
+  assertEquals(edgeProblems("tests/browser/a_test.ts", "tests/deno/_helper.ts", entries), [
+    "tests/browser/a_test.ts imports tests/deno/_helper.ts, a private file of another folder",
+  ]);
+  assertEquals(edgeProblems("deno/cli/main.ts", "deno/serve.ts", entries), [
+    "deno/cli/main.ts imports deno/serve.ts: the CLI uses only the package's entry points",
+  ]);
+  assertEquals(edgeProblems("core/x.ts", "tests/_support/y.ts", entries), [
+    "core/x.ts imports tests/_support/y.ts: the library depends on no test, bench or script",
+  ]);
+  // Allowed: a private file of the same folder, a public file of another, an entry point.
+  assertEquals(edgeProblems("deno/serve.ts", "deno/_runtime.ts", entries), []);
+  assertEquals(edgeProblems("deno/cli/probe.ts", "deno/cli/_ws.ts", entries), []);
+  assertEquals(edgeProblems("deno/cli/probe.ts", "core/mod.ts", entries), []);
+  assertEquals(edgeProblems("node_adapter/serve.ts", "core/endpoint/settings.ts", entries), []);
+  // Cycles, with the path that closes each; none in a tree.
+  const graph = new Map([
+    ["deno/gateway.ts", ["deno/_gateway_setup.ts"]],
+    ["deno/_gateway_setup.ts", ["deno/gateway.ts", "core/mod.ts"]],
+    ["core/mod.ts", []],
+    ["a.ts", ["b.ts"]],
+    ["b.ts", ["c.ts"]],
+    ["c.ts", ["a.ts"]],
+  ]);
+  assertEquals(findCycles(graph), [
+    ["a.ts", "b.ts", "c.ts", "a.ts"],
+    ["deno/_gateway_setup.ts", "deno/gateway.ts", "deno/_gateway_setup.ts"],
+  ]);
+  assertEquals(findCycles(new Map([["x.ts", ["y.ts"]], ["y.ts", []]])), []);
+  // Only code counts: an import in a comment or a string is not an edge.
+  assertEquals(
+    importSpecifiers(
+      "deno/x.ts",
+      [
+        "/** import { a } from '../node_adapter/_a.ts'; */",
+        "const s = \"import('../node_adapter/b.ts')\";",
+        "import { c } from './c.ts';",
+        "export { d } from '../core/d.ts';",
+        "const e = await import('./e.ts');",
+        "type F = import('./f.ts').F;",
+      ].join("\n"),
+    ),
+    ["./c.ts", "../core/d.ts", "./e.ts", "./f.ts"],
+  );
+});

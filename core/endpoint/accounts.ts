@@ -19,11 +19,7 @@
  * @module
  */
 
-import {
-  createStoredAccount,
-  type ScramCredentials,
-  type StoredAccount,
-} from "../sasl/mod.ts";
+import { createStoredAccount, type ScramCredentials, type StoredAccount } from "../sasl/mod.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** Where accounts come from. Every source is optional; they add up. */

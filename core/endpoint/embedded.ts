@@ -34,7 +34,6 @@ import type { TerminalNotice, XmppApplication, XmppConnection } from "./types.ts
 import { TimerTable } from "./timers.ts";
 import type { Runtime } from "./runtime.ts";
 
-
 /** Options of {@link embeddedServer}: the hub's settings, with `domain` defaulting to `localhost`. */
 export interface EmbeddedServerOptions extends Omit<HubConfig, "domain" | "saslSecret"> {
   /** The domain served (default `localhost`); give `serveXmpp` the same in `session.domains`. */

@@ -129,7 +129,11 @@ export class GatewayConnection implements AttachedSocket {
 
   /** Ends the session for a shutdown (system-shutdown, or a redirect). */
   shutdown(seeOtherUri?: string): void {
-    this.#run({ type: "shutdown", now: this.#runtime.now(), ...(seeOtherUri ? { seeOtherUri } : {}) });
+    this.#run({
+      type: "shutdown",
+      now: this.#runtime.now(),
+      ...(seeOtherUri ? { seeOtherUri } : {}),
+    });
   }
 
   /** Ends the session for a limit of the endpoint (the pre-authentication deadline). */
@@ -189,7 +193,11 @@ export class GatewayConnection implements AttachedSocket {
             () =>
               this.#run({
                 type: side,
-                input: { type: "timer-fired", now: this.#runtime.now(), timer: out.timer as TimerName },
+                input: {
+                  type: "timer-fired",
+                  now: this.#runtime.now(),
+                  timer: out.timer as TimerName,
+                },
               }),
           );
         }

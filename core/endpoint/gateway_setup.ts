@@ -23,23 +23,22 @@ import { Readiness, tcpProbe, UpstreamCheck } from "./health.ts";
 export type SrvLookup = (name: string) => Promise<readonly SrvRecord[]>;
 
 /** The options of the gateway that every runtime reads the same way. */
-export interface GatewayCommonOptions
-  extends
-    Pick<
-      EndpointOptions,
-      | "path"
-      | "allowedOrigins"
-      | "allowMissingOrigin"
-      | "cert"
-      | "key"
-      | "secure"
-      | "pingIntervalMs"
-      | "trustedProxies"
-      | "forwardedHeader"
-      | "admission"
-      | "outbound"
-    >,
-    Omit<GatewayConfig, "domains"> {
+export interface GatewayCommonOptions extends
+  Pick<
+    EndpointOptions,
+    | "path"
+    | "allowedOrigins"
+    | "allowMissingOrigin"
+    | "cert"
+    | "key"
+    | "secure"
+    | "pingIntervalMs"
+    | "trustedProxies"
+    | "forwardedHeader"
+    | "admission"
+    | "outbound"
+  >,
+  Omit<GatewayConfig, "domains"> {
   /** Interface to listen on. */
   readonly hostname?: string;
   /** TCP port (default 5280; 0 picks a free port). */

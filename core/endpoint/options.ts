@@ -8,13 +8,13 @@
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- *  * import { parseOptions } from "./options.ts";
+ * import { parseArgs } from "@std/cli";
+ * import { parseOptions } from "./options.ts";
  * const result = parseOptions(["--port", "5281", "--domain", "example.com"], {}, parseArgs);
  * assertEquals(result.ok && [result.options.port, result.options.domains], [5281, ["example.com"]]);
  * ```
  * @module
  */
-
 
 /** One option's description. */
 export interface OptionSpec {

@@ -100,8 +100,10 @@ export function webHandler(
     switch (path) {
       case "/.well-known/host-meta": {
         // RFC 6415 §3: the XRD unless JSON is asked for.
-        const wantsJson =
-          preferredMediaType(request.headers.get("accept"), ["application/xrd+xml", "application/json"]) === "application/json";
+        const wantsJson = preferredMediaType(request.headers.get("accept"), [
+          "application/xrd+xml",
+          "application/json",
+        ]) === "application/json";
         return discovery(request, wantsJson, true);
       }
       case "/.well-known/host-meta.json":

@@ -28,9 +28,7 @@ import {
   type StrictRequestInfo,
 } from "./_http_connection.ts";
 
-
 export type { Routed, StrictRequestInfo, StrictUpgrade } from "./_http_connection.ts";
-
 
 /** Limits and timeouts of the strict WebSocket layer (every one has a default). */
 export interface StrictLayerOptions {

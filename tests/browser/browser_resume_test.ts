@@ -8,7 +8,7 @@
  * 3. our gateway in front of Prosody's c2s port.
  *
  * For each, two clients log in and chat both ways. alice's WebSocket goes through a TCP proxy
- * (`tests/client/_proxy.ts`): on the page's request the test drops that TCP connection (no close
+ * (`tests/_support/proxy.ts`): on the page's request the test drops that TCP connection (no close
  * frame, no `<close/>`) and refuses new ones; bob sends alice a message during the cut (and alice
  * queues one for bob); once at least one of alice's reconnections has been refused, the proxy
  * lets connections through again, alice resumes the XEP-0198 session (SASL again, as XEP-0198
@@ -34,8 +34,8 @@ import type { HubLogEvent } from "../../core/server/mod.ts";
 import { serveXmpp } from "../../deno/serve.ts";
 import { serveGateway } from "../../deno/gateway.ts";
 import { createLogger } from "../../deno/mod.ts";
-import { type ProsodyServer, startProsody } from "../interop/_prosody.ts";
-import { CutProxy } from "../client/_proxy.ts";
+import { type ProsodyServer, startProsody } from "../_support/prosody.ts";
+import { CutProxy } from "../_support/proxy.ts";
 import {
   type Browser,
   bundleClient,

@@ -28,7 +28,7 @@ import {
   sleep,
   stderrTail,
 } from "./_chromium.ts";
-import { MainProcess } from "../deno/_main_process.ts";
+import { MainProcess } from "../_support/main_process.ts";
 import { bundleClient } from "../../deno/demo/build.ts";
 import { CLIENT_BUNDLE } from "../../deno/demo/bundle.ts";
 

@@ -23,7 +23,7 @@ import { formatEntry, redactSasl, type TranscriptEntry } from "../../deno/cli/tr
 import { serveGateway } from "../../deno/gateway.ts";
 import { PASSWORD, withEmbedded } from "./_embedded.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
-import { startProsody } from "../interop/_prosody.ts";
+import { startProsody } from "../_support/prosody.ts";
 
 const CLI_PATH = new URL("../../deno/cli/main.ts", import.meta.url).pathname;
 const REPO = new URL("../../", import.meta.url).pathname;

@@ -12,7 +12,7 @@ import { cli, type CliIo } from "../../deno/cli/main.ts";
 import { conformance } from "../../deno/cli/conformance.ts";
 import { probe, type ProbeReport } from "../../deno/cli/probe.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
-import { startProsody } from "../interop/_prosody.ts";
+import { startProsody } from "../_support/prosody.ts";
 import { PASSWORD, withEmbedded } from "./_embedded.ts";
 
 const CLI_PATH = new URL("../../deno/cli/main.ts", import.meta.url).pathname;

@@ -15,7 +15,7 @@ import {
   XmppClient,
 } from "../../deno/client.ts";
 import { makeCertificates, type TestCertificates } from "./_tls.ts";
-import { recorder, startServer } from "./_support.ts";
+import { recorder, startServer } from "../_support/client.ts";
 
 const REL = "urn:xmpp:alt-connections:websocket";
 const XRD_TYPE = "application/xrd+xml";

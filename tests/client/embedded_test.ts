@@ -8,8 +8,8 @@
 import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "@std/assert";
 import { childElement, element, NS, textOf, type XmlElement } from "../../core/mod.ts";
 import { IqError, XmppClient, XmppClientError, XmppUsageError } from "../../deno/client.ts";
-import { CutProxy } from "./_proxy.ts";
-import { recorder, startServer, until, waitFor } from "./_support.ts";
+import { CutProxy } from "../_support/proxy.ts";
+import { recorder, startServer, until, waitFor } from "../_support/client.ts";
 
 const USERS = ["alice:alice-pw", "bob:bob-pw"];
 const body = (el: XmlElement) => textOf(childElement(el, "body", NS.CLIENT)!);

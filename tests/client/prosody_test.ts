@@ -11,9 +11,9 @@ import { childElement, element, NS, textOf, type XmlElement } from "../../core/m
 import { XmppClient } from "../../deno/client.ts";
 import { serveGateway } from "../../deno/gateway.ts";
 import { createLogger } from "../../deno/mod.ts";
-import { type ProsodyOptions, startProsody } from "../interop/_prosody.ts";
-import { CutProxy } from "./_proxy.ts";
-import { recorder, until, waitFor } from "./_support.ts";
+import { type ProsodyOptions, startProsody } from "../_support/prosody.ts";
+import { CutProxy } from "../_support/proxy.ts";
+import { recorder, until, waitFor } from "../_support/client.ts";
 
 const ACCOUNTS = [
   { username: "alice", password: "alice-secret" },

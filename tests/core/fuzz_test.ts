@@ -62,7 +62,7 @@ import {
   SERVER_MESSAGES,
   tcpServerStream,
   utf8,
-} from "./_fuzz_gen.ts";
+} from "../_support/fuzz_gen.ts";
 
 /** The seed of the fixed regression run, every time beside the random one. */
 const FIXED_SEED = 0x7395;

@@ -10,7 +10,7 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { childElement, childElements, type XmlElement } from "../../core/mod.ts";
 import { createHub } from "../../core/server/mod.ts";
-import { HubNet } from "./_hub_net.ts";
+import { HubNet } from "../_support/hub_net.ts";
 
 const STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const ROSTER = "jabber:iq:roster";

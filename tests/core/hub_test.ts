@@ -13,7 +13,7 @@ import {
   XmppUsageError,
 } from "../../core/mod.ts";
 import { createHub, hubStep } from "../../core/server/mod.ts";
-import { HubNet, PASSWORDS } from "./_hub_net.ts";
+import { HubNet, PASSWORDS } from "../_support/hub_net.ts";
 
 const SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
 const SM = "urn:xmpp:sm:3";

@@ -12,7 +12,7 @@ import { serialize, textOf } from "../../core/mod.ts";
 import { pbkdf2 } from "../../core/sasl/mod.ts";
 import type { HubOutput } from "../../core/server/mod.ts";
 import { LoginLimits } from "../../core/server/login_limits.ts";
-import { HubNet, PASSWORDS } from "./_hub_net.ts";
+import { HubNet, PASSWORDS } from "../_support/hub_net.ts";
 
 const SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
 

@@ -20,7 +20,7 @@ import {
 } from "../../core/mod.ts";
 import { XmlNameError } from "../../core/xml/serialize.ts";
 import { isNcName } from "../../core/xml/names.ts";
-import { Rng } from "./_fuzz_gen.ts";
+import { Rng } from "../_support/fuzz_gen.ts";
 
 const SEED = Number(Deno.env.get("ROUNDTRIP_SEED") ?? Math.floor(Math.random() * 2 ** 32));
 console.log(`serialize round trip: ROUNDTRIP_SEED=${SEED}`);

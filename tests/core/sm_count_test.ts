@@ -9,7 +9,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { childElement } from "../../core/mod.ts";
 import type { HubLogEvent, HubOutput } from "../../core/server/mod.ts";
-import { HubNet } from "./_hub_net.ts";
+import { HubNet } from "../_support/hub_net.ts";
 
 const SM = "urn:xmpp:sm:3";
 

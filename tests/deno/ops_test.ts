@@ -25,7 +25,7 @@ import { parseOptions } from "../../deno/options.ts";
 import { hubSettings } from "../../deno/embedded.ts";
 import { serveGateway } from "../../deno/gateway.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
-import { MainProcess } from "./_main_process.ts";
+import { MainProcess } from "../_support/main_process.ts";
 
 const MAIN = new URL("../../deno/main.ts", import.meta.url).pathname;
 const quiet = () => {};

@@ -18,7 +18,7 @@
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { RawClient, upgradeRequest } from "../_support/raw_ws.ts";
-import { MainProcess } from "./_main_process.ts";
+import { MainProcess } from "../_support/main_process.ts";
 
 const OPEN = "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>";
 const PING = "<iq xmlns='jabber:client' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>";

@@ -14,8 +14,8 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { childElement, NS, textOf, type XmlElement } from "../../core/mod.ts";
 import { XmppClient } from "../../deno/client.ts";
 import type { ClientError } from "../../core/client/mod.ts";
-import { waitFor } from "../client/_support.ts";
-import { freePort, limitFlags, ServerProcess } from "./_processes.ts";
+import { waitFor } from "../_support/client.ts";
+import { freePort, limitFlags, ServerProcess } from "../_support/processes.ts";
 
 const BACKOFF = { baseMs: 200, maxMs: 800 };
 const body = (el: XmlElement) => textOf(childElement(el, "body", NS.CLIENT)!);

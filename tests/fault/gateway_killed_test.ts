@@ -13,8 +13,8 @@
 import { assert, assertEquals } from "@std/assert";
 import { childElement, element, NS, textOf, type XmlElement } from "../../core/mod.ts";
 import { DiscoveryCache, type FetchLike, XmppClient } from "../../deno/client.ts";
-import { recorder, waitFor } from "../client/_support.ts";
-import { freePort, KillableProsody, ServerProcess, waitUntil } from "./_processes.ts";
+import { recorder, waitFor } from "../_support/client.ts";
+import { freePort, KillableProsody, ServerProcess, waitUntil } from "../_support/processes.ts";
 
 const ACCOUNTS = [
   { username: "alice", password: "alice-secret" },

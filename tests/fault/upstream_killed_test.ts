@@ -11,8 +11,8 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import { FRAMING, LightSession, pool, withTimeout } from "./_light_session.ts";
-import { KillableProsody, limitFlags, ServerProcess, waitUntil } from "./_processes.ts";
+import { FRAMING, LightSession, pool, withTimeout } from "../_support/light_session.ts";
+import { KillableProsody, limitFlags, ServerProcess, waitUntil } from "../_support/processes.ts";
 
 const SESSIONS = 500;
 const WARM_UP = 40;

@@ -14,9 +14,9 @@
 import { assert, assertEquals } from "@std/assert";
 import { childElement, element, NS, textOf, type XmlElement } from "../../core/mod.ts";
 import { XmppClient } from "../../deno/client.ts";
-import { recorder, waitFor } from "../client/_support.ts";
-import { CutProxy } from "../client/_proxy.ts";
-import { KillableProsody, ServerProcess, sleep, waitUntil } from "./_processes.ts";
+import { recorder, waitFor } from "../_support/client.ts";
+import { CutProxy } from "../_support/proxy.ts";
+import { KillableProsody, ServerProcess, sleep, waitUntil } from "../_support/processes.ts";
 
 const ACCOUNTS = [
   { username: "alice", password: "alice-secret" },

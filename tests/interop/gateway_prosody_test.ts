@@ -1,6 +1,6 @@
 /**
  * Issue 3 end to end: the gateway (deno/gateway.ts) in front of a real Prosody started by the
- * test (tests/interop/_prosody.ts), reached by our test client, by raw hostile sockets and by a
+ * test (tests/_support/prosody.ts), reached by our test client, by raw hostile sockets and by a
  * real third-party library (@xmpp/client). Digest rules are cited as "§2.x" / "#N".
  */
 
@@ -8,7 +8,7 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { childElement, element, NS, serialize, textOf } from "../../core/mod.ts";
 import { type GatewayServeOptions, serveGateway } from "../../deno/gateway.ts";
 import { createLogger } from "../../deno/mod.ts";
-import { type ProsodyOptions, type ProsodyServer, startProsody } from "./_prosody.ts";
+import { type ProsodyOptions, type ProsodyServer, startProsody } from "../_support/prosody.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
 import { runNodeClient } from "./_node.ts";
 

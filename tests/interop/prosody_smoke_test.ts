@@ -18,7 +18,7 @@ import {
   type XmlElement,
 } from "../../core/mod.ts";
 import { connectTcp, type TcpConnection, type TcpTlsOptions } from "../../deno/tcp.ts";
-import { startProsody } from "./_prosody.ts";
+import { startProsody } from "../_support/prosody.ts";
 
 const HAVE_PROSODY = (() => {
   try {

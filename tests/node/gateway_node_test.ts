@@ -1,6 +1,6 @@
 /**
  * The gateway on Node (`serveGatewayNode`: `ws` + `connectTcpNode`, under Deno's Node
- * compatibility) in front of a real Prosody started by the test (tests/interop/_prosody.ts):
+ * compatibility) in front of a real Prosody started by the test (tests/_support/prosody.ts):
  * plain TCP, STARTTLS with the CA option (Node's `tls.connect({ socket })`), direct TLS, an
  * unreachable upstream, and the plain HTTP resources. Needs `scripts/install_test_deps.sh`.
  */
@@ -9,7 +9,7 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { childElement, element, NS, serialize, textOf } from "../../core/mod.ts";
 import { createLogger } from "../../deno/mod.ts";
 import { type GatewayNodeServeOptions, serveGatewayNode } from "../../node_adapter/mod.ts";
-import { type ProsodyOptions, startProsody } from "../interop/_prosody.ts";
+import { type ProsodyOptions, startProsody } from "../_support/prosody.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
 
 const ACCOUNTS = [{ username: "alice", password: "alice-secret" }];

@@ -14,7 +14,7 @@
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { helpText } from "../../deno/options.ts";
-import { startProsody } from "../interop/_prosody.ts";
+import { startProsody } from "../_support/prosody.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const CACHE = `${ROOT}tests/node/.cache/build_npm`;

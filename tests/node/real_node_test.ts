@@ -8,7 +8,7 @@
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { element, NS, serialize } from "../../core/mod.ts";
-import { startProsody } from "../interop/_prosody.ts";
+import { startProsody } from "../_support/prosody.ts";
 import { WsTestClient } from "../_support/ws_client.ts";
 import { Client, CLOSE, deadline, parse, RawClient, upgradeRequest } from "../_support/endpoint.ts";
 

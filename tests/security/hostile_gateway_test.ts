@@ -1,6 +1,6 @@
 /**
  * Issue 8, hostile suite over real sockets against the gateway (deno/gateway.ts) in front of a
- * real Prosody (tests/interop/_prosody.ts), with the validating recorder (`_recorder.ts`)
+ * real Prosody (tests/_support/prosody.ts), with the validating recorder (`_recorder.ts`)
  * between them: every byte each way must belong to one well-formed XML stream per restart, or
  * the case fails. Every message the gateway sends to a client must re-parse (with `saxes`) as
  * exactly one well-formed element. A bystander logged in through the gateway must answer a ping
@@ -17,7 +17,7 @@ import { SocketWire } from "./_socket_wire.ts";
 import { ValidatingProxy } from "./_recorder.ts";
 import { serveGateway } from "../../deno/gateway.ts";
 import { createLogger } from "../../deno/mod.ts";
-import { startProsody } from "../interop/_prosody.ts";
+import { startProsody } from "../_support/prosody.ts";
 
 const LAYER = (Deno.env.get("HOSTILE_LAYER") ?? "strict") as "strict" | "native";
 

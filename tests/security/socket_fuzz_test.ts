@@ -2,12 +2,12 @@
  * Issue 8, fuzzing over real sockets in CI: a seeded, bounded run of at least 100 000 mutated
  * messages over 50 concurrent connections, half against the embedded server and half against
  * the gateway in front of Prosody through the validating recorder, each with a bystander (see
- * `_socket_fuzz.ts` for the invariants). The seed is `FUZZ_SEED` or random, always printed;
+ * `socket_fuzz.ts` for the invariants). The seed is `FUZZ_SEED` or random, always printed;
  * every finding names it. A longer run: `deno run -A bench/fuzz_long.ts <messages>`.
  */
 
 import { assert, assertEquals } from "@std/assert";
-import { describeFuzz, fuzzBoth, fuzzSeed, startFuzzTargets } from "./_socket_fuzz.ts";
+import { describeFuzz, fuzzBoth, fuzzSeed, startFuzzTargets } from "./socket_fuzz.ts";
 
 const MESSAGES = 100_000;
 const CONNECTIONS = 50;

@@ -5,12 +5,12 @@
  *   `--upstream`, or the embedded server), on a fixed port so that it can be restarted on the same
  *   address; its resident memory read from `/proc/<pid>/status`; with `gc: true` it runs through
  *   `_main_gc.ts` (the same `main`, plus a full GC on request) so memory can be read after GC.
- * - {@link KillableProsody}: a private Prosody (tests/interop/_prosody.ts) that can be killed
+ * - {@link KillableProsody}: a private Prosody (tests/_support/prosody.ts) that can be killed
  *   with SIGKILL and started again on the same ports and data.
  *
  * @example
  * ```ts ignore
- * import { KillableProsody, ServerProcess } from "./_processes.ts";
+ * import { KillableProsody, ServerProcess } from "./processes.ts";
  * await using prosody = await KillableProsody.start({ accounts: [{ username: "a", password: "p" }] });
  * await using gateway = await ServerProcess.start(["--upstream", `127.0.0.1:${prosody.c2sPort}`]);
  * await prosody.kill();
@@ -19,10 +19,10 @@
  * @module
  */
 
-import { type ProsodyOptions, type ProsodyServer, startProsody } from "../interop/_prosody.ts";
+import { type ProsodyOptions, type ProsodyServer, startProsody } from "./prosody.ts";
 
 const MAIN = new URL("../../deno/main.ts", import.meta.url).pathname;
-const MAIN_GC = new URL("./_main_gc.ts", import.meta.url).pathname;
+const MAIN_GC = new URL("../fault/_main_gc.ts", import.meta.url).pathname;
 const LOG_TAIL = 64 * 1024;
 const GC_DONE = /gc-done (\{[^\n]*\})\n/;
 

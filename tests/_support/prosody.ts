@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts ignore
- * import { startProsody } from "./_prosody.ts";
+ * import { startProsody } from "./prosody.ts";
  * await using prosody = await startProsody({ accounts: [{ username: "alice", password: "pw" }] });
  * console.log(prosody.c2sPort, prosody.websocketUrl);
  * ```

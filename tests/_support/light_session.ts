@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts ignore
- * import { LightSession } from "./_light_session.ts";
+ * import { LightSession } from "./light_session.ts";
  * const session = await LightSession.login("ws://127.0.0.1:5280/xmpp-websocket", "alice", "pw");
  * session.send(`<iq xmlns='jabber:client' type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
  * await session.until((m) => m.includes("id='p1'"), "pong");

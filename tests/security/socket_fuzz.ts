@@ -9,7 +9,7 @@
  *
  * Messages: mostly well-formed but hostile stanzas (namespace URIs, prefixes, names, attribute
  * values and text built from every XML-special character, sent to oneself or to the bystander so
- * the server re-serializes them), plus raw mutations from tests/core/_fuzz_gen.ts (broken XML,
+ * the server re-serializes them), plus raw mutations from tests/_support/fuzz_gen.ts (broken XML,
  * DTDs, invalid UTF-8...) that usually end the stream, before auth too.
  *
  * @module
@@ -22,7 +22,7 @@ import {
   mutateMany,
   type Payload,
   Rng,
-} from "../core/_fuzz_gen.ts";
+} from "../_support/fuzz_gen.ts";
 import {
   ATTACKER,
   BYSTANDER,
@@ -42,7 +42,7 @@ import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
 import { serveXmpp } from "../../deno/serve.ts";
 import { serveGateway } from "../../deno/gateway.ts";
 import { createLogger } from "../../deno/mod.ts";
-import { startProsody } from "../interop/_prosody.ts";
+import { startProsody } from "../_support/prosody.ts";
 
 /** Options of a run. */
 export interface FuzzRunOptions {

@@ -26,8 +26,9 @@
  * `deno run -A bench/compare.ts --quick` (1 round, shorter runs, no 10 000; 3-4 minutes).
  * Options: `--rounds 3 --seconds 5 --warmup 1 --levels 1,50,500 --memory 1000,10000
  * --clients 2 --login-seconds 3 --targets prosody-ws,embedded,... --skip memory,logins
- * --source worktree|<git revision>` (our servers run from a copy of the sources taken at the
- * start: the work tree, or e.g. `HEAD` to measure the last commit whatever is being edited).
+ * --source worktree|<git revision> --keep` (our servers run from a copy of the sources taken at the
+ * start: the work tree, or e.g. `HEAD` to measure the last commit whatever is being edited;
+ * `--keep` leaves the temporary folder with every server's configuration and logs).
  *
  * @module
  */
@@ -72,11 +73,12 @@ interface Settings {
   readonly targets: readonly Target[];
   readonly skip: ReadonlySet<string>;
   readonly source: string;
+  readonly keep: boolean;
 }
 
 function settings(argv: readonly string[]): Settings {
   const flags = parseArgs([...argv], {
-    boolean: ["quick"],
+    boolean: ["quick", "keep"],
     string: [
       "rounds",
       "seconds",
@@ -114,6 +116,7 @@ function settings(argv: readonly string[]): Settings {
     targets: TARGETS.filter((t) => keys.includes(t.key)),
     skip: new Set(flags.skip?.split(",") ?? []),
     source: flags.source ?? "worktree",
+    keep: flags.keep,
   };
 }
 
@@ -336,7 +339,8 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     await clients.exit().catch(() => {});
     await stack.stopAll().catch(() => {});
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (s.keep) console.error(`kept ${dir} (servers' configurations, data and logs)`);
+    else await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   const onSignal = () => {
     if (stopping) return;
@@ -366,6 +370,11 @@ async function main(): Promise<void> {
         `our servers from ${s.source === "worktree" ? "the work tree" : `git ${s.source}`}; ` +
         `${new Date().toISOString().slice(0, 10)}`,
     );
+    if (clients.retries > 0) {
+      console.log(
+        `- logins retried (the server dropped the connection mid-login): ${clients.retries}`,
+      );
+    }
     if (skippedFlags.size > 0) {
       console.log(`- not offered by this checkout's deno/main.ts: ${[...skippedFlags].join(" ")}`);
     }

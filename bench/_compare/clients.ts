@@ -108,6 +108,8 @@ export interface RunResult {
 /** Several load-client processes used as one. */
 export class LoadClients {
   readonly #clients: LoadClient[];
+  /** Logins retried so far (a connection the server dropped mid-login, then made again). */
+  retries = 0;
   /** Connections per group per client. */
   readonly #sizes = new Map<string, number[]>();
 
@@ -140,20 +142,23 @@ export class LoadClients {
     const k = this.#clients.length;
     const shares = this.#clients.map((_, i) => users.filter((_, j) => j % k === i));
     const start = performance.now();
-    await Promise.all(this.#clients.map((c, i) =>
-      shares[i]!.length === 0 ? undefined : c.call({
-        op: "login",
-        group,
-        endpoint,
-        users: shares[i]!,
-        password,
-        mechanism,
-        width: Math.max(1, Math.ceil(width / k)),
-      })
-    ));
+    const replies = await Promise.all(
+      this.#clients.map((c, i) =>
+        shares[i]!.length === 0 ? undefined : c.call({
+          op: "login",
+          group,
+          endpoint,
+          users: shares[i]!,
+          password,
+          mechanism,
+          width: Math.max(1, Math.ceil(width / k)),
+        })
+      ),
+    );
     const sizes = this.#sizes.get(group) ?? this.#clients.map(() => 0);
     shares.forEach((s, i) => sizes[i]! += s.length);
     this.#sizes.set(group, sizes);
+    this.retries += replies.reduce((n, r) => n + (r?.errors ?? 0), 0);
     return performance.now() - start;
   }
 

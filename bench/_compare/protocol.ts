@@ -67,7 +67,7 @@ export interface Reply {
   readonly elapsedMs?: number;
   /** login: connections made; run: messages back; logins: logins completed. */
   readonly count?: number;
-  /** run: messages of type error; logins: failed logins. */
+  /** run: messages of type error; logins: failed logins; login: logins retried. */
   readonly errors?: number;
   /** run: round-trip histogram (stats.ts pairs). */
   readonly histogram?: Array<[number, number]>;

@@ -60,8 +60,31 @@ function randomId(): string {
 }
 
 // Element helpers, so that a page bundling only the client can build and read stanzas.
-export { childElement, childElements, element, NS, serialize, textOf } from "../core/mod.ts";
-export type { XmlElement, XmlNode } from "../core/mod.ts";
+export {
+  childElement,
+  childElements,
+  element,
+  NS,
+  serialize,
+  STREAM_ERROR_CONDITIONS,
+  textOf,
+} from "../core/mod.ts";
+export type { SerializeContext, XmlElement, XmlNode } from "../core/mod.ts";
+export type {
+  BackoffOptions,
+  ClientConfig,
+  ClientError,
+  ClientStatus,
+  ConnectionFailure,
+  ReconnectAdvice,
+  StanzaFailure,
+} from "../core/client/mod.ts";
+export type {
+  SaslClientFailureReason,
+  SaslFailureCondition,
+  StreamErrorCondition,
+} from "../core/mod.ts";
+export type { DiscoveryOptions } from "./_discovery.ts";
 
 export {
   discoverEndpoints,
@@ -71,6 +94,20 @@ export {
   type WebSocketFactory,
   XmppUsageError,
 };
+
+/** What {@link XmppClient.presence} announces (RFC 6121 §4.7); every field is optional. */
+export interface PresenceOptions {
+  /** The addressee (a directed presence); none for a broadcast. */
+  readonly to?: string;
+  /** `unavailable`, `subscribe`, `subscribed`, `unsubscribe`, `unsubscribed` or `probe`. */
+  readonly type?: string;
+  /** `away`, `chat`, `dnd` or `xa`. */
+  readonly show?: string;
+  /** A human-readable status text. */
+  readonly status?: string;
+  /** The stanza id. */
+  readonly id?: string;
+}
 
 /** Options of {@link XmppClient.connect}. */
 export interface XmppClientOptions extends Omit<ClientConfig, "domain" | "endpoints"> {
@@ -265,7 +302,7 @@ export class XmppClient extends EventTarget {
   }
 
   /** Sends presence (available, with no option). */
-  presence(options: Parameters<typeof presenceStanza>[0] = {}): void {
+  presence(options: PresenceOptions = {}): void {
     this.send(presenceStanza(options));
   }
 

@@ -27,8 +27,8 @@ export type {
   PeerInfo,
   ServerSessionOptions,
   ServeXmppOptions,
-  StrictLayerOptions,
   StreamOpenedNotice,
+  StrictLayerOptions,
   TerminalNotice,
   XmppApplication,
   XmppConnection,
@@ -70,4 +70,61 @@ export type {
 } from "../core/endpoint/types.ts";
 export type { GatewayCommonOptions, SrvLookup } from "../core/endpoint/gateway_setup.ts";
 export type { EmbeddedEndpoint } from "../core/endpoint/embedded_start.ts";
-export * from "./client.ts";
+export {
+  type CamelCase,
+  type GatewayOptions,
+  OPTION_SPECS,
+  type OptionSpec,
+  type OptionSpecEntry,
+  type OptionValue,
+} from "../core/endpoint/options.ts";
+export { FORWARDED_HEADERS, type ForwardedHeader } from "../core/http/forwarded.ts";
+export type {
+  Admission,
+  AdmissionDecision,
+  AdmissionLimits,
+  AdmissionRefusal,
+  AdmissionStats,
+  AdmissionTicket,
+} from "../core/http/admission.ts";
+export type { Hub, HubConfig, HubInput, HubOutput } from "../core/server/mod.ts";
+export type { StoredAccount } from "../core/sasl/mod.ts";
+export type { GatewayConfig, SrvRecord } from "../core/gateway/mod.ts";
+export type { Output, SessionConfig, StreamAttributes } from "../core/session/mod.ts";
+export {
+  childElement,
+  childElements,
+  discoverEndpoints,
+  DiscoveryCache,
+  DiscoveryError,
+  element,
+  IqError,
+  NS,
+  serialize,
+  STREAM_ERROR_CONDITIONS,
+  textOf,
+  XmppClient,
+  XmppClientError,
+  XmppUsageError,
+} from "./client.ts";
+export type {
+  BackoffOptions,
+  ClientConfig,
+  ClientError,
+  ClientStatus,
+  ConnectionFailure,
+  DiscoveryOptions,
+  FetchLike,
+  PresenceOptions,
+  ReconnectAdvice,
+  SaslClientFailureReason,
+  SaslFailureCondition,
+  SerializeContext,
+  StanzaFailure,
+  StreamErrorCondition,
+  WebSocketFactory,
+  XmlElement,
+  XmlNode,
+  XmppClientEvents,
+  XmppClientOptions,
+} from "./client.ts";

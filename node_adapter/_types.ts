@@ -28,7 +28,9 @@ import type { ForwardedHeader } from "../core/http/forwarded.ts";
 
 /** A host and port. */
 export interface NetAddress {
+  /** The IP address (or host name). */
   readonly hostname: string;
+  /** The TCP port. */
   readonly port: number;
 }
 

@@ -89,3 +89,30 @@ export type {
 } from "../core/endpoint/types.ts";
 export type { GatewayCommonOptions, SrvLookup } from "../core/endpoint/gateway_setup.ts";
 export type { EmbeddedEndpoint } from "../core/endpoint/embedded_start.ts";
+export {
+  type CamelCase,
+  type GatewayOptions,
+  OPTION_SPECS,
+  type OptionSpec,
+  type OptionSpecEntry,
+  type OptionValue,
+} from "../core/endpoint/options.ts";
+export { FORWARDED_HEADERS, type ForwardedHeader } from "../core/http/forwarded.ts";
+export type {
+  Admission,
+  AdmissionDecision,
+  AdmissionLimits,
+  AdmissionRefusal,
+  AdmissionStats,
+  AdmissionTicket,
+} from "../core/http/admission.ts";
+export type { Hub, HubConfig, HubInput, HubOutput } from "../core/server/mod.ts";
+export type { StoredAccount } from "../core/sasl/mod.ts";
+export type { GatewayConfig, SrvRecord } from "../core/gateway/mod.ts";
+export type {
+  Output,
+  SessionConfig,
+  StreamAttributes,
+  StreamErrorCondition,
+  XmlElement,
+} from "../core/session/mod.ts";

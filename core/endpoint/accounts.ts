@@ -38,13 +38,17 @@ export interface AccountSources {
 
 /** A generated demo account and its password, to print at start-up. */
 export interface DemoAccount {
+  /** The local part of the account's JID. */
   readonly username: string;
+  /** The random password generated at start-up. */
   readonly password: string;
 }
 
 /** The accounts loaded, and the demo passwords (empty unless demo accounts were made). */
 export interface LoadedAccounts {
+  /** Every account, with SCRAM credentials only (no password kept). */
   readonly accounts: readonly StoredAccount[];
+  /** The demo accounts made (with their passwords), empty when accounts were configured. */
   readonly demo: readonly DemoAccount[];
 }
 

@@ -45,15 +45,18 @@ export class Metrics {
     return this.#lastUpstream;
   }
 
+  /** A client connection was accepted. */
   connectionOpened(): void {
     this.#open++;
     this.#total++;
   }
 
+  /** A client connection ended. */
   connectionClosed(): void {
     this.#open--;
   }
 
+  /** A client connection used the draft (pre-RFC 7395) framing. */
   legacyConnection(): void {
     this.#legacy++;
   }
@@ -64,20 +67,24 @@ export class Metrics {
     bump(this.#bytes, `direction="${direction}"`, bytes);
   }
 
+  /** A stream error with `condition`, sent to (`client`) or received from (`upstream`) a side. */
   streamError(side: "client" | "upstream", condition: string): void {
     bump(this.#streamErrors, `side="${side}",condition="${condition}"`, 1);
   }
 
+  /** A WebSocket connection was closed with `code`. */
   closeCode(code: number): void {
     bump(this.#closeCodes, `code="${code}"`, 1);
   }
 
+  /** An upstream connection succeeded after `seconds`. */
   upstreamConnected(seconds: number): void {
     this.#connects++;
     this.#connectSeconds += seconds;
     this.#lastUpstream = { ok: true, at: this.#now() };
   }
 
+  /** An upstream connection attempt failed. */
   upstreamConnectFailed(): void {
     this.#connectFailures++;
     this.#lastUpstream = { ok: false, at: this.#now() };
@@ -270,19 +277,19 @@ export class HubMetrics {
     if (input.type === "connection-opened") this.#connections++;
     else if (input.type === "element-received") countStanza(this.#received, input.element);
     for (const output of outputs) {
-      if (output.type === "send") {
+      if (output.type === "send-element") {
         const kind = countStanza(this.#delivered, output.element);
         if (kind !== undefined && output.element.attrs.type === "error") {
           bump(this.#stanzaErrors, `condition="${label(errorCondition(output.element))}"`, 1);
         }
-      } else if (output.type === "log") {
+      } else if (output.type === "notice") {
         const event = output.event;
         if (event === "authenticated") bump(this.#logins, `result="ok"`, 1);
         else if (event === "auth-failed") bump(this.#logins, `result="failed"`, 1);
         else if (event === "resumed") this.#resumed++;
         else if (event === "resume-failed") this.#resumeFailed++;
         else if (event === "stream-error") {
-          const condition = (output.text ?? "").split(":", 1)[0]!;
+          const condition = output.condition ?? (output.text ?? "").split(":", 1)[0]!;
           bump(this.#streamErrors, `condition="${label(condition)}"`, 1);
         } else if (event.startsWith("limit-")) {
           bump(this.#limits, `limit="${label(event.slice(6))}"`, 1);

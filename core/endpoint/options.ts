@@ -18,10 +18,15 @@
 
 /** One option's description. */
 export interface OptionSpec {
+  /** The flag without its dashes (`--max-depth` is `max-depth`). */
   readonly flag: string;
+  /** The environment variable read when the flag is absent. */
   readonly env: string;
+  /** How the value parses: text, a non-negative integer, on/off, or a comma-separated list. */
   readonly kind: "string" | "integer" | "boolean" | "list";
+  /** The default, as it would be written on the command line. */
   readonly default: string;
+  /** The line of `--help`. */
   readonly help: string;
 }
 
@@ -505,17 +510,21 @@ export const OPTION_SPECS = [
   },
 ] as const satisfies readonly OptionSpec[];
 
-type Spec = typeof OPTION_SPECS[number];
-type CamelCase<S extends string> = S extends `${infer H}-${infer T}`
+/** One entry of {@link OPTION_SPECS}, with its literal flag and kind. */
+export type OptionSpecEntry = typeof OPTION_SPECS[number];
+/** A kebab-case flag name in camel case (`max-depth` becomes `maxDepth`). */
+export type CamelCase<S extends string> = S extends `${infer H}-${infer T}`
   ? `${H}${Capitalize<CamelCase<T>>}`
   : S;
-type ValueOf<K extends Spec["kind"]> = K extends "integer" ? number : K extends "boolean" ? boolean
-: K extends "list" ? readonly string[]
-: string;
+/** The type an option of kind `K` parses to. */
+export type OptionValue<K extends OptionSpecEntry["kind"]> = K extends "integer" ? number
+  : K extends "boolean" ? boolean
+  : K extends "list" ? readonly string[]
+  : string;
 
 /** The parsed options, keyed by the camel-cased flag name. */
 export type GatewayOptions =
-  & { readonly [S in Spec as CamelCase<S["flag"]>]: ValueOf<S["kind"]> }
+  & { readonly [S in OptionSpecEntry as CamelCase<S["flag"]>]: OptionValue<S["kind"]> }
   & {
     readonly domains: readonly string[];
   };
@@ -654,7 +663,7 @@ function build(
 }
 
 function rawValue(
-  spec: Spec,
+  spec: OptionSpecEntry,
   parsed: Record<string, unknown>,
   env: Readonly<Record<string, string | undefined>>,
 ): string {

@@ -14,6 +14,7 @@
 
 /** TLS settings: the CA certificates (PEM) to trust, and the name to verify. */
 export interface TcpTlsOptions {
+  /** CA certificates (PEM) to trust instead of the system's. */
   readonly caCerts?: readonly string[];
   /** The server name for SNI and verification (default: the hostname connected to). */
   readonly serverName?: string;
@@ -21,8 +22,11 @@ export interface TcpTlsOptions {
 
 /** Where to connect. `tls: "direct"` starts TLS before any XMPP byte (XEP-0368). */
 export interface TcpConnectOptions extends TcpTlsOptions {
+  /** The host name or IP address to connect to. */
   readonly hostname: string;
+  /** The TCP port. */
   readonly port: number;
+  /** `direct` for TLS from the first byte (XEP-0368); default `none` (STARTTLS may follow). */
   readonly tls?: "none" | "direct";
   /** Bytes that may wait unwritten before `write` throws (default 1 MiB). */
   readonly maxQueuedBytes?: number;
@@ -37,6 +41,7 @@ export interface TcpConnectOptions extends TcpTlsOptions {
 export interface TcpHandlers {
   /** A returned promise pauses reading until it settles (backpressure). */
   onChunk(chunk: Uint8Array, connection: TcpConnection): void | Promise<void>;
+  /** The connection ended (once), with the error that ended it if any. */
   onClosed(error?: unknown): void;
 }
 
@@ -51,6 +56,7 @@ export interface TcpHandlers {
  * ```
  */
 export class WriteQueueFull extends Error {
+  /** Names the queued byte count and the limit in the message. */
   constructor(queued: number, max: number) {
     super(`Cannot write: ${queued} bytes are queued and the limit is ${max}`);
     this.name = "WriteQueueFull";
@@ -59,6 +65,7 @@ export class WriteQueueFull extends Error {
 
 /** An open connection. */
 export interface TcpConnection {
+  /** Whether the connection is encrypted (direct TLS, or after `startTls`). */
   readonly secure: boolean;
   /** Queues UTF-8 text (or raw bytes); throws when closed or when the queue bound is exceeded. */
   write(data: string | Uint8Array): void;

@@ -258,7 +258,9 @@ export interface SocketMessageEvent {
 
 /** A WebSocket close event, as the drivers read it. */
 export interface SocketCloseEvent {
+  /** The close code (RFC 6455 §7.4; 1005 when the peer gave none). */
   readonly code: number;
+  /** The close reason, possibly empty. */
   readonly reason: string;
 }
 

@@ -169,6 +169,7 @@ export function admissionLimits(options: Partial<AdmissionLimits> = {}): Admissi
 
 /** The admission state of one endpoint. See the module documentation. */
 export class Admission {
+  /** The limits in force (validated, defaults filled in). */
   readonly limits: AdmissionLimits;
   /** Address groups with connections open. */
   readonly #active = new Map<string, AddressState>();

@@ -54,7 +54,9 @@ export const LOGIN_LIMIT_DEFAULTS: LoginLimitSettings = {
 
 /** Counters for metrics. */
 export interface LoginLimitStats {
+  /** Addresses with failed logins remembered. */
   readonly trackedAddresses: number;
+  /** Accounts with failed logins remembered. */
   readonly trackedAccounts: number;
   /** Attempts refused since the start. */
   readonly refused: number;
@@ -122,6 +124,7 @@ class FailureTable {
 
 /** Failed logins per address and per account. See the module documentation. */
 export class LoginLimits {
+  /** The settings in force, defaults filled in. */
   readonly settings: LoginLimitSettings;
   readonly #addresses: FailureTable;
   readonly #accounts: FailureTable;

@@ -336,12 +336,14 @@ async function main(): Promise<void> {
   const stack = new Stack(dir, users, PASSWORD);
   const clients = new LoadClients(s.clients);
   let stopping = false;
-  const cleanup = async () => {
-    await clients.exit().catch(() => {});
-    await stack.stopAll().catch(() => {});
-    if (s.keep) console.error(`kept ${dir} (servers' configurations, data and logs)`);
-    else await Deno.remove(dir, { recursive: true }).catch(() => {});
-  };
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    cleaning ??= (async () => {
+      await clients.exit().catch(() => {});
+      await stack.stopAll().catch(() => {});
+      if (s.keep) console.error(`kept ${dir} (servers' configurations, data and logs)`);
+      else await Deno.remove(dir, { recursive: true }).catch(() => {});
+    })();
   const onSignal = () => {
     if (stopping) return;
     stopping = true;
@@ -384,11 +386,14 @@ async function main(): Promise<void> {
     if (samples.size > 0) printTargets(samples, memoryRows, loginRows, s.levels);
     console.log();
     console.log(`Done in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  } catch (error) {
+    if (!stopping) throw error;
   } finally {
+    await cleanup();
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
-    if (!stopping) await cleanup();
   }
+  if (stopping) Deno.exit(130);
 }
 
 if (import.meta.main) await main();

@@ -74,7 +74,7 @@ export {
   startEmbeddedNode,
 } from "./embedded.ts";
 export { createLogger } from "./_runtime.ts";
-export type { Logger, LogLevel } from "../core/endpoint/log.ts";
+export type { BoundLoggerFactory, Logger, LogLevel } from "../core/endpoint/log.ts";
 export type { Metrics } from "../core/endpoint/metrics.ts";
 export type {
   ConnectionControl,

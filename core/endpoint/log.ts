@@ -56,3 +56,33 @@ export function createLogger(
     write([time, level.toUpperCase().padEnd(5), message, ...extra].join(" "));
   };
 }
+
+/** `createLogger` with the clock bound: what each runtime binding exports as `createLogger`. */
+export type BoundLoggerFactory = (
+  minimum: LogLevel,
+  format: "text" | "json",
+  write?: (line: string) => void,
+) => Logger;
+
+/**
+ * Binds {@link createLogger} to a runtime's wall clock and default destination (stderr), so
+ * that each binding's `createLogger` is this one line.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { boundLoggerFactory } from "./log.ts";
+ * const defaults: string[] = [];
+ * const createLogger = boundLoggerFactory(() => "T", (line) => defaults.push(line));
+ * createLogger("info", "text")("warn", "disk almost full");
+ * const lines: string[] = [];
+ * createLogger("warn", "text", (line) => lines.push(line))("info", "dropped");
+ * assertEquals([defaults.length, lines.length], [1, 0]);
+ * ```
+ */
+export function boundLoggerFactory(
+  timestamp: () => string,
+  defaultWrite: (line: string) => void,
+): BoundLoggerFactory {
+  return (minimum, format, write = defaultWrite) => createLogger(minimum, format, write, timestamp);
+}

@@ -9,7 +9,7 @@
  * ```ts
  * import { createSession, step } from "@xmpp-websocket/xmpp-websocket/core";
  * import { assertEquals } from "@std/assert";
- * const { session } = step(createSession({ role: "server", domains: ["localhost"] }), {
+ * const { state: session } = step(createSession({ role: "server", domains: ["localhost"] }), {
  *   type: "transport-opened", now: 0, secure: false, streamId: "id-1",
  * });
  * assertEquals(session.transportOpen, true);
@@ -43,6 +43,7 @@ export {
 } from "./xml/mod.ts";
 export {
   canSend,
+  type ClearTimer,
   CLOSE_CODES,
   type CloseCode,
   createSession,
@@ -53,6 +54,8 @@ export {
   isAllowedTransition,
   isStreamError,
   isStreamErrorCondition,
+  type Notice,
+  type NoticeLevel,
   NS,
   type Output,
   type Phase,
@@ -61,6 +64,8 @@ export {
   type Role,
   type Session,
   type SessionConfig,
+  type SessionStepResult,
+  type SetTimer,
   step,
   type StepResult,
   STREAM_ERROR_CONDITIONS,
@@ -70,6 +75,7 @@ export {
   type StreamErrorInfo,
   TcpFraming,
   type TcpFramingOptions,
+  type TimerFired,
   type TimerName,
   TRANSITIONS,
   type TransitionTable,
@@ -157,8 +163,10 @@ export {
   type GatewayInput,
   type GatewayOutput,
   type GatewayPhase,
+  type GatewaySide,
   gatewayStep,
   type GatewayStepResult,
+  type GatewayTimerKey,
   orderSrvTargets,
   proxyHeaderV1,
   proxyHeaderV2,
@@ -231,11 +239,10 @@ export {
   type HubConfig,
   type HubConnection,
   type HubInput,
-  type HubLogEvent,
   type HubOutput,
   hubStep,
   type HubStepResult,
-  type LogLevel,
+  type HubTimerKey,
   type RateLimit,
   type ResolvedHubConfig,
   type Roster,

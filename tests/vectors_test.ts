@@ -437,7 +437,7 @@ export function runVector(vector: VectorFile, name: string): void {
     let outputs: readonly Output[];
     try {
       const result = step(session, input);
-      session = result.session;
+      session = result.state;
       outputs = result.outputs;
     } catch (error) {
       const thrown = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -668,7 +668,7 @@ function driverOf(vector: ReducerVectorFile): Driver {
       return {
         step(json) {
           const result = hubStep(hub, elementInput(json) as unknown as HubInput);
-          hub = result.hub;
+          hub = result.state;
           return result.outputs;
         },
       };
@@ -691,7 +691,7 @@ function driverOf(vector: ReducerVectorFile): Driver {
             ? { type: json.type, input: toInput(json.input as { [key: string]: Json }) }
             : json;
           const result = gatewayStep(gateway, input as unknown as GatewayInput);
-          gateway = result.gateway;
+          gateway = result.state;
           return result.outputs;
         },
       };
@@ -716,8 +716,8 @@ function xmlText(node: unknown, upstream: boolean): XmlElement | undefined {
  *
  * @example
  * ```ts
- * console.log(reducerView({ type: "send", connId: "c1", element: parseXml("<r xmlns='urn:xmpp:sm:3'/>") }));
- * // { type: "send", connId: "c1", element: '<r xmlns="urn:xmpp:sm:3"/>' }
+ * console.log(reducerView({ type: "send-element", connId: "c1", element: parseXml("<r xmlns='urn:xmpp:sm:3'/>") }));
+ * // { type: "send-element", connId: "c1", element: '<r xmlns="urn:xmpp:sm:3"/>' }
  * ```
  */
 export function reducerView(actual: unknown, upstream = false): Json {
@@ -744,9 +744,9 @@ export function reducerView(actual: unknown, upstream = false): Json {
  *
  * @example
  * ```ts
- * const actual = { type: "send", connId: "c1", element: parseXml("<r xmlns='urn:xmpp:sm:3' id='x'/>") };
- * console.log(expectedReducerView({ type: "send", connId: "*", element: "<r xmlns='urn:xmpp:sm:3' id='*'/>" }, actual));
- * // { type: "send", connId: "c1", element: '<r id="x" xmlns="urn:xmpp:sm:3"/>' }
+ * const actual = { type: "send-element", connId: "c1", element: parseXml("<r xmlns='urn:xmpp:sm:3' id='x'/>") };
+ * console.log(expectedReducerView({ type: "send-element", connId: "*", element: "<r xmlns='urn:xmpp:sm:3' id='*'/>" }, actual));
+ * // { type: "send-element", connId: "c1", element: '<r id="x" xmlns="urn:xmpp:sm:3"/>' }
  * ```
  */
 export function expectedReducerView(expected: Json, actual: unknown, upstream = false): Json {
@@ -783,7 +783,7 @@ export function expectedReducerView(expected: Json, actual: unknown, upstream = 
  * Invariants of a reducer transcript: every RFC 7395 `send-text` (the client's, the gateway's
  * toward the browser) begins with `<`, has no XML declaration and parses alone (#12, #13, #14),
  * and nothing goes out on a WebSocket after its `close-transport` (#28); the hub sends nothing
- * to a connection after ending its stream (`fail` or `close`).
+ * to a connection after ending its stream (`fail-stream` or `close-stream`).
  */
 class ReducerInvariants {
   #closed = new Set<string>();
@@ -793,10 +793,15 @@ class ReducerInvariants {
       if (!isObject(output)) continue;
       if (reducer === "hub") {
         const connId = String(output.connId);
-        if ((output.type === "send" || output.type === "accept") && this.#closed.has(connId)) {
+        if (
+          (output.type === "send-element" || output.type === "accept-stream") &&
+          this.#closed.has(connId)
+        ) {
           violated(where, "nothing is sent after the stream ended", JSON.stringify(output));
         }
-        if (output.type === "fail" || output.type === "close") this.#closed.add(connId);
+        if (output.type === "fail-stream" || output.type === "close-stream") {
+          this.#closed.add(connId);
+        }
         continue;
       }
       const side = reducer === "gateway" ? String(output.type) : "client";

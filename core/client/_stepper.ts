@@ -143,7 +143,7 @@ export class Stepper {
   session(input: SessionInput): void {
     const c = this.c;
     if (!c) return;
-    const { session, outputs } = step(c.session, input);
+    const { state: session, outputs } = step(c.session, input);
     c.session = session;
     for (const output of outputs) {
       if (this.c !== c) return; // the connection finished meanwhile

@@ -23,6 +23,7 @@ import type { ClientError } from "./errors.ts";
 import type { AuthState } from "./auth.ts";
 import type { IqTracker } from "./iq.ts";
 import type { SmState } from "./sm.ts";
+import type { ClearTimer, SetTimer, StepResult, TimerFired } from "../reducer.ts";
 
 /** Configuration of a client. `domain` and `endpoints` are required. */
 export interface ClientConfig {
@@ -127,7 +128,7 @@ export type ClientStatus =
   /** Terminal. */
   | "closed";
 
-/** The timers a client asks for (one of each at most). */
+/** The timers a client asks for (one of each at most): its timer key. */
 export type ClientTimer = "open" | "close" | "liveness" | "iq" | "reconnect";
 
 /** Where one connection's login stands. */
@@ -250,7 +251,7 @@ export type ClientInput =
     readonly code?: number;
     readonly reason?: string;
   }
-  | ClientInputBase & { readonly type: "timer-fired"; readonly timer: ClientTimer }
+  | ClientInputBase & TimerFired<ClientTimer>
   /** Send a stanza (queued while offline). */
   | ClientInputBase & { readonly type: "send"; readonly element: XmlElement }
   /** Send an iq get or set (with its id) and wait for its response. */
@@ -278,8 +279,8 @@ export type ClientOutput =
   | { readonly type: "send-text"; readonly text: string }
   /** Close the WebSocket and stop reporting its events (the client no longer waits for it). */
   | { readonly type: "close-transport"; readonly code: number; readonly reason: string }
-  | { readonly type: "set-timer"; readonly timer: ClientTimer; readonly at: number }
-  | { readonly type: "clear-timer"; readonly timer: ClientTimer }
+  | SetTimer<ClientTimer>
+  | ClearTimer<ClientTimer>
   | { readonly type: "status-changed"; readonly status: ClientStatus }
   /** Logged in (or resumed): stanzas flow. */
   | {
@@ -311,10 +312,5 @@ export type ClientOutput =
   /** Terminal: the client stopped (`error` undefined after a clean `close`). */
   | { readonly type: "closed"; readonly error: ClientError | undefined };
 
-/** The result of one step. */
-export interface ClientStepResult {
-  /** The client after the step (the state given to the step is spent). */
-  readonly state: ClientState;
-  /** What the adapter and the application must do, in order. */
-  readonly outputs: readonly ClientOutput[];
-}
+/** The result of one client step: `{ state, outputs }` (the state given to the step is spent). */
+export type ClientStepResult = StepResult<ClientState, ClientOutput>;

@@ -171,7 +171,7 @@ export class Connection implements XmppConnection {
 
   /** Steps the session, then carries out the outputs in order (re-entrant calls queue theirs). */
   #input(input: Input): void {
-    const { session, outputs } = step(this.#session, input);
+    const { state: session, outputs } = step(this.#session, input);
     this.#session = session;
     this.#queue.push(...outputs);
     if (this.#draining) return;

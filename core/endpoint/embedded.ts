@@ -2,7 +2,8 @@
  * The embedded XMPP server's driver, shared by the Deno and Node bindings: binds the pure hub of
  * `core/server/` to the connections of an endpoint. It keeps the live connections by id, reports
  * their events to the hub with the time and a fresh random string, and carries out the hub's
- * outputs (accept, send, fail, close, timers, logs). Every protocol decision is the hub's. PLAIN's
+ * outputs (`accept-stream`, `send-element`, `fail-stream`, `close-stream`: the session commands of
+ * the same names, timers, notices). Every protocol decision is the hub's. PLAIN's
  * PBKDF2 runs on the runtime's asynchronous WebCrypto (`Runtime.pbkdf2`), never on the event
  * loop: the hub asks with `derive-key` and gets `key-derived` back.
  *
@@ -24,9 +25,10 @@ import {
   type Hub,
   type HubConfig,
   type HubInput,
-  type HubLogEvent,
   type HubOutput,
   hubStep,
+  type HubTimerKey,
+  type Notice,
   withContacts,
 } from "../server/mod.ts";
 import type { StoredAccount } from "../sasl/types.ts";
@@ -38,8 +40,8 @@ import type { Runtime } from "./runtime.ts";
 export interface EmbeddedServerOptions extends Omit<HubConfig, "domain" | "saslSecret"> {
   /** The domain served (default `localhost`); give `serveXmpp` the same in `session.domains`. */
   readonly domain?: string;
-  /** Receives the hub's log events (default: none). */
-  readonly log?: (event: HubLogEvent) => void;
+  /** Receives the hub's notices (default: none). */
+  readonly log?: (notice: Notice) => void;
   /**
    * Accounts that have each other in their rosters with a mutual subscription from the start
    * (the demo accounts), so that they see each other online at once (default: none).
@@ -95,7 +97,7 @@ export function embeddedServer(
     contacts,
   );
   const connections = new Map<string, XmppConnection>();
-  const timers = new TimerTable<string>(runtime);
+  const timers = new TimerTable<HubTimerKey>(runtime);
   const queue: HubInput[] = [];
   let running = false;
 
@@ -107,7 +109,7 @@ export function embeddedServer(
     try {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const result = hubStep(hub, next);
-        hub = result.hub;
+        hub = result.state;
         for (const output of result.outputs) execute(output);
         onStep?.(next, result.outputs, hub);
       }
@@ -117,11 +119,11 @@ export function embeddedServer(
   };
 
   const execute = (output: HubOutput): void => {
-    if (output.type === "log") return log?.(output);
+    if (output.type === "notice") return log?.(output);
     if (output.type === "set-timer") {
-      return timers.set(output.name, output.at, (name) => report({ type: "timer-fired", name }));
+      return timers.set(output.timer, output.at, (timer) => report({ type: "timer-fired", timer }));
     }
-    if (output.type === "clear-timer") return timers.clear(output.name);
+    if (output.type === "clear-timer") return timers.clear(output.timer);
     if (output.type === "derive-key") {
       const { connId, id } = output;
       return void deriveKey(output.derivation, runtime).then((key) =>
@@ -131,13 +133,13 @@ export function embeddedServer(
     const conn = connections.get(output.connId);
     if (!conn) return;
     switch (output.type) {
-      case "accept":
+      case "accept-stream":
         return void conn.accept({ features: output.features });
-      case "send":
+      case "send-element":
         return void (conn.canSend() && conn.send(output.element));
-      case "fail":
+      case "fail-stream":
         return void conn.fail(output.condition, output.text, output.extra);
-      case "close":
+      case "close-stream":
         return void conn.close();
       case "authenticated":
         return conn.markAuthenticated();

@@ -26,8 +26,8 @@ import {
   gatewayStep,
   proxyHeaderV1,
   proxyHeaderV2,
-  type TimerName,
 } from "../mod.ts";
+import type { GatewayTimerKey } from "../gateway/mod.ts";
 import type { TcpConnection, TcpConnector } from "./tcp.ts";
 import { TimerTable } from "./timers.ts";
 import type { Runtime } from "./runtime.ts";
@@ -76,7 +76,7 @@ export class GatewayConnection implements AttachedSocket {
   readonly #client: Endpoint;
   readonly #control: ConnectionControl | undefined;
   #authenticated = false;
-  readonly #timers: TimerTable<string>;
+  readonly #timers: TimerTable<GatewayTimerKey>;
   readonly #queue: GatewayOutput[] = [];
   #gateway: Gateway;
   #tcp: TcpConnection | undefined;
@@ -91,7 +91,7 @@ export class GatewayConnection implements AttachedSocket {
   ) {
     this.#socket = socket;
     this.#runtime = options.runtime;
-    this.#timers = new TimerTable<string>(options.runtime);
+    this.#timers = new TimerTable<GatewayTimerKey>(options.runtime);
     this.id = options.runtime.randomId().slice(0, 8);
     this.#control = control;
     this.#options = options;
@@ -150,7 +150,7 @@ export class GatewayConnection implements AttachedSocket {
   }
 
   #run(input: GatewayInput): void {
-    const { gateway, outputs } = gatewayStep(this.#gateway, input);
+    const { state: gateway, outputs } = gatewayStep(this.#gateway, input);
     this.#gateway = gateway;
     if (gateway.authenticated && !this.#authenticated) {
       this.#authenticated = true;
@@ -171,37 +171,28 @@ export class GatewayConnection implements AttachedSocket {
     switch (o.type) {
       case "connect-upstream":
         return void this.#connect(o.domain);
-      case "gateway-event": {
-        const [condition] = (o.detail ?? "").split(" ").slice(1);
-        if (o.event.endsWith("stream-failed") && condition) {
-          metrics.streamError(o.event.startsWith("client") ? "client" : "upstream", condition);
+      case "notice": {
+        if (o.event.endsWith("stream-failed") && o.condition) {
+          metrics.streamError(o.event.startsWith("client") ? "client" : "upstream", o.condition);
         }
         if (o.event === "legacy-framing") metrics.legacyConnection();
-        return log(o.event.includes("failed") ? "warn" : "info", o.event, {
+        return log(o.level, o.event, {
           conn: this.id,
-          ...(o.detail ? { detail: o.detail } : {}),
+          ...(o.text ? { detail: o.text } : {}),
         });
       }
+      case "set-timer":
+        return this.#timers.set(
+          o.timer,
+          o.at,
+          (timer) => this.#run({ type: "timer-fired", now: this.#runtime.now(), timer }),
+        );
+      case "clear-timer":
+        return this.#timers.clear(o.timer);
       case "client":
       case "upstream": {
         const out = o.output;
         const side = o.type;
-        if (out.type === "set-timer") {
-          return this.#timers.set(
-            `${side}:${out.timer}`,
-            out.at,
-            () =>
-              this.#run({
-                type: side,
-                input: {
-                  type: "timer-fired",
-                  now: this.#runtime.now(),
-                  timer: out.timer as TimerName,
-                },
-              }),
-          );
-        }
-        if (out.type === "clear-timer") return this.#timers.clear(`${side}:${out.timer}`);
         if (side === "client") return this.#toClient(out);
         return this.#toUpstream(out);
       }

@@ -244,7 +244,7 @@ const label = (value: string) => value.replace(/[^a-z0-9_-]/gi, "_").slice(0, 64
  *   condition; stream errors sent, by condition;
  * - XEP-0198 queues: stanzas sent and not acknowledged yet, summed over sessions, and the
  *   longest queue;
- * - limits hit, by limit (the hub's `limit-*` log events: `rate`, `connections`, `unacked`; the
+ * - limits hit, by limit (the hub's `limit-*` notices: `rate`, `connections`, `unacked`; the
  *   hub logs the first of a run of rate-limited stanzas, each of which is also a stanza error).
  *
  * @example
@@ -253,8 +253,8 @@ const label = (value: string) => value.replace(/[^a-z0-9_-]/gi, "_").slice(0, 64
  * import { createHub } from "../server/mod.ts";
  * const metrics = new HubMetrics();
  * const hub = createHub({ domain: "localhost", accounts: [] });
- * metrics.observe({ type: "timer-fired", now: 0, random: "r", name: "x" }, [
- *   { type: "log", level: "warn", event: "limit-rate", connId: "c1" },
+ * metrics.observe({ type: "timer-fired", now: 0, random: "r", timer: { kind: "ping", connId: "c1" } }, [
+ *   { type: "notice", level: "warn", event: "limit-rate", connId: "c1" },
  * ], hub);
  * console.log(metrics.render(hub, 0).includes('xmpp_ws_limits_hit_total{limit="rate"} 1')); // true
  * ```

@@ -1,6 +1,8 @@
 /**
  * Carries out the core's `set-timer` / `clear-timer` outputs with the runtime's timers, one
- * timer per name.
+ * timer per key. Every reducer names its timers with its own typed key (a string union such as
+ * the session's `"open" | "close"`, or an object such as the hub's `{ kind: "login", connId }`);
+ * {@link timerId} turns one into the table's map key.
  *
  * @example
  * ```ts
@@ -23,8 +25,29 @@
 
 import type { Runtime, TimerHandle } from "./runtime.ts";
 
+/** A reducer's timer key: a string, or a flat object of strings (the hub's, the gateway's). */
+export type TimerKeyLike = string | { readonly [field: string]: string };
+
 /**
- * Named one-shot timers; setting a name again re-arms it.
+ * The map key of a timer key: the string itself, or the object's fields in name order (so
+ * that two keys with the same fields are the same timer, whatever order they were built in).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { timerId } from "./timers.ts";
+ * assertEquals(timerId("open"), "open");
+ * assertEquals(timerId({ kind: "login", connId: "c1" }), timerId({ connId: "c1", kind: "login" }));
+ * assertEquals(timerId({ kind: "login", connId: "c:1" }) === timerId({ kind: "login:c", connId: "1" }), false);
+ * ```
+ */
+export function timerId(key: TimerKeyLike): string {
+  if (typeof key === "string") return key;
+  return JSON.stringify(Object.keys(key).sort().map((field) => [field, key[field]]));
+}
+
+/**
+ * One-shot timers by key; setting a key again re-arms it.
  *
  * @example
  * ```ts
@@ -37,15 +60,15 @@ import type { Runtime, TimerHandle } from "./runtime.ts";
  *   setTimer: (callback: () => void) => (pending.set(pending.size, callback), pending.size - 1),
  *   clearTimer: (handle: unknown) => pending.delete(handle as number),
  * } as unknown as Runtime;
- * const fired: string[] = [];
- * const timers = new TimerTable<string>(runtime);
- * timers.set("close", 1_000, (name) => fired.push(name));
+ * const fired: unknown[] = [];
+ * const timers = new TimerTable<{ kind: "ping"; connId: string }>(runtime);
+ * timers.set({ kind: "ping", connId: "c1" }, 1_000, (key) => fired.push(key));
  * for (const fire of pending.values()) fire();
- * assertEquals(fired, ["close"]);
+ * assertEquals(fired, [{ kind: "ping", connId: "c1" }]);
  * ```
  */
-export class TimerTable<Name extends string> {
-  readonly #handles = new Map<Name, TimerHandle>();
+export class TimerTable<K extends TimerKeyLike> {
+  readonly #handles = new Map<string, TimerHandle>();
   readonly #runtime: Runtime;
 
   /** Timers on `runtime`'s clock. */
@@ -53,29 +76,34 @@ export class TimerTable<Name extends string> {
     this.#runtime = runtime;
   }
 
-  /** Arms `name` to call `fire(name)` at time `at` (the runtime's monotonic clock). */
-  set(name: Name, at: number, fire: (name: Name) => void): void {
-    this.clear(name);
+  /** Arms `key` to call `fire(key)` at time `at` (the runtime's monotonic clock). */
+  set(key: K, at: number, fire: (key: K) => void): void {
+    const id = timerId(key);
+    this.#clearId(id);
     const delay = Math.max(0, Math.ceil(at - this.#runtime.now()));
     this.#handles.set(
-      name,
+      id,
       this.#runtime.setTimer(() => {
-        this.#handles.delete(name);
-        fire(name);
+        this.#handles.delete(id);
+        fire(key);
       }, delay),
     );
   }
 
-  /** Disarms `name` (no effect when it is not armed). */
-  clear(name: Name): void {
-    if (!this.#handles.has(name)) return;
-    this.#runtime.clearTimer(this.#handles.get(name));
-    this.#handles.delete(name);
+  /** Disarms `key` (no effect when it is not armed). */
+  clear(key: K): void {
+    this.#clearId(timerId(key));
   }
 
   /** Disarms every timer. */
   clearAll(): void {
     for (const handle of this.#handles.values()) this.#runtime.clearTimer(handle);
     this.#handles.clear();
+  }
+
+  #clearId(id: string): void {
+    if (!this.#handles.has(id)) return;
+    this.#runtime.clearTimer(this.#handles.get(id));
+    this.#handles.delete(id);
   }
 }

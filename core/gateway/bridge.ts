@@ -1,8 +1,9 @@
 /**
- * The gateway bridge: a deterministic reducer joining an RFC 7395 server session (toward the
+ * The gateway bridge: `gatewayStep(gateway, input) -> { state, outputs }` (the reducer contract
+ * of `core/reducer.ts`), a deterministic reducer joining an RFC 7395 server session (toward the
  * browser) and an RFC 6120 client session (toward the XMPP server), per digest §2. Notices of
  * one side become commands for the other; orders for the transports pass through to the
- * adapter.
+ * adapter, timers as the gateway's own (keyed by side), log lines as `notice`s.
  *
  * The state is linear, not a pure value: it holds two core sessions, whose codecs keep their
  * parsers (the upstream one holds the unfinished element between TCP chunks). A step spends
@@ -14,7 +15,7 @@
  * import { createGateway, gatewayStep } from "@xmpp-websocket/xmpp-websocket/gateway";
  * import { assertEquals } from "@std/assert";
  * let gw = createGateway({ domains: ["localhost"] });
- * ({ gateway: gw } = gatewayStep(gw, { type: "client", input: { type: "transport-opened", now: 0, secure: true, streamId: "c1" } }));
+ * ({ state: gw } = gatewayStep(gw, { type: "client", input: { type: "transport-opened", now: 0, secure: true, streamId: "c1" } }));
  * const { outputs } = gatewayStep(gw, { type: "client", input: {
  *   type: "text-received", now: 1,
  *   data: "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>",
@@ -39,6 +40,7 @@ import type {
   GatewayStepResult,
   ResolvedGatewayConfig,
 } from "./types.ts";
+import type { NoticeLevel } from "../reducer.ts";
 import { SpentStates } from "../session/linear.ts";
 import { checkTransition } from "../session/transitions.ts";
 import { GATEWAY_TRANSITIONS } from "./transitions.ts";
@@ -108,7 +110,7 @@ export function createGateway(config: GatewayConfig): Gateway {
  * import { createGateway, gatewayStep } from "@xmpp-websocket/xmpp-websocket/gateway";
  * import { assertEquals } from "@std/assert";
  * const gw = createGateway({ domains: ["localhost"] });
- * const { gateway } = gatewayStep(gw, { type: "upstream-failed", now: 0, reason: "no route" });
+ * const { state: gateway } = gatewayStep(gw, { type: "upstream-failed", now: 0, reason: "no route" });
  * assertEquals(gateway.phase, "waiting-open"); // nothing was connecting
  * ```
  */
@@ -117,7 +119,7 @@ export function gatewayStep(gateway: Gateway, input: GatewayInput): GatewayStepR
   const bridge = new Bridge({ ...gateway });
   bridge.handle(input);
   SPENT.spend(gateway); // only once the step succeeded
-  return { gateway: bridge.g, outputs: bridge.out };
+  return { state: bridge.g, outputs: bridge.out };
 }
 
 /** Gateway states already stepped (the state is linear: see the module documentation). */
@@ -141,10 +143,18 @@ class Bridge {
         this.#now = input.input.now;
         if (this.g.upstream === undefined) return;
         return this.feed("upstream", input.input);
+      case "timer-fired":
+        this.#now = input.now;
+        if (input.timer.side === "upstream" && this.g.upstream === undefined) return;
+        return this.feed(input.timer.side, {
+          type: "timer-fired",
+          now: input.now,
+          timer: input.timer.kind,
+        });
       case "upstream-failed":
         this.#now = input.now;
         if (this.g.phase !== "connecting") return;
-        this.event("upstream-connect-failed", input.reason);
+        this.event("warn", "upstream-connect-failed", input.reason);
         this.g.upstream = undefined;
         return this.failClient(
           this.g.config.upstreamFailureCondition,
@@ -152,11 +162,11 @@ class Bridge {
         );
       case "upstream-backlogged":
         this.#now = input.now;
-        this.event("upstream-backlogged");
+        this.event("info", "upstream-backlogged");
         return this.failClient("resource-constraint", "The XMPP server is not reading fast enough");
       case "client-limit":
         this.#now = input.now;
-        this.event("client-limit", input.condition);
+        this.event("info", "client-limit", input.condition);
         return this.failClient(input.condition, input.text);
       case "shutdown":
         this.#now = input.now;
@@ -170,12 +180,15 @@ class Bridge {
     this.g.phase = phase;
   }
 
-  event(event: string, detail?: string): void {
-    this.out.push(
-      detail === undefined
-        ? { type: "gateway-event", event }
-        : { type: "gateway-event", event, detail },
-    );
+  /** Emits a `notice`; `condition` is the stream error condition of a `*-stream-failed`. */
+  event(level: NoticeLevel, event: string, text?: string, condition?: string): void {
+    this.out.push({
+      type: "notice",
+      level,
+      event,
+      ...(text === undefined ? {} : { text }),
+      ...(condition === undefined ? {} : { condition }),
+    });
   }
 
   /** Steps one side and routes its outputs. */
@@ -183,9 +196,9 @@ class Bridge {
     const session = side === "client" ? this.g.client : this.g.upstream;
     if (session === undefined) return;
     const wasLegacy = session.codec.batchOpenError; // the codec is mutable: read it first
-    const { session: next, outputs } = step(session, input);
+    const { state: next, outputs } = step(session, input);
     if (side === "client") {
-      if (!wasLegacy && next.codec.batchOpenError) this.event("legacy-framing");
+      if (!wasLegacy && next.codec.batchOpenError) this.event("info", "legacy-framing");
       this.g.client = next;
     } else this.g.upstream = next;
     for (const output of outputs) this.route(side, output);
@@ -205,10 +218,14 @@ class Bridge {
 
   route(side: Side, output: Output): void {
     switch (output.type) {
+      case "set-timer":
+        this.out.push({ type: "set-timer", timer: { side, kind: output.timer }, at: output.at });
+        return;
+      case "clear-timer":
+        this.out.push({ type: "clear-timer", timer: { side, kind: output.timer } });
+        return;
       case "send-text":
       case "close-transport":
-      case "set-timer":
-      case "clear-timer":
       case "start-tls":
         this.out.push(
           side === "client" ? { type: "client", output } : { type: "upstream", output },
@@ -263,8 +280,10 @@ class Bridge {
         return this.command("client", { type: "close-stream", now: this.#now }, canReplyClose);
       case "stream-failed":
         this.event(
+          "warn",
           "client-stream-failed",
           `${notice.reason}${notice.condition ? " " + notice.condition : ""}`,
+          notice.condition,
         );
         if (notice.reason === "stream-error" && notice.condition !== undefined) {
           // A stream error (from the client, or found in its input) ends the XMPP session.
@@ -302,7 +321,7 @@ class Bridge {
     if (!g.authenticated && !allowedBeforeAuth(el, g.registrationOffered)) {
       // RFC 6120 §4.9.3.12: data other than authentication before SASL success is not
       // processed; the stream ends with <not-authorized/>, whatever the upstream would do.
-      this.event("unauthenticated-data", `{${el.ns}}${el.name}`);
+      this.event("info", "unauthenticated-data", `{${el.ns}}${el.name}`);
       return this.failClient(
         "not-authorized",
         "RFC 6120 §4.9.3.12: only authentication is allowed before SASL success",
@@ -316,7 +335,7 @@ class Bridge {
       // failures counted below.
       g.authAttempts += 1;
       if (g.authAttempts > g.config.maxAuthFailures) {
-        this.event("auth-attempts", String(g.authAttempts));
+        this.event("info", "auth-attempts", String(g.authAttempts));
         return this.failClient("policy-violation", "Too many authentication attempts");
       }
     }
@@ -352,8 +371,10 @@ class Bridge {
         return this.command("client", { type: "close-stream", now: this.#now }, canReplyClose);
       case "stream-failed":
         this.event(
+          "warn",
           "upstream-stream-failed",
           `${notice.reason}${notice.condition ? " " + notice.condition : ""}`,
+          notice.condition,
         );
         if (notice.by === "peer" && notice.condition !== undefined) {
           if (notice.condition === "see-other-host" && notice.content !== undefined) {
@@ -365,7 +386,7 @@ class Bridge {
                 seeOtherUri: uri,
               }, isLive);
             }
-            this.event("unmapped-see-other-host", notice.content);
+            this.event("info", "unmapped-see-other-host", notice.content);
           }
           return this.failClient(notice.condition, notice.text);
         }
@@ -407,7 +428,7 @@ class Bridge {
       g.authFailures += 1;
       if (g.authFailures >= g.config.maxAuthFailures) {
         // RFC 6120 §6.4.5: retries are bounded here, even when the server allows more.
-        this.event("auth-failures", String(g.authFailures));
+        this.event("info", "auth-failures", String(g.authFailures));
         this.failClient("policy-violation", "Too many failed authentication attempts");
       }
       return;
@@ -423,7 +444,7 @@ class Bridge {
     const policy = g.config.upstreamTls;
     if (!upstream.secure && offer !== "none" && (policy === "optional" || policy === "required")) {
       // Digest §2.8: STARTTLS is the gateway's own business; the client never sees it.
-      this.event("upstream-starttls");
+      this.event("info", "upstream-starttls");
       return this.feed("upstream", {
         type: "send-element",
         now: this.#now,

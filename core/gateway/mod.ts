@@ -15,10 +15,22 @@ export type {
   GatewayInput,
   GatewayOutput,
   GatewayPhase,
+  GatewaySide,
   GatewayStepResult,
+  GatewayTimerKey,
   ResolvedGatewayConfig,
+  SideInput,
+  SideOutput,
   UpstreamTls,
 } from "./types.ts";
+export type {
+  ClearTimer,
+  Notice,
+  NoticeLevel,
+  SetTimer,
+  StepResult,
+  TimerFired,
+} from "../reducer.ts";
 export { createGateway, gatewayStep } from "./bridge.ts";
 export { GATEWAY_TRANSITIONS } from "./transitions.ts";
 export type { TransitionTable } from "../session/transitions.ts";

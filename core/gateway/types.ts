@@ -12,7 +12,8 @@
  * @module
  */
 
-import type { Input, Output, Session } from "../session/types.ts";
+import type { Input, Output, Session, TimerName } from "../session/types.ts";
+import type { ClearTimer, Notice, SetTimer, StepResult, TimerFired } from "../reducer.ts";
 import type { XmlElement } from "../xml/element.ts";
 import type { XmlLimits } from "../xml/limits.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
@@ -129,10 +130,29 @@ export interface ResolvedGatewayConfig {
   readonly maxAuthFailures: number;
 }
 
-/** Inputs of the gateway: an input for one side, or an adapter report. */
+/** Which of the gateway's two sessions: toward the browser, or toward the XMPP server. */
+export type GatewaySide = "client" | "upstream";
+
+/** The gateway's timers: a timer of one side's session. */
+export type GatewayTimerKey = {
+  /** Whose timer. */
+  readonly side: GatewaySide;
+  /** The session's timer. */
+  readonly kind: TimerName;
+};
+
+/** A session input the adapter reports for one side (timers come as the gateway's own). */
+export type SideInput = Exclude<Input, { readonly type: "timer-fired" }>;
+
+/** A session output the adapter carries out on one side (timers go out as the gateway's own). */
+export type SideOutput = Exclude<Output, { readonly type: "set-timer" | "clear-timer" }>;
+
+/** Inputs of the gateway: an input for one side, a timer, or an adapter report. */
 export type GatewayInput =
-  | { readonly type: "client"; readonly input: Input }
-  | { readonly type: "upstream"; readonly input: Input }
+  | { readonly type: "client"; readonly input: SideInput }
+  | { readonly type: "upstream"; readonly input: SideInput }
+  /** A timer armed by a `set-timer` output fired. */
+  | TimerFired<GatewayTimerKey> & { readonly now: number }
   /** The upstream TCP (or TLS) connection could not be made. */
   | { readonly type: "upstream-failed"; readonly now: number; readonly reason: string }
   /**
@@ -155,19 +175,17 @@ export type GatewayInput =
   /** Operator action: end the session (shutdown drain), optionally moving the client. */
   | { readonly type: "shutdown"; readonly now: number; readonly seeOtherUri?: string };
 
-/** Orders for the adapter (per side) and notices for logs and metrics. */
+/** Orders for the adapter (per side, and timers) and notices for logs and metrics. */
 export type GatewayOutput =
-  | { readonly type: "client"; readonly output: Output }
-  | { readonly type: "upstream"; readonly output: Output }
+  | { readonly type: "client"; readonly output: SideOutput }
+  | { readonly type: "upstream"; readonly output: SideOutput }
+  /** Arm (or re-arm) a side's timer; report `timer-fired` with the same key. */
+  | SetTimer<GatewayTimerKey>
+  | ClearTimer<GatewayTimerKey>
   /** Open the upstream connection for `domain` (the adapter knows the address). */
   | { readonly type: "connect-upstream"; readonly domain: string; readonly now: number }
   /** Something worth a log line or a metric. */
-  | { readonly type: "gateway-event"; readonly event: string; readonly detail?: string };
+  | Notice;
 
-/** The result of one gateway step. */
-export interface GatewayStepResult {
-  /** The gateway after the step (the gateway given to the step is spent). */
-  readonly gateway: Gateway;
-  /** What the adapter must do, in order. */
-  readonly outputs: readonly GatewayOutput[];
-}
+/** The result of one gateway step: `{ state, outputs }` (the gateway given to the step is spent). */
+export type GatewayStepResult = StepResult<Gateway, GatewayOutput>;

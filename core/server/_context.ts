@@ -9,7 +9,7 @@
  * import { createHub } from "./config.ts";
  * const ctx = new Context(createHub({ domain: "localhost", accounts: [] }), 0, "r".repeat(24));
  * ctx.log("info", "hello");
- * console.log(ctx.finish().outputs.length); // 1
+ * console.log(ctx.finish().outputs); // [{ type: "notice", level: "info", event: "hello" }]
  * ```
  * @module
  */
@@ -19,6 +19,7 @@ import { NS } from "../xmpp/namespaces.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
 import type { StoredAccount } from "../sasl/types.ts";
 import type { LoginLimits } from "./login_limits.ts";
+import type { NoticeLevel } from "../reducer.ts";
 import { elementSize } from "./_size.ts";
 import { checkTransition } from "../session/transitions.ts";
 import {
@@ -32,7 +33,7 @@ import type {
   HubConnection,
   HubOutput,
   HubStepResult,
-  LogLevel,
+  HubTimerKey,
   ResolvedHubConfig,
   Roster,
 } from "./types.ts";
@@ -189,7 +190,7 @@ export class Context {
   /** Sends an element on a connection as is (no XEP-0198 counting). */
   send(connId: string, el: XmlElement): void {
     if (this.failed.has(connId)) return;
-    this.outputs.push({ type: "send", connId, element: el });
+    this.outputs.push({ type: "send-element", connId, element: el });
   }
 
   /**
@@ -201,7 +202,7 @@ export class Context {
     this.failed.add(connId);
     this.logStreamError(connId, condition, text);
     this.outputs.push({
-      type: "fail",
+      type: "fail-stream",
       connId,
       condition,
       ...(text !== undefined ? { text } : {}),
@@ -209,24 +210,26 @@ export class Context {
     });
   }
 
-  setTimer(name: string, at: number): void {
-    this.outputs.push({ type: "set-timer", name, at });
+  setTimer(timer: HubTimerKey, at: number): void {
+    this.outputs.push({ type: "set-timer", timer, at });
   }
 
-  clearTimer(name: string): void {
-    this.outputs.push({ type: "clear-timer", name });
+  clearTimer(timer: HubTimerKey): void {
+    this.outputs.push({ type: "clear-timer", timer });
   }
 
+  /** Emits a `notice` (for logs and metrics). */
   log(
-    level: LogLevel,
+    level: NoticeLevel,
     event: string,
-    fields: { connId?: string; jid?: string; text?: string } = {},
+    fields: { connId?: string; jid?: string; text?: string; condition?: string } = {},
   ): void {
-    this.outputs.push({ type: "log", level, event, ...fields });
+    this.outputs.push({ type: "notice", level, event, ...fields });
   }
 
   /**
-   * Logs a stream error this server sends: event `stream-error`, text `<condition>: <text>`.
+   * Logs a stream error this server sends: event `stream-error`, `condition`, and text
+   * `<condition>: <text>`.
    * The text is the server's own (it may quote an element name, never a payload), cut at
    * {@link STREAM_ERROR_LOG_CHARS} characters, control characters replaced. Level `info` for the
    * ordinary ends of a session (replaced, timed out, shut down), `warn` for the others.
@@ -237,6 +240,7 @@ export class Context {
     this.log(ORDINARY_ENDS.has(condition) ? "info" : "warn", "stream-error", {
       connId,
       ...(jid !== undefined ? { jid } : {}),
+      condition,
       text: detail,
     });
   }
@@ -295,6 +299,6 @@ export class Context {
     };
     // Always a new state object: the one stepped is spent (see hubStep), even when no map
     // changed.
-    return { hub, outputs: this.outputs };
+    return { state: hub, outputs: this.outputs };
   }
 }

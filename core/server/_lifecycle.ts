@@ -19,7 +19,6 @@ import { isValidResource } from "../xmpp/jid.ts";
 import { goUnavailable, sessionsOf } from "./_presence.ts";
 import { rerouteUndelivered } from "./_route.ts";
 import { stanzaError } from "../xmpp/stanza_errors.ts";
-import { timerName } from "./timers.ts";
 import type { BoundSession, HubConnection } from "./types.ts";
 
 /** Binds a resource for an authenticated connection (an iq set with `<bind/>`). */
@@ -79,9 +78,9 @@ export function bind(ctx: Context, conn: HubConnection, iq: XmlElement, request:
 /** Marks a connection as carrying `jid`: the login timer stops, the ping timer starts. */
 export function attach(ctx: Context, connId: string, jid: string): void {
   ctx.updateConnection(connId, { stage: "bound", jid });
-  ctx.clearTimer(timerName("login", connId));
+  ctx.clearTimer({ kind: "login", connId });
   if (ctx.config.pingIntervalMs > 0) {
-    ctx.setTimer(timerName("ping", connId), ctx.now + ctx.config.pingIntervalMs);
+    ctx.setTimer({ kind: "ping", connId }, ctx.now + ctx.config.pingIntervalMs);
   }
 }
 
@@ -97,8 +96,8 @@ export function dropConnection(ctx: Context, connId: string): HubConnection | un
   const conn = ctx.connections.get(connId);
   if (!conn) return undefined;
   ctx.connections.delete(connId);
-  if (conn.stage !== "bound") ctx.clearTimer(timerName("login", connId));
-  else if (ctx.config.pingIntervalMs > 0) ctx.clearTimer(timerName("ping", connId));
+  if (conn.stage !== "bound") ctx.clearTimer({ kind: "login", connId });
+  else if (ctx.config.pingIntervalMs > 0) ctx.clearTimer({ kind: "ping", connId });
   return conn;
 }
 
@@ -114,7 +113,7 @@ export function teardown(ctx: Context, connId: string, resumable: boolean): void
   const smId = session.sm?.id;
   if (!resumable || smId === undefined) return endSession(ctx, session.jid, "disconnected");
   ctx.updateSession(session.jid, { connId: undefined, sm: { ...session.sm!, requested: false } });
-  ctx.setTimer(timerName("sm", smId), ctx.now + ctx.config.hibernationMs);
+  ctx.setTimer({ kind: "sm", id: smId }, ctx.now + ctx.config.hibernationMs);
   ctx.log("info", "hibernated", { connId, jid: session.jid });
 }
 
@@ -130,7 +129,7 @@ export function endSession(ctx: Context, jid: string, reason: string): void {
   const smId = session.sm?.id;
   if (smId !== undefined) {
     ctx.resumable.delete(smId);
-    if (session.connId === undefined) ctx.clearTimer(timerName("sm", smId));
+    if (session.connId === undefined) ctx.clearTimer({ kind: "sm", id: smId });
   }
   rerouteUndelivered(ctx, session.sm?.unacked ?? []);
   ctx.log("info", "session-ended", { jid, text: reason });

@@ -22,7 +22,6 @@ import { element, type XmlElement } from "../xml/element.ts";
 import { NS } from "../xmpp/namespaces.ts";
 import type { Context } from "./_context.ts";
 import { attach, dropConnection, endSession, teardown } from "./_lifecycle.ts";
-import { timerName } from "./timers.ts";
 import { elementSize } from "./_size.ts";
 import type { HubConnection, StreamManagement } from "./types.ts";
 
@@ -226,7 +225,7 @@ function resume(ctx: Context, conn: HubConnection, el: XmlElement): void {
     ctx.fail(session.connId, "conflict", "Replaced by a resumed session");
     dropConnection(ctx, session.connId);
   } else {
-    ctx.clearTimer(timerName("sm", previd));
+    ctx.clearTimer({ kind: "sm", id: previd });
   }
   const handled = verdict.kind === "ok" ? verdict.handled : 0;
   const kept = withoutAcked(sm, handled);

@@ -1,5 +1,6 @@
 /**
- * The hub reducer: `hubStep(hub, input) -> { hub, outputs }`. Synchronous and deterministic
+ * The hub reducer: `hubStep(hub, input) -> { state, outputs }` (the reducer contract of
+ * `core/reducer.ts`). Synchronous and deterministic
  * (no clock, no I/O); a misbehaving client produces stream or stanza errors, never a throw.
  * The hub state is linear: a step updates its maps in place and returns the next state, and
  * the state given to a step is spent (stepping it again throws `XmppUsageError`, never reads
@@ -19,11 +20,11 @@
  * import { hubStep } from "./hub.ts";
  * let hub = createHub({ domain: "localhost", accounts: [] });
  * const random = "0123456789abcdefghij";
- * ({ hub } = hubStep(hub, { type: "connection-opened", now: 0, random, connId: "c1", secure: true, loopback: false }));
+ * ({ state: hub } = hubStep(hub, { type: "connection-opened", now: 0, random, connId: "c1", secure: true, loopback: false }));
  * const { outputs } = hubStep(hub, {
  *   type: "open-requested", now: 1, random, connId: "c1", attributes: { to: "localhost", version: "1.0" }, restart: false,
  * });
- * console.log(outputs[0]?.type); // "accept"
+ * console.log(outputs[0]?.type); // "accept-stream"
  * ```
  * @module
  */
@@ -38,13 +39,12 @@ import { plainDerived, saslElement } from "./_auth.ts";
 import { saslFeatures, sessionFeatures } from "./features.ts";
 import { bareString } from "../xmpp/jid.ts";
 import { bind, endSession, teardown } from "./_lifecycle.ts";
-import { timerName } from "./timers.ts";
 import { fullBucket, takeToken } from "./rate.ts";
 import { routeStanza } from "./_route.ts";
 import { smElement } from "./_sm.ts";
 import { isStanza, withAttrs } from "../xmpp/stanza.ts";
 import { stanzaError } from "../xmpp/stanza_errors.ts";
-import type { Hub, HubConnection, HubInput, HubStepResult } from "./types.ts";
+import type { Hub, HubConnection, HubInput, HubStepResult, HubTimerKey } from "./types.ts";
 
 /**
  * Applies one input to the hub. See the module documentation.
@@ -53,7 +53,7 @@ import type { Hub, HubConnection, HubInput, HubStepResult } from "./types.ts";
  * ```ts
  * import { createHub, hubStep } from "./mod.ts";
  * const hub = createHub({ domain: "localhost", accounts: [] });
- * const { outputs } = hubStep(hub, { type: "timer-fired", now: 0, random: "r", name: "login:gone" });
+ * const { outputs } = hubStep(hub, { type: "timer-fired", now: 0, random: "r", timer: { kind: "login", connId: "gone" } });
  * console.log(outputs); // [] (a timer of a connection that has ended)
  * ```
  */
@@ -88,7 +88,7 @@ export function hubStep(hub: Hub, input: HubInput): HubStepResult {
       );
       break;
     case "timer-fired":
-      timerFired(ctx, input.name);
+      timerFired(ctx, input.timer);
       break;
     case "key-derived":
       plainDerived(ctx, input.connId, input.id, input.key);
@@ -136,7 +136,7 @@ function connectionOpened(
     lastActivity: ctx.now,
     pingSentAt: undefined,
   });
-  ctx.setTimer(timerName("login", connId), ctx.now + ctx.config.loginTimeoutMs);
+  ctx.setTimer({ kind: "login", connId }, ctx.now + ctx.config.loginTimeoutMs);
 }
 
 function openRequested(ctx: Context, connId: string, attributes: StreamAttributes): void {
@@ -151,7 +151,7 @@ function openRequested(ctx: Context, connId: string, attributes: StreamAttribute
     : conn.stage === "authenticated"
     ? sessionFeatures()
     : element("features", NS.STREAMS);
-  ctx.outputs.push({ type: "accept", connId, features });
+  ctx.outputs.push({ type: "accept-stream", connId, features });
 }
 
 function elementReceived(ctx: Context, connId: string, el: XmlElement): void {
@@ -233,38 +233,36 @@ function failAndEnd(
   teardown(ctx, connId, false);
 }
 
-function timerFired(ctx: Context, name: string): void {
-  const colon = name.indexOf(":");
-  const kind = name.slice(0, colon);
-  const key = name.slice(colon + 1);
-  if (kind === "sm") {
-    const jid = ctx.resumable.get(key);
+function timerFired(ctx: Context, timer: HubTimerKey): void {
+  if (timer.kind === "sm") {
+    const jid = ctx.resumable.get(timer.id);
     const session = jid === undefined ? undefined : ctx.sessions.get(jid);
     if (session && session.connId === undefined) {
       endSession(ctx, session.jid, "resumption window expired");
     }
     return;
   }
-  const conn = ctx.connections.get(key);
+  const connId = timer.connId;
+  const conn = ctx.connections.get(connId);
   if (!conn) return;
-  if (kind === "login" && conn.stage !== "bound") {
-    ctx.log("info", "login-timeout", { connId: key });
-    return failAndEnd(ctx, key, "connection-timeout", "Login took too long");
+  if (timer.kind === "login" && conn.stage !== "bound") {
+    ctx.log("info", "login-timeout", { connId });
+    return failAndEnd(ctx, connId, "connection-timeout", "Login took too long");
   }
-  if (kind === "ping" && conn.jid !== undefined) ping(ctx, conn, conn.jid);
+  if (timer.kind === "ping" && conn.jid !== undefined) ping(ctx, conn, conn.jid);
 }
 
 /** XEP-0199: ping a silent client; end its stream when the ping goes unanswered. */
 function ping(ctx: Context, conn: HubConnection, jid: string): void {
   const { pingIntervalMs, pingTimeoutMs } = ctx.config;
-  const name = timerName("ping", conn.id);
+  const timer: HubTimerKey = { kind: "ping", connId: conn.id };
   if (conn.pingSentAt !== undefined) {
     ctx.log("info", "ping-timeout", { connId: conn.id, jid });
     ctx.fail(conn.id, "connection-timeout", "No answer to ping");
     return teardown(ctx, conn.id, true); // the network is gone: keep the session resumable
   }
   if (ctx.now - conn.lastActivity < pingIntervalMs) {
-    return ctx.setTimer(name, conn.lastActivity + pingIntervalMs);
+    return ctx.setTimer(timer, conn.lastActivity + pingIntervalMs);
   }
   ctx.updateConnection(conn.id, { pingSentAt: ctx.now });
   ctx.deliver(
@@ -273,7 +271,7 @@ function ping(ctx: Context, conn: HubConnection, jid: string): void {
       element("ping", NS.PING),
     ]),
   );
-  ctx.setTimer(name, ctx.now + pingTimeoutMs);
+  ctx.setTimer(timer, ctx.now + pingTimeoutMs);
 }
 
 /**

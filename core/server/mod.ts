@@ -7,19 +7,20 @@
  *
  * It sits behind the RFC 7395 session reducer of each connection: the adapter reports
  * `stream-open-requested`, `element-received` and the end of each session as hub inputs, and
- * carries out the hub's `accept`, `send`, `fail` and timer outputs.
+ * carries out the hub's `accept-stream`, `send-element`, `fail-stream`, `close-stream` and timer
+ * outputs (the names of the session inputs that carry them out).
  *
  * @example
  * ```ts
  * import { createHub, hubStep } from "./mod.ts";
  * let hub = createHub({ domain: "localhost", accounts: [] });
  * const random = "0123456789abcdefghij";
- * ({ hub } = hubStep(hub, { type: "connection-opened", now: 0, random, connId: "c1", secure: false, loopback: true }));
+ * ({ state: hub } = hubStep(hub, { type: "connection-opened", now: 0, random, connId: "c1", secure: false, loopback: true }));
  * const { outputs } = hubStep(hub, {
  *   type: "element-received", now: 1, random, connId: "c1",
  *   element: { name: "message", ns: "jabber:client", attrs: {}, children: [] },
  * });
- * console.log(outputs.find((o) => o.type === "fail")); // { type: "fail", connId: "c1", condition: "not-authorized", ... }
+ * console.log(outputs.find((o) => o.type === "fail-stream")); // { type: "fail-stream", connId: "c1", condition: "not-authorized", ... }
  * ```
  * @module
  */
@@ -35,4 +36,11 @@ export {
 export type { TransitionTable } from "../session/transitions.ts";
 export { bareOf, bareString, isValidResource, type Jid, parseJid } from "../xmpp/jid.ts";
 export { offeredMechanisms, saslFeatures, sessionFeatures } from "./features.ts";
-export { type TimerKind, timerName } from "./timers.ts";
+export type {
+  ClearTimer,
+  Notice,
+  NoticeLevel,
+  SetTimer,
+  StepResult,
+  TimerFired,
+} from "../reducer.ts";

@@ -6,14 +6,16 @@
  * Inputs are facts reported by the adapter, in the past tense; each carries `now` (ms, the
  * adapter's clock) and `random` (a fresh unpredictable string, at least 18 printable characters
  * without comma, used for SASL nonces, generated resources and stream management ids). Outputs
- * are orders to the adapter (`accept`, `send`, `fail`, `close`, `set-timer`, `clear-timer`) and
- * `log` notices.
+ * are orders to the adapter named after the session inputs that carry them out (`accept-stream`,
+ * `send-element`, `fail-stream`, `close-stream`), timers keyed by {@link HubTimerKey}, and
+ * `notice`s for logs and metrics (the reducer contract of `core/reducer.ts`).
  *
  * @example
  * ```ts
- * import type { HubInput } from "./types.ts";
- * const input: HubInput = { type: "timer-fired", now: 0, random: "r", name: "login:c1" };
- * console.log(input.type); // "timer-fired"
+ * import type { HubInput } from "@xmpp-websocket/xmpp-websocket/server";
+ * import { assertEquals } from "@std/assert";
+ * const input: HubInput = { type: "timer-fired", now: 0, random: "r", timer: { kind: "login", connId: "c1" } };
+ * assertEquals(input.type, "timer-fired");
  * ```
  * @module
  */
@@ -24,10 +26,13 @@ import type { StreamErrorCondition } from "../stream_errors.ts";
 import type { SaslServerState, StoredAccount } from "../sasl/types.ts";
 import type { PlainDerivation, PlainPending } from "../sasl/plain.ts";
 import type { LoginLimits, LoginLimitSettings } from "./login_limits.ts";
+import type { ClearTimer, Notice, SetTimer, StepResult, TimerFired } from "../reducer.ts";
 
 /** A stanza rate limit: a token bucket refilled at `perSecond`, holding at most `burst`. */
 export interface RateLimit {
+  /** Tokens added per second. */
   readonly perSecond: number;
+  /** The most tokens the bucket holds. */
   readonly burst: number;
 }
 
@@ -111,33 +116,57 @@ export interface HubConfig {
 
 /** A hub's configuration with every default filled in. */
 export interface ResolvedHubConfig {
+  /** `HubConfig.domain`, resolved. */
   readonly domain: string;
+  /** `HubConfig.maxAuthAttempts`, resolved. */
   readonly maxAuthAttempts: number;
+  /** `HubConfig.loginTimeoutMs`, resolved. */
   readonly loginTimeoutMs: number;
+  /** `HubConfig.hibernationMs`, resolved. */
   readonly hibernationMs: number;
+  /** `HubConfig.maxUnacked`, resolved. */
   readonly maxUnacked: number;
+  /** `HubConfig.maxUnackedBytes`, resolved. */
   readonly maxUnackedBytes: number;
+  /** `HubConfig.loginLimits`, resolved. */
   readonly loginLimits: Partial<LoginLimitSettings>;
+  /** `HubConfig.plainDerivation`, resolved. */
   readonly plainDerivation: "inline" | "adapter";
+  /** `HubConfig.rate`, resolved. */
   readonly rate: RateLimit;
+  /** `HubConfig.maxConnections`, resolved. */
   readonly maxConnections: number;
+  /** `HubConfig.maxSessions`, resolved. */
   readonly maxSessions: number;
+  /** `HubConfig.maxSessionsPerAccount`, resolved. */
   readonly maxSessionsPerAccount: number;
+  /** `HubConfig.pingIntervalMs`, resolved. */
   readonly pingIntervalMs: number;
+  /** `HubConfig.pingTimeoutMs`, resolved. */
   readonly pingTimeoutMs: number;
+  /** `HubConfig.serverName`, resolved. */
   readonly serverName: string;
+  /** `HubConfig.saslSecret`, resolved. */
   readonly saslSecret: string;
+  /** `HubConfig.maxRosterItems`, resolved. */
   readonly maxRosterItems: number;
+  /** `HubConfig.maxRosterNameLength`, resolved. */
   readonly maxRosterNameLength: number;
+  /** `HubConfig.maxRosterGroups`, resolved. */
   readonly maxRosterGroups: number;
+  /** `HubConfig.maxRosterGroupLength`, resolved. */
   readonly maxRosterGroupLength: number;
+  /** `HubConfig.maxDirectedPresences`, resolved. */
   readonly maxDirectedPresences: number;
+  /** `HubConfig.maxThrottled`, resolved. */
   readonly maxThrottled: number;
 }
 
 /** A token bucket's state. */
 export interface TokenBucket {
+  /** Tokens left (fractional). */
   readonly tokens: number;
+  /** When `tokens` was computed (the adapter's clock, ms). */
   readonly at: number;
 }
 
@@ -146,6 +175,7 @@ export type ConnectionStage = "connected" | "authenticated" | "bound";
 
 /** One client connection (one RFC 7395 stream). */
 export interface HubConnection {
+  /** The adapter's connection id. */
   readonly id: string;
   /** wss, or declared secure by the operator. */
   readonly secure: boolean;
@@ -155,6 +185,7 @@ export interface HubConnection {
   readonly address: string;
   /** A PLAIN verification waiting for the adapter's `key-derived` (`plainDerivation: "adapter"`). */
   readonly pendingPlain: { readonly id: string; readonly pending: PlainPending } | undefined;
+  /** Where the connection stands in the login. */
   readonly stage: ConnectionStage;
   /** A SASL exchange under way. */
   readonly sasl: SaslServerState | undefined;
@@ -164,6 +195,7 @@ export interface HubConnection {
   readonly username: string | undefined;
   /** The full JID of the session (stage `bound`). */
   readonly jid: string | undefined;
+  /** The stanza rate limit's bucket. */
   readonly bucket: TokenBucket;
   /** Stanzas refused in a row for going over the rate limit. */
   readonly throttled: number;
@@ -193,16 +225,19 @@ export interface StreamManagement {
 export interface BoundSession {
   /** The full JID. */
   readonly jid: string;
+  /** The account (the JID's local part). */
   readonly username: string;
   /** The connection carrying it; `undefined` while hibernating. */
   readonly connId: string | undefined;
   /** The last broadcast available presence (stamped); `undefined`: unavailable. */
   readonly presence: XmlElement | undefined;
+  /** The presence priority (RFC 6121 §4.7.2.3). */
   readonly priority: number;
   /** Whether the client asked for the roster (it is an "interested resource", RFC 6121 §2.1.6). */
   readonly rosterRequested: boolean;
   /** Bare or full JIDs that got directed available presence (RFC 6121 §4.6). */
   readonly directed: readonly string[];
+  /** XEP-0198 state, once the client enabled it. */
   readonly sm: StreamManagement | undefined;
   /**
    * Stanzas sent on this session's stream before XEP-0198 was enabled, the bind result included
@@ -219,15 +254,19 @@ export type Subscription = "none" | "to" | "from" | "both";
 export interface RosterItem {
   /** The contact's bare JID. */
   readonly jid: string;
+  /** The name the user gave the contact, if any. */
   readonly name: string | undefined;
+  /** The subscription state. */
   readonly subscription: Subscription;
   /** A subscription request sent by the user is pending (`ask='subscribe'`). */
   readonly ask: boolean;
+  /** The groups the item is in. */
   readonly groups: readonly string[];
 }
 
 /** One account's roster, kept in memory only. */
 export interface Roster {
+  /** Items by the contact's bare JID. */
   readonly items: ReadonlyMap<string, RosterItem>;
   /** Bare JIDs whose subscription request to this account awaits an answer. */
   readonly pendingIn: ReadonlySet<string>;
@@ -240,9 +279,11 @@ export interface Roster {
  * that callers must not change it, not that steps do not.
  */
 export interface Hub {
+  /** The configuration, defaults filled in. */
   readonly config: ResolvedHubConfig;
   /** Accounts by (lowercase) username. */
   readonly accounts: ReadonlyMap<string, StoredAccount>;
+  /** Client connections by connection id. */
   readonly connections: ReadonlyMap<string, HubConnection>;
   /** Bound sessions by full JID. */
   readonly sessions: ReadonlyMap<string, BoundSession>;
@@ -301,7 +342,7 @@ export type HubInput =
      */
     readonly streamError?: { readonly condition: string; readonly text?: string };
   }
-  | InputBase & { readonly type: "timer-fired"; readonly name: string }
+  | InputBase & TimerFired<HubTimerKey>
   /** The answer to a `derive-key` output: the derived bytes. */
   | InputBase & {
     readonly type: "key-derived";
@@ -310,36 +351,38 @@ export type HubInput =
     readonly key: Uint8Array;
   };
 
-/** How much a log notice matters. */
-export type LogLevel = "debug" | "info" | "warn";
+/**
+ * The hub's timers: the login timeout and the XEP-0199 keepalive of a connection, and the end
+ * of an XEP-0198 hibernation (keyed by the resumption id).
+ */
+export type HubTimerKey =
+  | { readonly kind: "login" | "ping"; readonly connId: string }
+  | { readonly kind: "sm"; readonly id: string };
 
-/** A log notice. */
-export interface HubLogEvent {
-  readonly type: "log";
-  readonly level: LogLevel;
-  /** A short, stable event name (`authenticated`, `bound`, `resumed`, ...). */
-  readonly event: string;
-  readonly connId?: string;
-  readonly jid?: string;
-  readonly text?: string;
-}
+/**
+ * The hub's log notice (the shared {@link Notice}).
+ *
+ * @deprecated Use `Notice`; kept while the bindings' entry points still name it.
+ */
+export type HubLogEvent = Notice;
 
 /** What the hub asks of the adapter. */
 export type HubOutput =
-  /** Answer the connection's `<open/>` with these `<features/>`. */
-  | { readonly type: "accept"; readonly connId: string; readonly features: XmlElement }
-  | { readonly type: "send"; readonly connId: string; readonly element: XmlElement }
-  /** End the stream with a stream error. */
+  /** Answer the connection's `<open/>` with these `<features/>` (the session's `accept-stream`). */
+  | { readonly type: "accept-stream"; readonly connId: string; readonly features: XmlElement }
+  /** Send an element on the connection (the session's `send-element`). */
+  | { readonly type: "send-element"; readonly connId: string; readonly element: XmlElement }
+  /** End the stream with a stream error (the session's `fail-stream`). */
   | {
-    readonly type: "fail";
+    readonly type: "fail-stream";
     readonly connId: string;
     readonly condition: StreamErrorCondition;
     readonly text?: string;
     /** An application-specific condition (e.g. XEP-0198 `<handled-count-too-high/>`). */
     readonly extra?: XmlElement;
   }
-  /** End the stream with `<close/>`. */
-  | { readonly type: "close"; readonly connId: string }
+  /** End the stream with `<close/>` (the session's `close-stream`). */
+  | { readonly type: "close-stream"; readonly connId: string }
   /**
    * The connection's client has authenticated (SASL success): tell the endpoint, whose
    * admission control counts unauthenticated connections per address.
@@ -355,14 +398,11 @@ export type HubOutput =
     readonly id: string;
     readonly derivation: PlainDerivation;
   }
-  /** Arm (or re-arm) the timer `name` to fire at `at` (the clock of `now`). */
-  | { readonly type: "set-timer"; readonly name: string; readonly at: number }
-  | { readonly type: "clear-timer"; readonly name: string }
-  | HubLogEvent;
+  /** Arm (or re-arm) a timer to fire at `at` (the clock of `now`); report `timer-fired`. */
+  | SetTimer<HubTimerKey>
+  | ClearTimer<HubTimerKey>
+  /** Something worth a log line or a metric. */
+  | Notice;
 
-/** The result of one step. */
-export interface HubStepResult {
-  /** The hub after the step (the hub given to the step is spent). */
-  readonly hub: Hub;
-  readonly outputs: readonly HubOutput[];
-}
+/** The result of one hub step: `{ state, outputs }` (the hub given to the step is spent). */
+export type HubStepResult = StepResult<Hub, HubOutput>;

@@ -20,13 +20,13 @@ import { redirectAllowed, withoutStartTls } from "./_policies.ts";
 
 /** Server: answers `stream-open-requested` with the header and features (#19, #20, #38, #43). */
 export function acceptStream(
-  c: Ctx,
+  ctx: Ctx,
   features: XmlElement | undefined,
   id: string | undefined,
   nextStreamId: string | undefined,
 ): void {
-  const s = c.s;
-  c.require(
+  const s = ctx.s;
+  ctx.require(
     "accept-stream",
     s.config.role === "server" && s.phase === "opening",
     "no stream-open-requested is pending",
@@ -39,7 +39,7 @@ export function acceptStream(
     );
   }
   const streamId = id ?? s.nextStreamId;
-  c.require(
+  ctx.require(
     "accept-stream",
     streamId !== undefined && streamId !== "",
     "no stream id was supplied (transport-opened.streamId or accept-stream.id)",
@@ -47,7 +47,7 @@ export function acceptStream(
   if (id === undefined) s.nextStreamId = undefined;
   if (nextStreamId !== undefined) s.nextStreamId = nextStreamId;
   // #38: a restart gets a new id.
-  c.require(
+  ctx.require(
     "accept-stream",
     streamId !== s.streamId,
     "a restarted stream needs a new id (RFC 6120 §4.3.3)",
@@ -55,8 +55,8 @@ export function acceptStream(
   const peer = s.peer!;
   const attributes = responseAttributes(peer, streamId, s.config.defaultLang, s.config.domains);
   // #19: the response header; #20: features in their own message.
-  c.send(s.codec.encodeOpen(attributes));
-  c.send(
+  ctx.send(s.codec.encodeOpen(attributes));
+  ctx.send(
     s.codec.encodeElement(
       features === undefined ? element("features", NS.STREAMS) : withoutStartTls(features),
     ),
@@ -64,13 +64,13 @@ export function acceptStream(
   const restart = s.streamId !== undefined;
   s.streamId = streamId;
   s.phase = "open";
-  c.out.push({ type: "stream-opened", id: streamId, attributes, restart });
+  ctx.out.push({ type: "stream-opened", id: streamId, attributes, restart });
 }
 
 /** Client: opens the new stream after SASL success (#36, #37). */
-export function restartStream(c: Ctx): void {
-  const s = c.s;
-  c.require(
+export function restartStream(ctx: Ctx): void {
+  const s = ctx.s;
+  ctx.require(
     "restart-stream",
     s.config.role === "client" && s.phase === "open" && s.restartPending && !s.tlsPending,
     "no restart is due",
@@ -78,27 +78,27 @@ export function restartStream(c: Ctx): void {
   s.restartPending = false;
   const pending = s.codec.restart();
   // #36 / #37: a fresh <open/>, never a <close/>, at a restart.
-  sendOpen(c);
-  frames(c, pending);
+  sendOpen(ctx);
+  frames(ctx, pending);
 }
 
 /** Sends one application element on the open stream (nothing ill-formed ever leaves). */
-export function sendElement(c: Ctx, el: XmlElement): void {
-  const s = c.s;
+export function sendElement(ctx: Ctx, el: XmlElement): void {
+  const s = ctx.s;
   const relaying = s.phase === "closing" && s.closeReceived && !s.closeSent;
-  c.require(
+  ctx.require(
     "send-element",
     s.transportOpen && (s.phase === "open" || relaying),
     "the stream is not open",
   );
-  c.require("send-element", !s.restartPending, "a stream restart is due");
-  c.require("send-element", !isStreamError(el), "use fail-stream to send a stream error");
-  c.require(
+  ctx.require("send-element", !s.restartPending, "a stream restart is due");
+  ctx.require("send-element", !isStreamError(el), "use fail-stream to send a stream error");
+  ctx.require(
     "send-element",
     !(s.config.transport === "websocket" && el.ns === NS.TLS && el.name !== "failure"),
     "STARTTLS never runs over a WebSocket (RFC 7395 §3.9)",
   );
-  c.require(
+  ctx.require(
     "send-element",
     el.ns !== NS.FRAMING,
     "use the session inputs to open or close the stream",
@@ -108,46 +108,46 @@ export function sendElement(c: Ctx, el: XmlElement): void {
     isFeatures && s.config.transport === "websocket" ? withoutStartTls(el) : el,
   );
   // Nothing that is not well-formed XML leaves (e.g. a NUL in an application's body text).
-  c.require(
+  ctx.require(
     "send-element",
     findIllegalCharacter(text) < 0,
     "the element holds a character XML forbids",
   );
-  c.send(text);
+  ctx.send(text);
   if (s.config.role === "server") {
     if (el.name === "success" && el.ns === NS.SASL) {
       // #35: after SASL success the client must restart; give it openTimeoutMs to do so.
       s.restartPending = true;
       s.codec.restart();
-      c.setTimer("open", s.config.openTimeoutMs);
+      ctx.setTimer("open", s.config.openTimeoutMs);
     }
   }
 }
 
 /** Closes the stream (#27), answers the peer's `<close/>`, or redirects (#32). */
-export function closeStream(c: Ctx, seeOtherUri: string | undefined): void {
-  const s = c.s;
+export function closeStream(ctx: Ctx, seeOtherUri: string | undefined): void {
+  const s = ctx.s;
   if (s.phase === "closing" && s.closeReceived && !s.closeSent && seeOtherUri === undefined) {
     // Answering the peer's <close/> (autoReplyClose off); the peer closes the transport (#28).
-    c.send(s.codec.encodeClose());
+    ctx.send(s.codec.encodeClose());
     s.closeSent = true;
     s.phase = "closed";
-    c.terminal({ type: "stream-closed", initiator: "peer" });
+    ctx.terminal({ type: "stream-closed", initiator: "peer" });
     return;
   }
-  c.require(
+  ctx.require(
     "close-stream",
     s.transportOpen && s.phase !== "closing" && s.phase !== "closed",
     "the stream is already closing",
   );
   if (seeOtherUri !== undefined) {
-    c.require("close-stream", s.config.role === "server", "only a server redirects");
-    c.require(
+    ctx.require("close-stream", s.config.role === "server", "only a server redirects");
+    ctx.require(
       "close-stream",
       s.config.transport === "websocket",
       "see-other-uri exists only over WebSocket",
     );
-    c.require(
+    ctx.require(
       "close-stream",
       s.phase !== "idle",
       "the server says nothing before the client's <open/> (#17)",
@@ -160,20 +160,20 @@ export function closeStream(c: Ctx, seeOtherUri: string | undefined): void {
       );
     }
     // #32: <close see-other-uri/>, in answer to <open/> or later, then the transport close.
-    c.send(s.codec.encodeClose(seeOtherUri));
+    ctx.send(s.codec.encodeClose(seeOtherUri));
     s.closeSent = true;
     s.phase = "closed";
-    c.out.push({ type: "clear-timer", timer: "open" });
-    c.closeTransport(CLOSE_CODES.NORMAL, "Redirected");
-    c.terminal({ type: "stream-closed", initiator: "local" });
+    ctx.out.push({ type: "clear-timer", timer: "open" });
+    ctx.closeTransport(CLOSE_CODES.NORMAL, "Redirected");
+    ctx.terminal({ type: "stream-closed", initiator: "local" });
     return;
   }
   if (s.phase === "idle") {
     // Nothing is open to close gracefully yet: end the transport.
     s.phase = "closed";
-    c.out.push({ type: "clear-timer", timer: "open" });
-    c.closeTransport(CLOSE_CODES.NORMAL, "Closed before the stream opened");
-    c.terminal({ type: "stream-closed", initiator: "local" });
+    ctx.out.push({ type: "clear-timer", timer: "open" });
+    ctx.closeTransport(CLOSE_CODES.NORMAL, "Closed before the stream opened");
+    ctx.terminal({ type: "stream-closed", initiator: "local" });
     return;
   }
   if (s.config.role === "client" && s.config.transport === "tcp" && s.restartPending) {
@@ -182,13 +182,13 @@ export function closeStream(c: Ctx, seeOtherUri: string | undefined): void {
     // stream means closing the transport (a bare footer would be malformed; issue 8 #4).
     s.phase = "closed";
     s.closeSent = true;
-    c.out.push({ type: "clear-timer", timer: "open" });
-    c.closeTransport(CLOSE_CODES.NORMAL, "Closed before the stream restart");
-    c.terminal({ type: "stream-closed", initiator: "local" });
+    ctx.out.push({ type: "clear-timer", timer: "open" });
+    ctx.closeTransport(CLOSE_CODES.NORMAL, "Closed before the stream restart");
+    ctx.terminal({ type: "stream-closed", initiator: "local" });
     return;
   }
   if (s.config.role === "server" && s.phase === "opening" && s.config.transport === "tcp") {
-    c.send(
+    ctx.send(
       s.codec.encodeOpen(
         responseAttributes(
           s.peer ?? {},
@@ -200,9 +200,9 @@ export function closeStream(c: Ctx, seeOtherUri: string | undefined): void {
     );
   }
   // #27: send <close/>, keep processing input, wait for the peer's <close/> (#29 timeout).
-  c.send(s.codec.encodeClose());
+  ctx.send(s.codec.encodeClose());
   s.closeSent = true;
   s.phase = "closing";
-  c.out.push({ type: "clear-timer", timer: "open" });
-  c.setTimer("close", s.config.closeTimeoutMs);
+  ctx.out.push({ type: "clear-timer", timer: "open" });
+  ctx.setTimer("close", s.config.closeTimeoutMs);
 }

@@ -17,61 +17,61 @@ const STANZAS: ReadonlySet<string> = new Set(["message", "presence", "iq"]);
 import { redirectAllowed, withoutStartTls } from "./_policies.ts";
 
 /** Handles decoded frames in order, stopping once the stream has ended. */
-export function frames(c: Ctx, frames: readonly Frame[]): void {
+export function frames(ctx: Ctx, frames: readonly Frame[]): void {
   for (const f of frames) {
-    if (!c.receiving()) return;
-    frame(c, f);
+    if (!ctx.receiving()) return;
+    frame(ctx, f);
   }
 }
 
 /** Handles one decoded frame. */
-export function frame(c: Ctx, frame: Frame): void {
+export function frame(ctx: Ctx, frame: Frame): void {
   switch (frame.kind) {
     case "invalid":
       if (!frame.streamError) {
-        c.s.phase = "closed";
-        c.out.push({ type: "clear-timer", timer: "open" }, {
+        ctx.s.phase = "closed";
+        ctx.out.push({ type: "clear-timer", timer: "open" }, {
           type: "clear-timer",
           timer: "close",
         });
-        c.closeTransport(frame.closeCode, frame.text);
-        c.failed("stream-error", "local", frame.condition, frame.text);
+        ctx.closeTransport(frame.closeCode, frame.text);
+        ctx.failed("stream-error", "local", frame.condition, frame.text);
         return;
       }
-      return c.fail(frame.condition, frame.text, frame.closeCode);
+      return ctx.fail(frame.condition, frame.text, frame.closeCode);
     case "keepalive":
       return;
     case "open":
-      return c.s.config.role === "server"
-        ? openReceivedByServer(c, frame.attributes)
-        : openReceivedByClient(c, frame.attributes);
+      return ctx.s.config.role === "server"
+        ? openReceivedByServer(ctx, frame.attributes)
+        : openReceivedByClient(ctx, frame.attributes);
     case "close":
-      return closeReceived(c, frame.seeOtherUri);
+      return closeReceived(ctx, frame.seeOtherUri);
     case "element":
       // After a terminal notice (e.g. the peer's stream error) only its <close/> matters.
-      if (c.s.ended) return;
-      return elementReceived(c, frame.element);
+      if (ctx.s.ended) return;
+      return elementReceived(ctx, frame.element);
   }
 }
 
 /** Server: the client's `<open/>` (first, or a restart; #19, #22, #24, #35). */
-export function openReceivedByServer(c: Ctx, attributes: StreamAttributes): void {
-  const s = c.s;
+export function openReceivedByServer(ctx: Ctx, attributes: StreamAttributes): void {
+  const s = ctx.s;
   const restart = s.phase === "open" && s.restartPending;
   if (!(s.phase === "idle" || restart)) {
     // #22: one stream per WebSocket; an <open/> that is not a restart is refused.
-    return c.fail(
+    return ctx.fail(
       "policy-violation",
       "RFC 7395 §3.4: only one stream per connection; <open/> is allowed only at a restart",
     );
   }
-  c.out.push({ type: "clear-timer", timer: "open" });
+  ctx.out.push({ type: "clear-timer", timer: "open" });
   s.peer = attributes;
   s.restartPending = false;
   const refusal = checkOpen(attributes, s.config.domains);
-  if (refusal !== undefined) return c.fail(refusal.condition, refusal.text);
+  if (refusal !== undefined) return ctx.fail(refusal.condition, refusal.text);
   s.phase = "opening";
-  c.out.push({
+  ctx.out.push({
     type: "stream-open-requested",
     attributes: {
       to: normalizeDomain(attributes.to!),
@@ -84,51 +84,51 @@ export function openReceivedByServer(c: Ctx, attributes: StreamAttributes): void
 }
 
 /** Client: the server's response header. */
-export function openReceivedByClient(c: Ctx, attributes: StreamAttributes): void {
-  const s = c.s;
+export function openReceivedByClient(ctx: Ctx, attributes: StreamAttributes): void {
+  const s = ctx.s;
   if (s.phase !== "opening") {
-    return c.fail("policy-violation", "Unexpected stream header: no restart was due");
+    return ctx.fail("policy-violation", "Unexpected stream header: no restart was due");
   }
-  c.out.push({ type: "clear-timer", timer: "open" });
+  ctx.out.push({ type: "clear-timer", timer: "open" });
   const restart = s.streamId !== undefined;
   s.peer = attributes;
   s.streamId = attributes.id;
   s.phase = "open";
-  c.out.push({ type: "stream-opened", id: attributes.id, attributes, restart });
+  ctx.out.push({ type: "stream-opened", id: attributes.id, attributes, restart });
 }
 
 /** The peer's `<close/>`, maybe with `see-other-uri` (#27, #28, #29, #33). */
-export function closeReceived(c: Ctx, seeOtherUri: string | undefined): void {
-  const s = c.s;
-  c.out.push({ type: "clear-timer", timer: "open" });
-  if (s.closeReceived) return c.fail("not-well-formed", "A second <close/>");
+export function closeReceived(ctx: Ctx, seeOtherUri: string | undefined): void {
+  const s = ctx.s;
+  ctx.out.push({ type: "clear-timer", timer: "open" });
+  if (s.closeReceived) return ctx.fail("not-well-formed", "A second <close/>");
   s.closeReceived = true;
   if (s.phase === "closing") {
     // The peer answered our <close/>: the side that closed the stream starts the transport
     // close (#28).
     s.phase = "closed";
-    c.out.push({ type: "clear-timer", timer: "close" });
-    c.closeTransport(CLOSE_CODES.NORMAL, "Stream closed");
-    c.terminal({ type: "stream-closed", initiator: "local" });
+    ctx.out.push({ type: "clear-timer", timer: "close" });
+    ctx.closeTransport(CLOSE_CODES.NORMAL, "Stream closed");
+    ctx.terminal({ type: "stream-closed", initiator: "local" });
     return;
   }
   if (!s.config.autoReplyClose && seeOtherUri === undefined && s.phase === "open") {
     // The application relays what is in flight, then answers with close-stream.
     s.phase = "closing";
-    c.setTimer("close", s.config.closeTimeoutMs);
-    c.out.push({ type: "close-requested" });
+    ctx.setTimer("close", s.config.closeTimeoutMs);
+    ctx.out.push({ type: "close-requested" });
     return;
   }
   // #27: the peer closed the stream; answer with our <close/> and let the peer close the
   // transport (#28), with a timeout (#29).
   s.phase = "closed";
-  c.send(s.codec.encodeClose());
+  ctx.send(s.codec.encodeClose());
   s.closeSent = true;
-  c.setTimer("close", s.config.closeTimeoutMs);
+  ctx.setTimer("close", s.config.closeTimeoutMs);
   if (seeOtherUri !== undefined && s.config.role === "client") {
     // #33: never follow a redirect to a weaker security context.
     if (!redirectAllowed(seeOtherUri, s.secure)) {
-      c.terminal({
+      ctx.terminal({
         type: "stream-failed",
         reason: "insecure-redirect",
         by: "local",
@@ -136,43 +136,43 @@ export function closeReceived(c: Ctx, seeOtherUri: string | undefined): void {
         uri: seeOtherUri,
       });
     } else {
-      c.terminal({ type: "stream-redirected", uri: seeOtherUri });
+      ctx.terminal({ type: "stream-redirected", uri: seeOtherUri });
     }
     return;
   }
-  c.terminal({ type: "stream-closed", initiator: "peer" });
+  ctx.terminal({ type: "stream-closed", initiator: "peer" });
 }
 
 /** Any other element from the peer (#12, #18, #26, #35, #44). */
-export function elementReceived(c: Ctx, el: XmlElement): void {
-  const s = c.s;
+export function elementReceived(ctx: Ctx, el: XmlElement): void {
+  const s = ctx.s;
   if (isStreamError(el)) {
     // #26: a stream error from the peer ends the stream; the peer follows it with <close/>.
     const info = readStreamError(el);
-    c.failed("stream-error", "peer", info.condition, info.text, info.content);
+    ctx.failed("stream-error", "peer", info.condition, info.text, info.content);
     if (s.phase === "closing" && s.closeSent) {
       s.phase = "closed";
-      c.out.push({ type: "clear-timer", timer: "close" });
-      c.closeTransport(CLOSE_CODES.NORMAL, "Stream error received");
+      ctx.out.push({ type: "clear-timer", timer: "close" });
+      ctx.closeTransport(CLOSE_CODES.NORMAL, "Stream error received");
       return;
     }
     if (s.phase === "idle") {
       s.phase = "closed";
-      c.out.push({ type: "clear-timer", timer: "open" });
-      c.closeTransport(CLOSE_CODES.NORMAL, "Stream error received");
+      ctx.out.push({ type: "clear-timer", timer: "open" });
+      ctx.closeTransport(CLOSE_CODES.NORMAL, "Stream error received");
       return;
     }
     // The stream is dead: close our side now and wait (bounded) for the peer's <close/>.
-    if (!s.closeSent) c.send(s.codec.encodeClose());
+    if (!s.closeSent) ctx.send(s.codec.encodeClose());
     s.closeSent = true;
     s.phase = "closing";
-    c.out.push({ type: "clear-timer", timer: "open" });
-    c.setTimer("close", s.config.closeTimeoutMs);
+    ctx.out.push({ type: "clear-timer", timer: "open" });
+    ctx.setTimer("close", s.config.closeTimeoutMs);
     return;
   }
   if (s.config.role === "server" && (s.phase === "idle" || s.restartPending)) {
     // #18 / #35: the first message, and the first after SASL success, must be <open/>.
-    return c.fail(
+    return ctx.fail(
       "not-authorized",
       s.restartPending
         ? "RFC 7395 §3.7: a stream restart (<open/>) is required after SASL success"
@@ -180,11 +180,11 @@ export function elementReceived(c: Ctx, el: XmlElement): void {
     );
   }
   if (s.config.role === "client" && s.phase !== "open" && s.phase !== "closing") {
-    return c.fail("bad-format", "An element arrived before the stream header");
+    return ctx.fail("bad-format", "An element arrived before the stream header");
   }
   if (STANZAS.has(el.name) && el.ns !== NS.CLIENT) {
     // #12: stanzas must be namespace-complete and in the client content namespace.
-    return c.fail(
+    return ctx.fail(
       "invalid-namespace",
       `RFC 6120 §4.8.3: <${el.name}/> must be qualified by ${NS.CLIENT}, not '${el.ns}'`,
     );
@@ -192,24 +192,24 @@ export function elementReceived(c: Ctx, el: XmlElement): void {
   if (s.config.role === "client") {
     if (el.name === "features" && el.ns === NS.STREAMS) {
       // #44: a WebSocket client ignores STARTTLS even when required.
-      c.out.push({
+      ctx.out.push({
         type: "element-received",
         element: s.config.transport === "websocket" ? withoutStartTls(el) : el,
       });
       return;
     }
-    c.out.push({ type: "element-received", element: el });
+    ctx.out.push({ type: "element-received", element: el });
     if (el.name === "success" && el.ns === NS.SASL) {
       // #35: SASL success requires a restart (not SASL2, not XEP-0198 <resumed/>).
       s.restartPending = true;
-      c.out.push({ type: "restart-required" });
+      ctx.out.push({ type: "restart-required" });
     } else if (el.name === "proceed" && el.ns === NS.TLS && s.config.transport === "tcp") {
       // RFC 6120 §5.4.3.3: TLS negotiation, then a restart on the secured channel.
       s.restartPending = true;
       s.tlsPending = true;
-      c.out.push({ type: "start-tls" });
+      ctx.out.push({ type: "start-tls" });
     }
     return;
   }
-  c.out.push({ type: "element-received", element: el });
+  ctx.out.push({ type: "element-received", element: el });
 }

@@ -19,9 +19,17 @@ export type {
   Role,
   Session,
   SessionConfig,
-  StepResult,
+  SessionStepResult,
   TimerName,
 } from "./types.ts";
+export type {
+  ClearTimer,
+  Notice,
+  NoticeLevel,
+  SetTimer,
+  StepResult,
+  TimerFired,
+} from "../reducer.ts";
 export { canSend, createSession, isSpent, step } from "./step.ts";
 export {
   checkTransition,

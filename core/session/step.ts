@@ -1,5 +1,6 @@
 /**
- * The session reducer: `step(session, input) -> { session, outputs }`. Deterministic and
+ * The session reducer: `step(session, input) -> { state, outputs }` (the reducer contract of
+ * `core/reducer.ts`). Deterministic and
  * synchronous: it reads no clock (time arrives as `now`), arms no timer (it emits `set-timer`),
  * and never throws on peer input (a misbehaving peer produces a stream error and a close). It
  * throws {@link XmppUsageError} only when the application misuses it.
@@ -18,7 +19,7 @@
  * import { createSession, step } from "@xmpp-websocket/xmpp-websocket/session";
  * import { assertEquals } from "@std/assert";
  * let session = createSession({ role: "server", domains: ["localhost"] });
- * ({ session } = step(session, { type: "transport-opened", now: 0, secure: true, streamId: "s1" }));
+ * ({ state: session } = step(session, { type: "transport-opened", now: 0, secure: true, streamId: "s1" }));
  * const { outputs } = step(session, {
  *   type: "text-received", now: 1,
  *   data: "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>",
@@ -33,7 +34,7 @@ import { WebSocketFraming } from "../framing/websocket.ts";
 import { TcpFraming } from "../framing/tcp.ts";
 import { normalizeDomain } from "./open_rules.ts";
 import { checkTransition, TRANSITIONS } from "./transitions.ts";
-import type { Input, Output, Session, SessionConfig, StepResult } from "./types.ts";
+import type { Input, Output, Session, SessionConfig, SessionStepResult } from "./types.ts";
 import { acceptStream, closeStream, restartStream, sendElement } from "./_commands.ts";
 import { frames } from "./_receive.ts";
 import { timerFired, transportClosed, transportOpened, transportSecured } from "./_transport.ts";
@@ -136,14 +137,14 @@ export function canSend(session: Session): boolean {
  * });
  * ```
  */
-export function step(session: Session, input: Input): StepResult {
+export function step(session: Session, input: Input): SessionStepResult {
   SPENT.check(session, input.type);
   const draft: Draft = { ...session };
   const outputs: Output[] = [];
   apply(new Ctx(draft, outputs, input.now), input);
   checkTransition("session", TRANSITIONS, session.phase, draft.phase);
   SPENT.spend(session); // only once the step succeeded: a refused misuse leaves it usable
-  return { session: draft, outputs };
+  return { state: draft, outputs };
 }
 
 /** Sessions already stepped (see the module documentation: the state is linear). */
@@ -158,7 +159,7 @@ const SPENT = new SpentStates<Session>("session");
  * import { createSession, isSpent, step } from "@xmpp-websocket/xmpp-websocket/session";
  * import { assertEquals } from "@std/assert";
  * const first = createSession({ role: "server" });
- * const { session } = step(first, { type: "transport-opened", now: 0, secure: true, streamId: "s1" });
+ * const { state: session } = step(first, { type: "transport-opened", now: 0, secure: true, streamId: "s1" });
  * assertEquals([isSpent(first), isSpent(session)], [true, false]);
  * ```
  */
@@ -166,16 +167,16 @@ export function isSpent(session: Session): boolean {
   return SPENT.has(session);
 }
 
-function apply(c: Ctx, input: Input): void {
+function apply(ctx: Ctx, input: Input): void {
   switch (input.type) {
     case "transport-opened":
-      return transportOpened(c, input.secure, input.protocol, input.streamId);
+      return transportOpened(ctx, input.secure, input.protocol, input.streamId);
     case "text-received":
-      if (!c.receiving()) return;
-      return frames(c, c.s.codec.decode(input.data));
+      if (!ctx.receiving()) return;
+      return frames(ctx, ctx.s.codec.decode(input.data));
     case "binary-received":
-      if (!c.receiving()) return;
-      return frames(c, [{
+      if (!ctx.receiving()) return;
+      return frames(ctx, [{
         kind: "invalid",
         condition: "unsupported-stanza-type",
         text: "RFC 7395 §3.2: binary messages are not allowed",
@@ -183,42 +184,42 @@ function apply(c: Ctx, input: Input): void {
         streamError: false,
       }]);
     case "transport-closed":
-      return transportClosed(c);
+      return transportClosed(ctx);
     case "timer-fired":
-      return timerFired(c, input.timer);
+      return timerFired(ctx, input.timer);
     case "accept-stream":
-      return acceptStream(c, input.features, input.id, input.nextStreamId);
+      return acceptStream(ctx, input.features, input.id, input.nextStreamId);
     case "restart-stream":
-      return restartStream(c);
+      return restartStream(ctx);
     case "transport-secured":
-      return transportSecured(c);
+      return transportSecured(ctx);
     case "abort-transport":
-      c.require(input.type, c.s.transportOpen, "the transport is not open");
-      c.s.phase = "closed";
-      c.out.push({ type: "clear-timer", timer: "open" }, {
+      ctx.require(input.type, ctx.s.transportOpen, "the transport is not open");
+      ctx.s.phase = "closed";
+      ctx.out.push({ type: "clear-timer", timer: "open" }, {
         type: "clear-timer",
         timer: "close",
       });
-      c.closeTransport(input.code, input.reason);
-      return c.failed("aborted", "local", undefined, input.reason);
+      ctx.closeTransport(input.code, input.reason);
+      return ctx.failed("aborted", "local", undefined, input.reason);
     case "send-element":
-      return sendElement(c, input.element);
+      return sendElement(ctx, input.element);
     case "close-stream":
-      return closeStream(c, input.seeOtherUri);
+      return closeStream(ctx, input.seeOtherUri);
     case "fail-stream":
-      c.require(
+      ctx.require(
         input.type,
-        c.s.transportOpen && c.s.phase !== "closed",
+        ctx.s.transportOpen && ctx.s.phase !== "closed",
         "the stream has ended",
       );
-      if (c.s.config.role === "server" && c.s.phase === "idle") {
+      if (ctx.s.config.role === "server" && ctx.s.phase === "idle") {
         // #17: the server says nothing before the client's <open/>: just end the transport.
-        c.s.phase = "closed";
-        c.out.push({ type: "clear-timer", timer: "open" });
-        c.closeTransport(CLOSE_CODES.GOING_AWAY, input.text ?? input.condition);
-        return c.failed("stream-error", "local", input.condition, input.text, input.content);
+        ctx.s.phase = "closed";
+        ctx.out.push({ type: "clear-timer", timer: "open" });
+        ctx.closeTransport(CLOSE_CODES.GOING_AWAY, input.text ?? input.condition);
+        return ctx.failed("stream-error", "local", input.condition, input.text, input.content);
       }
-      return c.fail(
+      return ctx.fail(
         input.condition,
         input.text,
         CLOSE_CODES.NORMAL,

@@ -22,6 +22,7 @@ import type { XmlElement } from "../xml/element.ts";
 import type { XmlLimits } from "../xml/limits.ts";
 import type { FramingCodec, StreamAttributes } from "../framing/types.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
+import type { ClearTimer, SetTimer, StepResult, TimerFired } from "../reducer.ts";
 
 /** Which end of the stream this session plays: initiating (client) or receiving (server). */
 export type Role = "client" | "server";
@@ -29,7 +30,7 @@ export type Role = "client" | "server";
 /** Where the session stands (see `TRANSITIONS` for the allowed moves). */
 export type Phase = "idle" | "opening" | "open" | "closing" | "closed";
 
-/** The timers a session may ask for. */
+/** The timers a session may ask for: its timer key (see `SetTimer` of the reducer contract). */
 export type TimerName = "open" | "close";
 
 /** Configuration of a session. Only `role` is required. */
@@ -148,7 +149,7 @@ export type Input =
     readonly code?: number;
     readonly reason?: string;
   }
-  | { readonly type: "timer-fired"; readonly now: number; readonly timer: TimerName }
+  | TimerFired<TimerName> & { readonly now: number }
   /**
    * Server: answer a `stream-open-requested` with the response header and `features`.
    * `id` overrides the supplied stream id (a gateway relays the upstream id);
@@ -207,8 +208,8 @@ export type Output =
   /** Close the transport (WebSocket close code; TCP adapters ignore it). */
   | { readonly type: "close-transport"; readonly code: number; readonly reason: string }
   /** Arm (or re-arm) a timer to fire at `at` (same clock as `now`). */
-  | { readonly type: "set-timer"; readonly timer: TimerName; readonly at: number }
-  | { readonly type: "clear-timer"; readonly timer: TimerName }
+  | SetTimer<TimerName>
+  | ClearTimer<TimerName>
   /** Server: the client asked to open a stream; answer with `accept-stream` (or close/fail). */
   | {
     readonly type: "stream-open-requested";
@@ -247,10 +248,5 @@ export type Output =
   /** Terminal: the server moved the client to another endpoint (RFC 7395 §3.6.1). */
   | { readonly type: "stream-redirected"; readonly uri: string };
 
-/** The result of one step. */
-export interface StepResult {
-  /** The session after the step (the session given to the step is spent). */
-  readonly session: Session;
-  /** What the adapter and the application must do, in order. */
-  readonly outputs: readonly Output[];
-}
+/** The result of one session step: `{ state, outputs }` (the session given to the step is spent). */
+export type SessionStepResult = StepResult<Session, Output>;

@@ -29,7 +29,9 @@ import {
   type HubInput,
   type HubOutput,
   hubStep,
+  type HubTimerKey,
 } from "../../core/server/mod.ts";
+import { timerId } from "../../core/endpoint/timers.ts";
 
 /** An input without the fields the bench supplies. */
 export type BenchInput = HubInput extends infer I
@@ -75,7 +77,8 @@ export class HubNet {
     string,
     { condition: string; text: string | undefined; extra: XmlElement | undefined }
   > = new Map();
-  readonly timers: Map<string, number> = new Map();
+  /** Armed timers by `timerId` of their key: the key and when it fires. */
+  readonly #timers: Map<string, { readonly timer: HubTimerKey; readonly at: number }> = new Map();
   #seq = 0;
 
   constructor(config: Partial<HubConfig> = {}) {
@@ -88,7 +91,7 @@ export class HubNet {
   }
 
   input(input: BenchInput): HubOutput[] {
-    const { hub, outputs } = hubStep(
+    const { state: hub, outputs } = hubStep(
       this.hub,
       { ...input, now: this.now, random: this.random() } as HubInput,
     );
@@ -96,10 +99,10 @@ export class HubNet {
     for (const output of outputs) {
       this.log.push(output);
       switch (output.type) {
-        case "send":
+        case "send-element":
           this.box(output.connId).push(output.element);
           break;
-        case "fail":
+        case "fail-stream":
           assert(!this.failures.has(output.connId), `${output.connId} failed twice`);
           this.failures.set(output.connId, {
             condition: output.condition,
@@ -108,14 +111,19 @@ export class HubNet {
           });
           break;
         case "set-timer":
-          this.timers.set(output.name, output.at);
+          this.#timers.set(timerId(output.timer), { timer: output.timer, at: output.at });
           break;
         case "clear-timer":
-          this.timers.delete(output.name);
+          this.#timers.delete(timerId(output.timer));
           break;
       }
     }
     return outputs as HubOutput[];
+  }
+
+  /** When the timer `timer` fires, if it is armed. */
+  timerAt(timer: HubTimerKey): number | undefined {
+    return this.#timers.get(timerId(timer))?.at;
   }
 
   box(connId: string): XmlElement[] {
@@ -157,8 +165,8 @@ export class HubNet {
       attributes: { to, version: "1.0" },
       restart,
     });
-    const accept = outputs.find((o) => o.type === "accept");
-    return accept?.type === "accept" ? accept.features : undefined;
+    const accept = outputs.find((o) => o.type === "accept-stream");
+    return accept?.type === "accept-stream" ? accept.features : undefined;
   }
 
   send(connId: string, element: XmlElement | string): HubOutput[] {
@@ -177,11 +185,12 @@ export class HubNet {
   advance(ms: number): void {
     const until = this.now + ms;
     for (;;) {
-      const due = [...this.timers].filter(([, at]) => at <= until).sort((a, b) => a[1] - b[1])[0];
+      const due = [...this.#timers].filter(([, t]) => t.at <= until)
+        .sort((a, b) => a[1].at - b[1].at)[0];
       if (!due) break;
-      this.timers.delete(due[0]);
-      this.now = Math.max(this.now, due[1]);
-      this.input({ type: "timer-fired", name: due[0] });
+      this.#timers.delete(due[0]);
+      this.now = Math.max(this.now, due[1].at);
+      this.input({ type: "timer-fired", timer: due[1].timer });
     }
     this.now = until;
   }

@@ -92,7 +92,7 @@ export class WsTestClient {
   }
 
   #input(input: Input): void {
-    const { session, outputs } = step(this.#session, input);
+    const { state: session, outputs } = step(this.#session, input);
     this.#session = session;
     for (const output of outputs) this.#execute(output);
   }

@@ -23,7 +23,7 @@
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
-import type { HubLogEvent } from "../../core/server/mod.ts";
+import type { Notice } from "../../core/server/mod.ts";
 import { serveXmpp } from "../../deno/serve.ts";
 import {
   type Browser,
@@ -70,7 +70,7 @@ Deno.test("browser: the bundled client logs in, chats, pings and closes in headl
   // report), so a step that never completes fails; a slow shared machine does not.
   const temp = await Deno.makeTempDir({ prefix: "xmpp-browser-" });
   const profile = await Deno.makeTempDir({ prefix: "xmpp-chromium-profile-" });
-  const hubLog: HubLogEvent[] = [];
+  const hubLog: Notice[] = [];
   const requests: PageRequest[] = [];
   const consoleLog: string[] = [];
   let browser: Browser | undefined;

@@ -30,7 +30,7 @@
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
-import type { HubLogEvent } from "../../core/server/mod.ts";
+import type { Notice } from "../../core/server/mod.ts";
 import { serveXmpp } from "../../deno/serve.ts";
 import { serveGateway } from "../../deno/gateway.ts";
 import { createLogger } from "../../deno/mod.ts";
@@ -371,7 +371,7 @@ async function withFixture(
 interface TargetRun {
   readonly target: Target;
   /** The embedded server's log (empty for the others). */
-  readonly hubLog: readonly HubLogEvent[];
+  readonly hubLog: readonly Notice[];
   /** Checks the target's own records after the run (server log, sessions). */
   check(
     expect: { readonly hibernated: readonly string[]; readonly resumed: readonly string[] },
@@ -398,7 +398,7 @@ async function eachTarget(
   const prosodyCheck = () => assertProsodyLog(prosody);
 
   await step("our embedded server", async () => {
-    const hubLog: HubLogEvent[] = [];
+    const hubLog: Notice[] = [];
     const { accounts } = await loadAccounts({ users: USERS });
     const app = embeddedServer({ accounts, log: (event) => hubLog.push(event) });
     const xmpp = serveXmpp({

@@ -215,7 +215,10 @@ export class Pair {
 
   #step(side: Side, input: TimelessInput): Output[] {
     const endpoint = this.endpoint(side);
-    const { session, outputs } = step(endpoint.session, { ...input, now: this.now } as Input);
+    const { state: session, outputs } = step(
+      endpoint.session,
+      { ...input, now: this.now } as Input,
+    );
     endpoint.session = session;
     if (endpoint.phases[endpoint.phases.length - 1] !== session.phase) {
       endpoint.phases.push(session.phase);

@@ -617,7 +617,7 @@ class Harness {
     let outputs: readonly Output[];
     try {
       const result = step(before, input);
-      this.session = result.session;
+      this.session = result.state;
       outputs = result.outputs;
     } catch (thrown) {
       if (!isPeer && thrown instanceof XmppUsageError && allowed !== true) {

@@ -29,7 +29,7 @@ class Harness {
     this.gw = createGateway({ domains: ["localhost"], ...config });
   }
   run(input: Parameters<typeof gatewayStep>[1]): GatewayOutput[] {
-    const { gateway, outputs } = gatewayStep(this.gw, input);
+    const { state: gateway, outputs } = gatewayStep(this.gw, input);
     this.gw = gateway;
     this.all.push(...outputs);
     for (const o of outputs) {
@@ -301,7 +301,7 @@ Deno.test("digest §3 legacy framing (opt-in): a draft-00 client is detected, tr
   const out = h.client(
     "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>",
   );
-  assert(out.some((o) => o.type === "gateway-event" && o.event === "legacy-framing"));
+  assert(out.some((o) => o.type === "notice" && o.event === "legacy-framing"));
   h.run({ type: "upstream", input: { type: "transport-opened", now: ++h.now, secure: false } });
   h.upstream(
     HEADER +
@@ -446,7 +446,7 @@ Deno.test("issue 9 #7: an upstream see-other-host is looked up in a Map (no prot
         "</see-other-host></stream:error>",
     );
     assert(h.toClient.some((t) => t.includes("<see-other-host")), host);
-    assert(h.all.some((o) => o.type === "gateway-event" && o.event === "unmapped-see-other-host"));
+    assert(h.all.some((o) => o.type === "notice" && o.event === "unmapped-see-other-host"));
   }
 });
 

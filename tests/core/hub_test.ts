@@ -70,7 +70,8 @@ Deno.test("SCRAM-SHA-256 and SCRAM-SHA-1 logins, restart features, generated res
     net.login("c2", "bob", { mechanism: "SCRAM-SHA-1", resource: "desk" }),
     "bob@localhost/desk",
   );
-  assert(!net.timers.has("login:c1") && !net.timers.has("login:c2"), "login timers cleared");
+  assertEquals(net.timerAt({ kind: "login", connId: "c1" }), undefined, "login timer cleared");
+  assertEquals(net.timerAt({ kind: "login", connId: "c2" }), undefined, "login timer cleared");
 });
 
 Deno.test("PLAIN: refused over an insecure connection, accepted over loopback", () => {
@@ -129,8 +130,10 @@ Deno.test("a wrong password gets not-authorized after the SCRAM exchange", () =>
   net.connect("c1");
   net.open("c1");
   assertThrows(() => net.authenticate("c1", "mallory"));
-  const failure = net.log.filter((o) => o.type === "send").at(-1)!;
-  assert(failure.type === "send" && serialize(failure.element).includes("<not-authorized/>"));
+  const failure = net.log.filter((o) => o.type === "send-element").at(-1)!;
+  assert(
+    failure.type === "send-element" && serialize(failure.element).includes("<not-authorized/>"),
+  );
 });
 
 Deno.test("stanzas before authentication or binding end the stream with not-authorized", () => {
@@ -602,7 +605,7 @@ Deno.test("XEP-0198: resume after a drop sends unacknowledged stanzas again", ()
   net.take("a1");
   net.end("a1", false); // the WebSocket dropped without <close/>
   assertEquals(net.hub.sessions.get(alice)?.connId, undefined);
-  assertEquals(net.timers.get(`sm:${id}`), net.now + 300_000);
+  assertEquals(net.timerAt({ kind: "sm", id }), net.now + 300_000);
   assertEquals(net.stanzas("b1"), []); // still available to bob
   net.send("b1", `<message to='alice@localhost' id='m3'><body>three</body></message>`);
   assertEquals(net.stanzas("b1"), []); // queued for the hibernating session, no error
@@ -616,7 +619,7 @@ Deno.test("XEP-0198: resume after a drop sends unacknowledged stanzas again", ()
   const out = net.take("a2");
   assertEquals(serialize(out[0]!), `<resumed xmlns='${SM}' previd='${id}' h='0'/>`);
   assertEquals(out.slice(1).map((e) => e.attrs.id ?? e.name), ["m2", "m3", "r"]);
-  assert(!net.timers.has(`sm:${id}`));
+  assertEquals(net.timerAt({ kind: "sm", id }), undefined);
   net.send("a2", `<message to='${bob}'><body>back</body></message>`);
   assertEquals(net.stanzas("b1")[0]!.attrs.from, alice);
 });
@@ -787,7 +790,12 @@ Deno.test("API misuse throws; unknown connections and timers are ignored; config
     RangeError,
   );
   const hub = createHub({ domain: "localhost", accounts: [] });
-  const next = hubStep(hub, { type: "timer-fired", now: 0, random: "r", name: "ping:x" }).hub;
+  const next = hubStep(hub, {
+    type: "timer-fired",
+    now: 0,
+    random: "r",
+    timer: { kind: "ping", connId: "x" },
+  }).state;
   assertEquals(next.connections.size, 0);
 });
 
@@ -801,12 +809,12 @@ Deno.test("the hub state is linear: a stepped state is spent, and stepping it ag
     secure: true,
     loopback: false,
   } as const;
-  const { hub: next } = hubStep(hub, opened);
+  const { state: next } = hubStep(hub, opened);
   assert(next !== hub);
   // The maps were updated in place: the old state must never be read as if it were current.
   assertThrows(() => hubStep(hub, { ...opened, connId: "c2" }), XmppUsageError, "already stepped");
   // The new state works, and a refused misuse does not spend it.
   assertThrows(() => hubStep(next, opened), XmppUsageError, "already open");
-  const { hub: third } = hubStep(next, { ...opened, connId: "c2" });
+  const { state: third } = hubStep(next, { ...opened, connId: "c2" });
   assertEquals([...third.connections.keys()], ["c1", "c2"]);
 });

@@ -57,7 +57,7 @@ Deno.test("login limits: after N failures from an address, it is refused with te
   // The third failure starts the back-off (1 s): the next attempt is refused before any
   // password work, even with the right password.
   assertEquals(attempt(net, n++, attacker, "bob", PASSWORDS.bob!), "temporary-auth-failure");
-  const refusal = net.log.filter((o) => o.type === "log" && o.event === "limit-auth");
+  const refusal = net.log.filter((o) => o.type === "notice" && o.event === "limit-auth");
   assertEquals(refusal.length, 1);
   // The real bob, from another address, is not affected.
   assertEquals(attempt(net, n++, "198.51.100.7", "bob", PASSWORDS.bob!), "success");
@@ -181,7 +181,7 @@ Deno.test("PLAIN with plainDerivation 'adapter': the hub asks for the PBKDF2 and
   net.send("c3", plainAuth("alice", PASSWORDS.alice!));
   assertEquals(net.failures.get("c3")?.condition, "policy-violation");
   const late = net.input({ type: "key-derived", connId: "c3", id: pending.id, key });
-  assertEquals(late.filter((o) => o.type !== "log"), []);
+  assertEquals(late.filter((o) => o.type !== "notice"), []);
 });
 
 Deno.test("login limits: the tables stay bounded whatever the number of addresses and names", () => {

@@ -7,7 +7,10 @@
  *   fault);
  * - every reducer's state is linear, as its types and JSDoc say: a stepped state is spent and
  *   stepping it again throws `XmppUsageError` (phase `spent`) before anything changes, a refused
- *   misuse spends nothing, and the same inputs from equal fresh states give the same outputs.
+ *   misuse spends nothing, and the same inputs from equal fresh states give the same outputs;
+ * - one shape (`core/reducer.ts`): `{ state, outputs }` from every step, timers as
+ *   `set-timer` / `clear-timer` / `timer-fired` with each reducer's typed key, and one `notice`
+ *   for logs and metrics.
  *
  * @module
  */
@@ -97,7 +100,7 @@ Deno.test("transition tables: a move outside the gateway's table throws Transiti
   // A gateway whose bridge has ended cannot start connecting again: the step that would make
   // that move is a bug in the core, reported as such (never as a peer error).
   const ended = { ...createGateway({ domains: ["localhost"] }), phase: "ended" as const };
-  let { gateway } = gatewayStep(ended, {
+  let { state: gateway } = gatewayStep(ended, {
     type: "client",
     input: { type: "transport-opened", now: 0, secure: true, streamId: "s1" },
   });
@@ -111,11 +114,11 @@ Deno.test("transition tables: a move outside the gateway's table throws Transiti
   );
   assertEquals([error.reducer, error.from, error.to], ["gateway", "ended", "connecting"]);
   // The same inputs from a fresh gateway make the allowed move.
-  ({ gateway } = gatewayStep(createGateway({ domains: ["localhost"] }), {
+  ({ state: gateway } = gatewayStep(createGateway({ domains: ["localhost"] }), {
     type: "client",
     input: { type: "transport-opened", now: 0, secure: true, streamId: "s1" },
   }));
-  ({ gateway } = gatewayStep(gateway, {
+  ({ state: gateway } = gatewayStep(gateway, {
     type: "client",
     input: { type: "text-received", now: 1, data: OPEN },
   }));
@@ -132,10 +135,10 @@ function spentError(fn: () => unknown): void {
 Deno.test("linear session: a stepped session is spent, reuse throws before any change", () => {
   // Why it cannot be pure: over TCP the codec's parser keeps the unfinished element.
   const s0 = createSession({ role: "client", transport: "tcp", to: "localhost" });
-  const { session: s1 } = step(s0, { type: "transport-opened", now: 0, secure: true });
+  const { state: s1 } = step(s0, { type: "transport-opened", now: 0, secure: true });
   assert(isSpent(s0) && !isSpent(s1));
   spentError(() => step(s0, { type: "transport-opened", now: 0, secure: true }));
-  const { session: s2 } = step(s1, {
+  const { state: s2 } = step(s1, {
     type: "text-received",
     now: 1,
     data: "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'" +
@@ -184,7 +187,7 @@ Deno.test("linear hub and gateway: a stepped state is spent", () => {
     secure: true,
     loopback: false,
   } as const;
-  const { hub: h1 } = hubStep(h0, opened);
+  const { state: h1 } = hubStep(h0, opened);
   spentError(() => hubStep(h0, { ...opened, connId: "c2" }));
   assertThrows(() => hubStep(h1, opened), XmppUsageError, "already open"); // misuse
   hubStep(h1, { ...opened, connId: "c2" }); // h1 was not spent by the refused step
@@ -220,7 +223,7 @@ Deno.test("linear reducers are deterministic: equal fresh states and inputs, equ
     ];
     for (const input of inputs) {
       const result = gatewayStep(gateway, input);
-      gateway = result.gateway;
+      gateway = result.state;
       outs.push(result.outputs);
     }
     return { outs, phase: gateway.phase };
@@ -228,4 +231,143 @@ Deno.test("linear reducers are deterministic: equal fresh states and inputs, equ
   const first = run();
   assertEquals(first.phase, "relaying");
   assertEquals(run(), first);
+});
+
+// ---- one result shape, one timer shape, one notice ----------------------------------------
+
+Deno.test("one result shape: the four reducers return { state, outputs }", () => {
+  const session = step(createSession({ role: "server" }), {
+    type: "transport-opened",
+    now: 0,
+    secure: true,
+    streamId: "s1",
+  });
+  const client = clientStep(
+    createClient({ domain: "localhost", endpoints: ["ws://127.0.0.1/ws"], anonymous: true }),
+    { type: "connect", now: 0, random: RANDOM },
+  );
+  const hub = hubStep(createHub({ domain: "localhost", accounts: [] }), {
+    type: "connection-opened",
+    now: 0,
+    random: RANDOM,
+    connId: "c1",
+    secure: true,
+    loopback: false,
+  });
+  const gateway = gatewayStep(createGateway({ domains: ["localhost"] }), {
+    type: "client",
+    input: { type: "transport-opened", now: 0, secure: true, streamId: "s1" },
+  });
+  for (const result of [session, client, hub, gateway]) {
+    assertEquals(Object.keys(result).sort(), ["outputs", "state"]);
+  }
+  assertEquals(session.state.phase, "idle");
+  assertEquals(client.state.status, "connecting");
+  assertEquals([...hub.state.connections.keys()], ["c1"]);
+  assertEquals(gateway.state.phase, "waiting-open");
+});
+
+Deno.test("one timer shape: each reducer's set-timer key comes back as timer-fired", () => {
+  // Session: the open timer (#17: the client must speak first), fired at its deadline.
+  const s = step(createSession({ role: "server", openTimeoutMs: 100 }), {
+    type: "transport-opened",
+    now: 0,
+    secure: true,
+    streamId: "s1",
+  });
+  assertEquals(s.outputs, [{ type: "set-timer", timer: "open", at: 100 }]);
+  const sFired = step(s.state, { type: "timer-fired", now: 100, timer: "open" });
+  assert(sFired.outputs.some((o) => o.type === "stream-failed" && o.reason === "open-timeout"));
+
+  // Hub: a typed key, never a string to split.
+  const h = hubStep(createHub({ domain: "localhost", accounts: [], loginTimeoutMs: 50 }), {
+    type: "connection-opened",
+    now: 0,
+    random: RANDOM,
+    connId: "c:1",
+    secure: true,
+    loopback: false,
+  });
+  assertEquals(h.outputs, [
+    { type: "set-timer", timer: { kind: "login", connId: "c:1" }, at: 50 },
+  ]);
+  const hFired = hubStep(h.state, {
+    type: "timer-fired",
+    now: 50,
+    random: RANDOM,
+    timer: { kind: "login", connId: "c:1" },
+  });
+  assertEquals(hFired.outputs.map((o) => o.type), [
+    "notice",
+    "notice",
+    "fail-stream",
+    "clear-timer",
+  ]);
+  assertEquals(hFired.outputs[2], {
+    type: "fail-stream",
+    connId: "c:1",
+    condition: "connection-timeout",
+    text: "Login took too long",
+  });
+
+  // Gateway: the key names the side whose session asked for the timer.
+  const g = gatewayStep(createGateway({ domains: ["localhost"], openTimeoutMs: 70 }), {
+    type: "client",
+    input: { type: "transport-opened", now: 0, secure: true, streamId: "s1" },
+  });
+  assertEquals(g.outputs, [{ type: "set-timer", timer: { side: "client", kind: "open" }, at: 70 }]);
+  const gFired = gatewayStep(g.state, {
+    type: "timer-fired",
+    now: 70,
+    timer: { side: "client", kind: "open" },
+  });
+  assert(gFired.outputs.some((o) => o.type === "client" && o.output.type === "close-transport"));
+  assert(
+    gFired.outputs.some((o) =>
+      o.type === "notice" && o.event === "client-stream-failed" && o.text === "open-timeout"
+    ),
+  );
+});
+
+Deno.test("one notice: the hub and the gateway log through { type: 'notice', level, event }", () => {
+  const h = hubStep(createHub({ domain: "localhost", accounts: [], maxConnections: 1 }), {
+    type: "connection-opened",
+    now: 0,
+    random: RANDOM,
+    connId: "c1",
+    secure: true,
+    loopback: false,
+  });
+  const over = hubStep(h.state, {
+    type: "connection-opened",
+    now: 1,
+    random: RANDOM,
+    connId: "c2",
+    secure: true,
+    loopback: false,
+  });
+  assertEquals(over.outputs.filter((o) => o.type === "notice"), [
+    { type: "notice", level: "warn", event: "limit-connections", connId: "c2" },
+    {
+      type: "notice",
+      level: "warn",
+      event: "stream-error",
+      connId: "c2",
+      condition: "resource-constraint",
+      text: "resource-constraint: Too many connections",
+    },
+  ]);
+  let g = gatewayStep(createGateway({ domains: ["localhost"] }), {
+    type: "client",
+    input: { type: "transport-opened", now: 0, secure: true, streamId: "s1" },
+  }).state;
+  g = gatewayStep(g, { type: "client", input: { type: "text-received", now: 1, data: OPEN } })
+    .state;
+  const failed = gatewayStep(g, { type: "upstream-failed", now: 2, reason: "refused" });
+  assertEquals(failed.outputs[0], {
+    type: "notice",
+    level: "warn",
+    event: "upstream-connect-failed",
+    text: "refused",
+  });
 });

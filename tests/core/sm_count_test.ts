@@ -8,14 +8,14 @@
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { childElement } from "../../core/mod.ts";
-import type { HubLogEvent, HubOutput } from "../../core/server/mod.ts";
+import type { HubOutput, Notice } from "../../core/server/mod.ts";
 import { HubNet } from "../_support/hub_net.ts";
 
 const SM = "urn:xmpp:sm:3";
 
-function logs(outputs: readonly HubOutput[], event?: string): HubLogEvent[] {
-  return outputs.filter((o): o is HubLogEvent =>
-    o.type === "log" && (event === undefined || o.event === event)
+function logs(outputs: readonly HubOutput[], event?: string): Notice[] {
+  return outputs.filter((o): o is Notice =>
+    o.type === "notice" && (event === undefined || o.event === event)
   );
 }
 
@@ -117,11 +117,12 @@ Deno.test("XEP-0198 §6: an h beyond the early count ends the stream, logged wit
   assertEquals(failure?.extra?.name, "handled-count-too-high");
   const [logged] = logs(outputs, "stream-error");
   assertEquals(logged, {
-    type: "log",
+    type: "notice",
     level: "warn",
     event: "stream-error",
     connId: "a1",
     jid: alice,
+    condition: "undefined-condition",
     text: "undefined-condition: handled-count-too-high: h=4, send-count=1",
   });
   assertEquals(logs(outputs, "session-ended")[0]?.text, "disconnected");

@@ -11,7 +11,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import type { HubLogEvent } from "../../core/server/mod.ts";
+import type { Notice } from "../../core/server/mod.ts";
 import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
 import { serveXmpp } from "../../deno/serve.ts";
 import { runNodeClient } from "./_node.ts";
@@ -45,14 +45,14 @@ async function requireNodePackages(names: readonly string[]): Promise<void> {
 async function withEmbedded(
   scenario: (
     url: string,
-    events: readonly HubLogEvent[],
+    events: readonly Notice[],
     /** The first `event` logged from index `from` of `events` on, now or later. */
-    next: (event: string, from?: number) => Promise<HubLogEvent>,
+    next: (event: string, from?: number) => Promise<Notice>,
   ) => Promise<void>,
 ): Promise<void> {
   const { accounts } = await loadAccounts({ users: [`${ALICE.username}:${ALICE.password}`] });
-  const events: HubLogEvent[] = [];
-  const waiting: { event: string; resolve: (e: HubLogEvent) => void }[] = [];
+  const events: Notice[] = [];
+  const waiting: { event: string; resolve: (e: Notice) => void }[] = [];
   const app = embeddedServer({
     domain: DOMAIN,
     accounts,
@@ -66,7 +66,7 @@ async function withEmbedded(
   const next = (event: string, from = 0) => {
     const seen = events.slice(from).find((e) => e.event === event);
     if (seen) return Promise.resolve(seen);
-    return new Promise<HubLogEvent>((resolve) => waiting.push({ event, resolve }));
+    return new Promise<Notice>((resolve) => waiting.push({ event, resolve }));
   };
   const server = serveXmpp({
     hostname: "127.0.0.1",
@@ -163,7 +163,7 @@ Deno.test("issue 12 #2 @xmpp/client: presence and message on 'online', stop(): n
   }, 3);
   for (const report of reports) {
     const acks = report.acks as number[];
-    const early = (report.serverLog as HubLogEvent[]).filter((e) => e.event === "ack-above-sent");
+    const early = (report.serverLog as Notice[]).filter((e) => e.event === "ack-above-sent");
     // An early count shows on both sides or on neither.
     assertEquals(acks[0] === 2, early.length === 1, JSON.stringify({ acks, early }));
     if (early.length === 1) {

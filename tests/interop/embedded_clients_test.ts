@@ -9,7 +9,7 @@
  */
 
 import { assertEquals, assertMatch } from "@std/assert";
-import type { HubLogEvent } from "../../core/server/mod.ts";
+import type { Notice } from "../../core/server/mod.ts";
 import { embeddedServer, loadAccounts } from "../../deno/embedded.ts";
 import { serveXmpp } from "../../deno/serve.ts";
 import { runNodeClient, type TellScript } from "./_node.ts";
@@ -77,7 +77,7 @@ async function runAgainstEmbedded(expected: Expected): Promise<void> {
   const { accounts } = await loadAccounts({
     users: [`${ALICE.username}:${ALICE.password}`, `${BOB.username}:${BOB.password}`],
   });
-  const events: HubLogEvent[] = [];
+  const events: Notice[] = [];
   let tell: TellScript = () => {};
   const app = embeddedServer({
     domain: DOMAIN,

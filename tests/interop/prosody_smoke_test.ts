@@ -57,7 +57,7 @@ class Driver {
   }
 
   input(input: Parameters<typeof step>[1]): void {
-    const { session, outputs } = step(this.session, input);
+    const { state: session, outputs } = step(this.session, input);
     this.session = session;
     for (const output of outputs) {
       switch (output.type) {

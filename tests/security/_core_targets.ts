@@ -75,7 +75,7 @@ class QueueWire implements Wire {
   }
 }
 
-function toInput(m: Message, now: number): Input {
+function toInput(m: Message, now: number): Exclude<Input, { type: "timer-fired" }> {
   if (typeof m === "string") return { type: "text-received", now, data: m };
   if ("textBytes" in m) return { type: "text-received", now, data: m.textBytes };
   return { type: "binary-received", now, byteLength: m.binary.length };
@@ -242,7 +242,7 @@ class ServerConn {
   }
 
   input(input: Input): void {
-    const { session, outputs } = step(this.session, input);
+    const { state: session, outputs } = step(this.session, input);
     this.session = session;
     this.#queue.push(...outputs);
     if (this.#draining) return;
@@ -348,7 +348,7 @@ export class HubTarget {
     try {
       for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
         const result = hubStep(this.hub, next);
-        this.hub = result.hub;
+        this.hub = result.state;
         for (const o of result.outputs) this.#execute(o);
       }
     } finally {
@@ -357,17 +357,17 @@ export class HubTarget {
   }
 
   #execute(o: HubOutput): void {
-    if (o.type === "log" || o.type === "set-timer" || o.type === "clear-timer") return;
+    if (o.type === "notice" || o.type === "set-timer" || o.type === "clear-timer") return;
     const conn = this.#conns.get(o.connId);
     if (!conn) return;
     switch (o.type) {
-      case "accept":
+      case "accept-stream":
         return conn.accept(o.features);
-      case "send":
+      case "send-element":
         return conn.send(o.element);
-      case "fail":
+      case "fail-stream":
         return conn.fail(o.condition);
-      case "close":
+      case "close-stream":
         return conn.close();
     }
   }
@@ -510,7 +510,7 @@ export class GatewayTarget {
       try {
         for (let next = pending.shift(); next; next = pending.shift()) {
           const result = gatewayStep(gw, next);
-          gw = result.gateway;
+          gw = result.state;
           for (const o of result.outputs) {
             if (o.type === "connect-upstream") {
               upstreamOpen = true;

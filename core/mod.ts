@@ -239,6 +239,7 @@ export {
   type HubConfig,
   type HubConnection,
   type HubInput,
+  type HubInputBase,
   type HubOutput,
   hubStep,
   type HubStepResult,

@@ -298,7 +298,7 @@ export interface Hub {
 }
 
 /** Fields every input carries. */
-interface InputBase {
+export interface HubInputBase {
   /** The adapter's clock, ms. */
   readonly now: number;
   /** A fresh random string (at least 18 printable characters, no comma). */
@@ -307,7 +307,7 @@ interface InputBase {
 
 /** What the adapter tells the hub. */
 export type HubInput =
-  | InputBase & {
+  | HubInputBase & {
     readonly type: "connection-opened";
     readonly connId: string;
     readonly secure: boolean;
@@ -315,19 +315,19 @@ export type HubInput =
     /** The client's address without port (for the failed-login limits; default `""`). */
     readonly address?: string;
   }
-  | InputBase & {
+  | HubInputBase & {
     readonly type: "open-requested";
     readonly connId: string;
     readonly attributes: StreamAttributes;
     /** After SASL success (RFC 6120 §4.3.3). */
     readonly restart: boolean;
   }
-  | InputBase & {
+  | HubInputBase & {
     readonly type: "element-received";
     readonly connId: string;
     readonly element: XmlElement;
   }
-  | InputBase & {
+  | HubInputBase & {
     readonly type: "connection-ended";
     readonly connId: string;
     /**
@@ -342,9 +342,9 @@ export type HubInput =
      */
     readonly streamError?: { readonly condition: string; readonly text?: string };
   }
-  | InputBase & TimerFired<HubTimerKey>
+  | HubInputBase & TimerFired<HubTimerKey>
   /** The answer to a `derive-key` output: the derived bytes. */
-  | InputBase & {
+  | HubInputBase & {
     readonly type: "key-derived";
     readonly connId: string;
     readonly id: string;

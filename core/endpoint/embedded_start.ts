@@ -258,7 +258,9 @@ export async function startEmbedded<S extends EmbeddedEndpoint>(
       if (page) {
         const url = listenUrl(addr, options.path, tls.cert !== undefined)
           .replace(/^ws/, "http").slice(0, -options.path.length || undefined);
-        print(`demo page: ${url}/`);
+        // JSON logs stay JSON (every stdout line a record); text mode prints the URL plainly.
+        if (options.logFormat === "json") log("info", "demo page", { url: `${url}/` });
+        else print(`demo page: ${url}/`);
       }
     },
   });

@@ -124,6 +124,8 @@ export interface GatewayCommandOptions {
   readonly upstreamLimits: { readonly maxBytes: number; readonly maxDepth: number };
   /** `--max-buffered-elements`. */
   readonly maxBufferedElements: number;
+  /** `--max-auth-failures`. */
+  readonly maxAuthFailures: number;
   /** `--legacy-framing`. */
   readonly legacyFraming: boolean;
   /** `--ping-interval`. */
@@ -206,6 +208,7 @@ export async function gatewayCommandOptions(
     clientLimits: { maxBytes: options.maxMessageBytes, maxDepth: options.maxDepth },
     upstreamLimits: { maxBytes: options.maxUpstreamElementBytes, maxDepth: options.maxDepth },
     maxBufferedElements: options.maxBufferedElements,
+    maxAuthFailures: options.maxAuthFailures,
     legacyFraming: options.legacyFraming,
     pingIntervalMs: options.pingInterval,
     openTimeoutMs: options.openTimeout,

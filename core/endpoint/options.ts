@@ -204,6 +204,14 @@ export const OPTION_SPECS = [
     help: "Deepest element nesting accepted",
   },
   {
+    flag: "max-auth-failures",
+    env: "XMPP_WS_MAX_AUTH_FAILURES",
+    kind: "integer",
+    default: "3",
+    help:
+      "Gateway: failed SASL attempts per stream before policy-violation, whatever the server allows",
+  },
+  {
     flag: "max-buffered-elements",
     env: "XMPP_WS_MAX_BUFFERED_ELEMENTS",
     kind: "integer",

@@ -33,6 +33,7 @@ const DOCUMENTED: readonly (readonly [string, string, string, unknown])[] = [
   ["max-message-bytes", "XMPP_WS_MAX_MESSAGE_BYTES", "262144", 262_144],
   ["max-upstream-element-bytes", "XMPP_WS_MAX_UPSTREAM_ELEMENT_BYTES", "1048576", 1_048_576],
   ["max-depth", "XMPP_WS_MAX_DEPTH", "64", 64],
+  ["max-auth-failures", "XMPP_WS_MAX_AUTH_FAILURES", "3", 3],
   ["max-buffered-elements", "XMPP_WS_MAX_BUFFERED_ELEMENTS", "64", 64],
   ["ping-interval", "XMPP_WS_PING_INTERVAL", "25000", 25_000],
   ["open-timeout", "XMPP_WS_OPEN_TIMEOUT", "30000", 30_000],

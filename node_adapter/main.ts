@@ -18,7 +18,7 @@
  */
 
 import process from "node:process";
-import { helpText, parseOptions } from "./options.ts";
+import { endpointLimits, helpText, parseOptions } from "./options.ts";
 import { createLogger } from "./_runtime.ts";
 import { serveGatewayNode } from "./gateway.ts";
 import { startEmbedded } from "./embedded.ts";
@@ -55,7 +55,9 @@ export function main(
       createLogger,
       readTextFile,
       startEmbedded,
-      serveGateway: (settings) => serveGatewayNode(settings),
+      // The same admission and outbound limits as on Deno (the flags were parsed but unused).
+      serveGateway: (settings, options) =>
+        serveGatewayNode({ ...settings, ...endpointLimits(options) }),
       onSignal: (signal, handler) => {
         process.on(signal, handler);
         return () => void process.off(signal, handler);

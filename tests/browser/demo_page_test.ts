@@ -158,11 +158,10 @@ Deno.test("demo page: alice and bob log in, see each other online, chat, and ali
     server = await MainProcess.start([]);
     const passwords = await server.demoAccounts();
     assertEquals([...passwords.keys()], ["alice", "bob"]);
-    await server.waitFor(
-      () => /^demo page: http:\/\/127\.0\.0\.1:\d+\/$/m.test(server!.stdout),
-      "the demo page's URL",
-    );
-    const pageUrl = /^demo page: (\S+)$/m.exec(server.stdout)![1]!;
+    // MainProcess runs with JSON logs: the page's URL is a log record on stderr.
+    const DEMO_PAGE = /"message":"demo page","url":"(http:\/\/127\.0\.0\.1:\d+\/)"/;
+    await server.waitFor(() => DEMO_PAGE.test(server!.stderr), "the demo page's URL");
+    const pageUrl = DEMO_PAGE.exec(server.stderr)![1]!;
     assertEquals(pageUrl, `http://127.0.0.1:${server.port}/`);
 
     // The page and its script: no password anywhere, a strict Content-Security-Policy.

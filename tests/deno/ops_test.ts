@@ -292,7 +292,8 @@ Deno.test("--demo-page: served at / on loopback by default, not with off", async
       const body = await response.text();
       assertEquals(response.status, expected, body);
       if (expected === 200) assertStringIncludes(body, `<script type="module" src="/demo/app.js">`);
-      assertEquals(server.stdout.includes("demo page:"), expected === 200);
+      // JSON logs (as MainProcess starts it): the URL is a log record on stderr.
+      assertEquals(server.stderr.includes('"message":"demo page"'), expected === 200);
     } finally {
       await server.stop();
     }

@@ -85,11 +85,18 @@ export class LiveConnections {
     }
     this.#live.add(attached);
     if (ticket) {
-      deadline = runtime.setTimer(() => {
-        if (admission.expired(ticket, runtime.now())) {
-          attached.expire?.("connection-timeout", "Authenticate sooner");
-        }
-      }, Math.max(0, ticket.authDeadline - runtime.now()));
+      // A timer may fire a little before the deadline as the runtime's clock reads it: then it
+      // is armed again for what is left, until the ticket is authenticated or released.
+      const arm = () => {
+        deadline = runtime.setTimer(() => {
+          if (ticket.authenticated || ticket.released) return;
+          if (admission.expired(ticket, runtime.now())) {
+            return attached.expire?.("connection-timeout", "Authenticate sooner");
+          }
+          arm();
+        }, Math.max(1, ticket.authDeadline - runtime.now()));
+      };
+      arm();
     }
     attached.ended.then(() => {
       runtime.clearTimer(deadline);

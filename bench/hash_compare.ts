@@ -11,9 +11,15 @@
  * @module
  */
 
+// A bench-only comparison: the library does not depend on @noble/hashes, so it is not in the
+// import map.
+// deno-lint-ignore no-import-prefix
 import { pbkdf2 as noblePbkdf2 } from "npm:@noble/hashes@2.0.1/pbkdf2.js";
+// deno-lint-ignore no-import-prefix
 import { sha1 as nobleSha1 } from "npm:@noble/hashes@2.0.1/legacy.js";
+// deno-lint-ignore no-import-prefix
 import { sha256 as nobleSha256 } from "npm:@noble/hashes@2.0.1/sha2.js";
+// deno-lint-ignore no-import-prefix
 import { hmac as nobleHmac } from "npm:@noble/hashes@2.0.1/hmac.js";
 import { pbkdf2 } from "../core/sasl/mod.ts";
 import { digest } from "../core/sasl/hash.ts";

@@ -148,7 +148,7 @@ function describe(rtts: readonly number[]): string {
   } ms, max ${f(sorted.at(-1) ?? NaN)} ms`;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -156,7 +156,7 @@ async function freePort(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const port = await freePort();
+  const port = freePort();
   const server = new Deno.Command(Deno.execPath(), {
     args: [
       "run",

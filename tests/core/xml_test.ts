@@ -16,7 +16,13 @@ import {
   type XmlLimits,
   type XmlNode,
 } from "../../core/mod.ts";
-import { CLIENT_MESSAGES, deriveSeed, mutateMany, Rng, SERVER_MESSAGES } from "../_support/fuzz_gen.ts";
+import {
+  CLIENT_MESSAGES,
+  deriveSeed,
+  mutateMany,
+  Rng,
+  SERVER_MESSAGES,
+} from "../_support/fuzz_gen.ts";
 
 const parser = new DocumentParser();
 

@@ -29,6 +29,15 @@ import { createLogger } from "../deno/mod.ts";
 const DOMAIN = "localhost";
 const PASSWORD = "load-bench-password";
 const FRAMING = "urn:ietf:params:xml:ns:xmpp-framing";
+/** Every load connection comes from 127.0.0.1: admission control's per-address limits are lifted. */
+const LOAD_ADMISSION = {
+  maxConnections: 1_000_000,
+  maxPerAddress: 1_000_000,
+  maxUnauthenticatedPerAddress: 1_000_000,
+  newPerSecond: 1_000_000,
+  newBurst: 1_000_000,
+  preAuthTimeoutMs: 600_000,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Shared: line-delimited JSON between this process and the load client.
@@ -447,6 +456,7 @@ async function benchMain(args: {
       port: 0,
       session: { domains: [DOMAIN] },
       application: idleApp,
+      admission: LOAD_ADMISSION,
     });
     const stopIdle = once(async () => {
       await idleServer.shutdown();
@@ -512,6 +522,7 @@ async function benchMain(args: {
       upstream: { hostname: "127.0.0.1", port: prosody.c2sPort },
       upstreamTls: "off",
       log: quiet,
+      admission: LOAD_ADMISSION,
     });
     cleanups.push(() => gateway.shutdown());
     const loadAccountsC = await loadAccounts({ users: users.map((u) => `${u}:${PASSWORD}`) });
@@ -526,6 +537,7 @@ async function benchMain(args: {
       port: 0,
       session: { domains: [DOMAIN] },
       application: app,
+      admission: LOAD_ADMISSION,
     });
     cleanups.push(async () => {
       await embedded.shutdown();

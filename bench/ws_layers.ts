@@ -125,6 +125,15 @@ async function start(layer: Layer, users: readonly string[]) {
     websocketLayer: layer,
     session: { domains: [DOMAIN] },
     application: app,
+    // Every load connection comes from 127.0.0.1: the per-address admission limits are lifted.
+    admission: {
+      maxConnections: 1_000_000,
+      maxPerAddress: 1_000_000,
+      maxUnauthenticatedPerAddress: 1_000_000,
+      newPerSecond: 1_000_000,
+      newBurst: 1_000_000,
+      preAuthTimeoutMs: 600_000,
+    },
   });
   return {
     url: `ws://127.0.0.1:${server.addr.port}/xmpp-websocket`,

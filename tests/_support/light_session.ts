@@ -67,6 +67,15 @@ export class LightSession {
     });
     this.socket.onmessage = (event) => {
       const text = typeof event.data === "string" ? event.data : "<binary/>";
+      // Like any client (RFC 6120 §8.2.3: an iq get is answered), it answers the server's
+      // XEP-0199 pings, which the embedded server sends to sessions silent for a while.
+      if (text.startsWith("<iq") && text.includes("urn:xmpp:ping") && /\btype='get'/.test(text)) {
+        const id = /\bid='([^']*)'/.exec(text)?.[1] ?? "";
+        const from = /\bfrom='([^']*)'/.exec(text)?.[1];
+        this.send(
+          `<iq xmlns='jabber:client' type='result' id='${id}'${from ? ` to='${from}'` : ""}/>`,
+        );
+      }
       if (this.record) this.received.push({ text, at: performance.now() });
       this.onMessage?.(text);
       this.#wake?.();

@@ -150,9 +150,12 @@ export async function connectTcp(
   };
   const closed = (async () => {
     try {
-      for (const buf = new Uint8Array(16 * 1024); open;) {
+      // Starts small and doubles while reads fill it (up to 64 KiB): an idle connection holds
+      // 1 KiB, not a large buffer for nothing (issue 10, memory per connection).
+      for (let buf = new Uint8Array(1024); open;) {
         const n = await conn.read(buf);
         if (n === null) break;
+        const full = n === buf.length;
         inChunk = true;
         let pause: void | Promise<void>;
         try {
@@ -162,6 +165,7 @@ export async function connectTcp(
         }
         if (upgrade) await upgrade();
         if (pause) await pause.catch(() => {});
+        if (full && buf.length < 65_536) buf = new Uint8Array(buf.length * 2);
       }
     } catch (error) {
       if (open) failure ??= error;

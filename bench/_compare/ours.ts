@@ -105,9 +105,12 @@ async function start(name: string, flags: readonly string[]): Promise<OurServer>
     if (!ok) skippedFlags.add(f);
     return ok;
   });
+  // XMPP_WS_BENCH_PROFILE=<dir>: V8 CPU profiles of our servers (written when they exit).
+  const profileDir = Deno.env.get("XMPP_WS_BENCH_PROFILE");
   const process = spawnLimited(name, Deno.execPath(), [
     "run",
     "-A",
+    ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
     MAIN,
     `--port=${port}`,
     ...usable,

@@ -168,12 +168,19 @@ export class LightSession {
   async close(ms = 2_000): Promise<void> {
     if (this.send(`<close xmlns='${FRAMING}'/>`)) {
       const timer = setTimeout(() => this.abort(), ms);
-      await this.closed;
+      await this.#closedWithin(2 * ms);
       clearTimeout(timer);
       return;
     }
     this.abort();
-    await this.closed;
+    await this.#closedWithin(ms);
+  }
+
+  /** Waits for the close event, at most `ms` (a WebSocket close can wait forever for a peer). */
+  async #closedWithin(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.closed, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+    clearTimeout(timer);
   }
 
   /** Closes the WebSocket at once (1000, no `<close/>`). */

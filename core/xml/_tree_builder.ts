@@ -134,9 +134,19 @@ export class TreeBuilder implements SaxHandlers {
         : a.uri === XML_NS
         ? "xml:" + a.local
         : "{" + a.uri + "}" + a.local;
+      // Keys are peer text: own-property checks only (`valueOf` is not a duplicate), and a
+      // defined property, so that `__proto__` is an attribute like any other.
       if (attrs === undefined) attrs = {};
-      else if (key in attrs) stop("not-well-formed", `Duplicate attribute ${raw}`);
-      attrs[key] = a.value;
+      else if (Object.hasOwn(attrs, key)) stop("not-well-formed", `Duplicate attribute ${raw}`);
+      if (key !== "__proto__") attrs[key] = a.value;
+      else {
+        Object.defineProperty(attrs, key, {
+          value: a.value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
     }
     if (count !== attributeEvents) stop("not-well-formed", "Duplicate attribute");
     if (count > limits.maxAttributes) {

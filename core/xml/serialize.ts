@@ -73,11 +73,11 @@ function write(
   let out = "";
   let childDefault = defaultNs;
   let scope = declared;
-  const prefix = prefixes[el.ns];
+  const prefix = own(prefixes, el.ns);
   if (prefix !== undefined && el.ns !== "") {
     checkName(prefix, "prefix");
     qname = prefix + ":" + el.name;
-    if (scope[prefix] !== el.ns) {
+    if (own(scope, prefix) !== el.ns) {
       out += " xmlns:" + prefix + "='" + escapeAttribute(el.ns) + "'";
       scope = { ...scope, [prefix]: el.ns };
     }
@@ -99,10 +99,10 @@ function write(
     const uri = key.slice(1, close);
     const local = key.slice(close + 1);
     checkName(local, "attribute name");
-    let attrPrefix = prefixes[uri];
-    if (attrPrefix === undefined || scope[attrPrefix] !== uri) {
+    let attrPrefix = own(prefixes, uri);
+    if (attrPrefix === undefined || own(scope, attrPrefix) !== uri) {
       attrPrefix = attrPrefix ?? freePrefix(scope);
-      if (scope[attrPrefix] !== uri) {
+      if (own(scope, attrPrefix) !== uri) {
         out += " xmlns:" + attrPrefix + "='" + escapeAttribute(uri) + "'";
         scope = { ...scope, [attrPrefix]: uri };
       }
@@ -119,6 +119,14 @@ function write(
       : write(child, childDefault, prefixes, scope);
   }
   return out + "</" + qname + ">";
+}
+
+/**
+ * An own property of a record, or `undefined`. Namespace URIs are peer text: a plain lookup of
+ * `constructor` or `toString` would find `Object.prototype`'s functions.
+ */
+function own(record: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 /** Names cannot be escaped: one that is not an NCName is a programming error, never output. */
@@ -155,6 +163,6 @@ export class XmlNameError extends TypeError {
 
 function freePrefix(scope: Readonly<Record<string, string>>): string {
   let n = 0;
-  while (scope["ns" + n] !== undefined) n++;
+  while (own(scope, "ns" + n) !== undefined) n++;
   return "ns" + n;
 }

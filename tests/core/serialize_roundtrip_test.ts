@@ -176,3 +176,31 @@ Deno.test("isNcName agrees with the parser on names it accepts", () => {
   }
   for (const bad of ["", "1a", "-a", "a:b", "a b", "a}", "a'", "😀"]) assert(!isNcName(bad), bad);
 });
+
+Deno.test("names and namespace URIs that are Object.prototype's keys are data like any other", () => {
+  const inStream = {
+    defaultNs: "jabber:client",
+    prefixes: { "http://etherx.jabber.org/streams": "stream" },
+  };
+  for (
+    const text of [
+      "<a xmlns='constructor'/>",
+      "<a xmlns='__proto__'><b xmlns='toString'/></a>",
+      "<a xmlns='urn:a' xmlns:q='toString' q:b='1'/>",
+      "<a xmlns='hasOwnProperty'><b xmlns:p='valueOf' p:c='2'/></a>",
+      "<a hasOwnProperty='5' valueOf='6' constructor='7' __proto__='8'/>",
+    ]
+  ) {
+    const parsed = reparse(text);
+    assertEquals(reparse(serialize(parsed)), parsed, text);
+    // Inside a stream too (the serializer's prefix table is consulted for every URI).
+    const stream = new StreamParser();
+    const events = stream.push(
+      "<s:stream xmlns='jabber:client' xmlns:s='http://etherx.jabber.org/streams'>" +
+        serialize(parsed, inStream),
+    );
+    assertEquals(events.filter((e) => e.type === "error"), [], text);
+    assertEquals(events.flatMap((e) => e.type === "element" ? [e.element] : []), [parsed], text);
+  }
+  assertEquals(Object.keys(reparse("<a __proto__='8' b='1'/>").attrs), ["__proto__", "b"]);
+});

@@ -477,6 +477,16 @@ add(
   `<message ${C} to='{bystander}' xmlns:q="b}c&gt;&lt;/message&gt;&lt;message from='admin@localhost' to='{bystander}'&gt;&lt;body&gt;forged"><q:x/><body>hi</body></message>`,
   usable(),
 );
+for (const key of ["constructor", "toString", "__proto__", "valueOf", "hasOwnProperty"]) {
+  // Peer text that names Object.prototype's members, as namespace URIs and attribute names.
+  add(
+    "namespace-tricks",
+    `'${key}' as a namespace URI and an attribute name`,
+    "bound",
+    `<message ${C} to='{bystander}' xmlns:q='${key}' q:a='1' id='x' ${key}='2'><x xmlns='${key}'/><body>hi</body></message>`,
+    usable(),
+  );
+}
 for (const ch of special) {
   const label = ch.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     .replace("&#x9;", "tab").replace("&#xA;", "newline").replace(" ", "space");

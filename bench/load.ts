@@ -18,6 +18,7 @@
  */
 
 import { parseArgs } from "@std/cli";
+import { JsonChild, lines } from "./_json_child.ts";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { startProsody } from "../tests/_support/prosody.ts";
@@ -56,18 +57,6 @@ type Reply = {
   errors?: number;
   elapsedMs?: number;
 };
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of stream) {
-    buffer += decoder.decode(chunk, { stream: true });
-    for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
-      yield buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The load client (`--client`): raw WebSockets and precomputed messages.
@@ -277,39 +266,16 @@ async function clientMain(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The bench (servers, measurements, report).
 
-class LoadClient {
-  readonly child: Deno.ChildProcess;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #replies: AsyncGenerator<string>;
-
+class LoadClient extends JsonChild<Request, Reply> {
   constructor() {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", import.meta.filename!, "--client"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#writer = this.child.stdin.getWriter();
-    this.#replies = lines(this.child.stdout);
-  }
-
-  async call(request: Request): Promise<Reply> {
-    await this.#writer.write(new TextEncoder().encode(JSON.stringify(request) + "\n"));
-    const { value, done } = await this.#replies.next();
-    if (done) throw new Error("the load client exited");
-    const reply = JSON.parse(value) as Reply;
-    if (reply.error !== undefined) throw new Error(`load client (${request.op}): ${reply.error}`);
-    return reply;
-  }
-
-  async exit(): Promise<void> {
-    try {
-      await this.call({ op: "exit" });
-      await this.#writer.close();
-    } catch {
-      this.kill();
-    }
-    await this.child.status;
+    super(
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", import.meta.filename!, "--client"],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn(),
+    );
   }
 
   kill(): void {

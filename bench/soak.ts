@@ -28,6 +28,7 @@
  */
 
 import { parseArgs } from "@std/cli";
+import { JsonChild, lines } from "./_json_child.ts";
 import { startProsody } from "../tests/_support/prosody.ts";
 import { LightSession, pool } from "../tests/_support/light_session.ts";
 import { freePort, limitFlags, rssKb, sleep, waitUntil } from "../tests/_support/processes.ts";
@@ -68,17 +69,6 @@ interface Reply {
   total?: Window;
   errors?: Record<string, number>;
   open?: number;
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buffer = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += text;
-    for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
-      yield buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,39 +269,10 @@ function spawnLimited(limit: number, args: string[], stdin: "piped" | "null") {
   }).spawn();
 }
 
-class LoadClient {
-  readonly child: Deno.ChildProcess;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #replies: AsyncGenerator<string>;
-  #stderr: Promise<string>;
-
+class LoadClient extends JsonChild<Request, Reply> {
   constructor(limit: number) {
-    this.child = spawnLimited(limit, ["run", "-A", import.meta.filename!, "--client"], "piped");
-    this.#writer = this.child.stdin.getWriter();
-    this.#replies = lines(this.child.stdout);
-    this.#stderr = new Response(this.child.stderr).text();
-  }
-
-  async call(request: Request): Promise<Reply> {
-    await this.#writer.write(new TextEncoder().encode(JSON.stringify(request) + "\n"));
-    const { value, done } = await this.#replies.next();
-    if (done) throw new Error(`the load client exited: ${await this.#stderr}`);
-    const reply = JSON.parse(value) as Reply;
-    if (reply.error !== undefined) throw new Error(`load client (${request.op}): ${reply.error}`);
-    return reply;
-  }
-
-  async exit(): Promise<void> {
-    try {
-      await this.call({ op: "exit" });
-      await this.#writer.close();
-    } catch {
-      try {
-        this.child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }
-    await this.child.status;
-    await this.#stderr;
+    const child = spawnLimited(limit, ["run", "-A", import.meta.filename!, "--client"], "piped");
+    super(child, new Response(child.stderr).text());
   }
 }
 

@@ -17,6 +17,7 @@
  */
 
 import { parseArgs } from "@std/cli";
+import { JsonChild } from "./_json_child.ts";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { serveXmpp } from "../deno/serve.ts";
@@ -31,53 +32,16 @@ type Layer = typeof LAYERS[number];
 type Reply = { error?: string; ms?: number; count?: number; errors?: number; elapsedMs?: number };
 
 /** bench/load.ts in client mode, spoken to in line-delimited JSON. */
-class LoadClient {
-  readonly child: Deno.ChildProcess;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #lines: AsyncGenerator<string>;
-
+class LoadClient extends JsonChild<Record<string, unknown> & { op: string }, Reply> {
   constructor() {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("./load.ts", import.meta.url).pathname, "--client"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#writer = this.child.stdin.getWriter();
-    this.#lines = lines(this.child.stdout);
-  }
-
-  async call(request: Record<string, unknown>): Promise<Reply> {
-    await this.#writer.write(new TextEncoder().encode(JSON.stringify(request) + "\n"));
-    const { value, done } = await this.#lines.next();
-    if (done) throw new Error("the load client exited");
-    const reply = JSON.parse(value) as Reply;
-    if (reply.error !== undefined) throw new Error(`load client (${request.op}): ${reply.error}`);
-    return reply;
-  }
-
-  async exit(): Promise<void> {
-    try {
-      await this.call({ op: "exit" });
-      await this.#writer.close();
-    } catch {
-      try {
-        this.child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }
-    await this.child.status;
-  }
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of stream) {
-    buffer += decoder.decode(chunk, { stream: true });
-    for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
-      yield buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-    }
+    super(
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL("./load.ts", import.meta.url).pathname, "--client"],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn(),
+    );
   }
 }
 

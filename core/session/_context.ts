@@ -48,7 +48,10 @@ export class Ctx {
   }
 
   closeTransport(code: number, reason: string): void {
-    if (!this.s.transportOpen) return;
+    // Once asked to close, the transport is only awaited: a second close (a stale timer firing,
+    // say) would contradict the first code and reason.
+    if (!this.s.transportOpen || this.s.transportClosing) return;
+    this.s.transportClosing = true;
     this.out.push({ type: "close-transport", code, reason: closeReason(reason) });
   }
 

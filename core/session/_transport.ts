@@ -74,12 +74,14 @@ export function transportClosed(ctx: Ctx): void {
 /** The open or close timer fired (#29). */
 export function timerFired(ctx: Ctx, timer: "open" | "close"): void {
   const s = ctx.s;
-  if (!s.transportOpen) return;
+  // A timer that fires after the transport closed, or after its close was requested, is stale.
+  if (!s.transportOpen || s.transportClosing) return;
   if (timer === "open") {
     if (s.phase === "closed") return;
     if (!(s.phase === "idle" || s.phase === "opening" || s.restartPending)) return;
     if (s.config.role === "server" && s.phase === "opening" && !s.restartPending) return; // waiting for the app
     s.phase = "closed";
+    ctx.out.push({ type: "clear-timer", timer: "close" });
     ctx.closeTransport(CLOSE_CODES.POLICY_VIOLATION, "No stream header in time");
     ctx.failed("open-timeout", "local");
     return;

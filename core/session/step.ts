@@ -94,6 +94,7 @@ export function createSession(config: SessionConfig): Session {
     phase: "idle",
     codec,
     transportOpen: false,
+    transportClosing: false,
     secure: false,
     streamId: undefined,
     nextStreamId: undefined,

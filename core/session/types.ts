@@ -107,6 +107,8 @@ export interface Session {
   readonly codec: FramingCodec;
   /** Whether the transport is open. */
   readonly transportOpen: boolean;
+  /** Whether `close-transport` has been emitted (it is emitted at most once, #29). */
+  readonly transportClosing: boolean;
   /** Whether the transport is secure (wss or TLS). */
   readonly secure: boolean;
   /** The id of the current stream, once known. */

@@ -1016,6 +1016,21 @@ const REGRESSIONS: readonly { name: string; config: SessionConfig; inputs: reado
     ],
   },
   {
+    // Found by CI (FUZZ_SEED=4250706786): the open timer armed by a late <success/> closed the
+    // transport, then the still-armed close timer asked to close it a second time.
+    name: "server (autoReplyClose off): the peer's <close/>, a late SASL success, then both timers",
+    config: { ...SERVER, autoReplyClose: false },
+    inputs: [
+      { type: "transport-opened", secure: true, streamId: "s1" },
+      { type: "text-received", data: OPEN_FROM_CLIENT },
+      { type: "accept-stream", nextStreamId: "s2" },
+      { type: "text-received", data: CLOSE },
+      { type: "send-element", element: element("success", NS.SASL) },
+      { type: "timer-fired", timer: "open" },
+      { type: "timer-fired", timer: "close" },
+    ],
+  },
+  {
     name: "TCP server: close-stream before accept-stream (the footer needs a header first)",
     config: { ...SERVER, transport: "tcp" },
     inputs: [

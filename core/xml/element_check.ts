@@ -64,7 +64,9 @@ import { escapeAttribute } from "./escape.ts";
  * ```
  */
 export interface OuterScope {
+  /** The default namespace in force around the element ("" for none). */
   readonly defaultNs: string;
+  /** The prefixes declared around the element, to their namespace URIs. */
   readonly prefixes: ReadonlyMap<string, string>;
 }
 

@@ -13,6 +13,7 @@
  */
 
 import type { XmlElement } from "../xml/element.ts";
+import type { RawElement } from "../xml/raw_element.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
 import type { CloseCode } from "../close_codes.ts";
 
@@ -38,6 +39,8 @@ export type Frame =
   | { readonly kind: "close"; readonly seeOtherUri?: string }
   /** Any other first-level element: a stanza, a nonza, features, a stream error. */
   | { readonly kind: "element"; readonly element: XmlElement }
+  /** A validated element kept as text (codecs given a relay policy, issue 10). */
+  | { readonly kind: "raw"; readonly element: RawElement }
   /** RFC 6120 whitespace keepalive (TCP only). */
   | { readonly kind: "keepalive" }
   /** Input that breaks a framing or XML rule. */

@@ -18,6 +18,9 @@ import { DocumentParser } from "../xml/document_parser.ts";
 import { LegacyWebSocketFraming, looksLikeLegacyHeader } from "./legacy_websocket.ts";
 import { resolveXmlLimits, type XmlLimits } from "../xml/limits.ts";
 import type { XmlElement } from "../xml/element.ts";
+import type { XmlError } from "../xml/parse_error.ts";
+import { ElementChecker } from "../xml/element_check.ts";
+import { type RelayPolicy, validatedRawElement } from "../xml/raw_element.ts";
 import { element } from "../xml/element.ts";
 import { serialize, type SerializeContext } from "../xml/serialize.ts";
 import { NS } from "../namespaces.ts";
@@ -39,6 +42,12 @@ export interface WebSocketFramingOptions {
   readonly oversizeCondition?: StreamErrorCondition;
   /** Serve draft-ietf-xmpp-websocket-00 clients too, detected from the first message. */
   readonly legacyFraming?: boolean;
+  /**
+   * Which elements to deliver as validated text ({@link RawElement}) rather than trees (a
+   * gateway's relay path, issue 10). Framing elements and elements in no namespace are always
+   * trees.
+   */
+  readonly relay?: RelayPolicy;
 }
 
 /** Output context: stream-namespace elements carry their own `stream` prefix declaration. */
@@ -63,6 +72,20 @@ function sharedParser(limits: Partial<XmlLimits> | undefined): DocumentParser {
 }
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** Checkers for the relay path, shared like the parsers. */
+const CHECKERS = new Map<string, ElementChecker>();
+
+function sharedChecker(limits: Partial<XmlLimits> | undefined): ElementChecker {
+  const resolved = resolveXmlLimits(limits);
+  const key = JSON.stringify(resolved);
+  let checker = CHECKERS.get(key);
+  if (checker === undefined) {
+    checker = new ElementChecker(resolved);
+    if (CHECKERS.size < 16) CHECKERS.set(key, checker);
+  }
+  return checker;
+}
+
 /** The RFC 7395 codec. One instance per connection (it owns a reusable parser). */
 export class WebSocketFraming implements FramingCodec {
   readonly transport = "websocket" as const;
@@ -71,6 +94,8 @@ export class WebSocketFraming implements FramingCodec {
   readonly #limits: Partial<XmlLimits> | undefined;
   #legacyAllowed: boolean;
   #legacy: LegacyWebSocketFraming | undefined;
+  readonly #relay: RelayPolicy | undefined;
+  readonly #checker: ElementChecker | undefined;
 
   /** A codec for one RFC 7395 WebSocket connection. */
   constructor(options: WebSocketFramingOptions = {}) {
@@ -78,6 +103,8 @@ export class WebSocketFraming implements FramingCodec {
     this.#oversize = options.oversizeCondition ?? "policy-violation";
     this.#limits = options.limits;
     this.#legacyAllowed = options.legacyFraming ?? false;
+    this.#relay = options.relay;
+    this.#checker = options.relay === undefined ? undefined : sharedChecker(options.limits);
   }
 
   /** Whether this connection turned out to use draft-00 framing (digest §3). */
@@ -127,15 +154,29 @@ export class WebSocketFraming implements FramingCodec {
         ),
       ];
     }
-    const result = this.#parser.parse(text);
-    if (!result.ok) {
-      const { error } = result;
-      if (error.tooBig) {
-        return [invalid(this.#oversize, error.text, CLOSE_CODES.MESSAGE_TOO_BIG, true)];
+    if (this.#checker !== undefined && text.charCodeAt(1) !== 63 /* ? */) {
+      // The relay path: one complete validating pass over the text, no tree (issue 10). The
+      // checker accepts exactly what the parser below accepts (tests/core/element_check_test.ts).
+      const check = this.#checker.check(text);
+      if (!check.ok) return [this.#refused(check.error)];
+      if (
+        check.ns !== "" && check.ns !== NS.FRAMING && check.ns !== NS.STREAMS &&
+        check.name !== "open" && check.name !== "close" && this.#relay!(check.name, check.ns)
+      ) {
+        const raw = check.start === 0 && check.end === text.length
+          ? text
+          : text.slice(check.start, check.end);
+        return [{ kind: "raw", element: validatedRawElement(check.name, check.ns, raw) }];
       }
-      return [invalid(error.condition, error.text, CLOSE_CODES.NORMAL, true)];
     }
+    const result = this.#parser.parse(text);
+    if (!result.ok) return [this.#refused(result.error)];
     return [classify(result.element)];
+  }
+
+  #refused(error: XmlError): Frame {
+    if (error.tooBig) return invalid(this.#oversize, error.text, CLOSE_CODES.MESSAGE_TOO_BIG, true);
+    return invalid(error.condition, error.text, CLOSE_CODES.NORMAL, true);
   }
 
   encodeOpen(attributes: StreamAttributes): string {

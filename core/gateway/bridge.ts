@@ -28,6 +28,8 @@
 import { canSend, createSession, step } from "../session/step.ts";
 import type { Input, Output, Session } from "../session/types.ts";
 import { element, type XmlElement } from "../xml/element.ts";
+import { RawElement } from "../xml/raw_element.ts";
+import { DocumentParser } from "../xml/document_parser.ts";
 import { NS } from "../xmpp/namespaces.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
 import { filterFeaturesForWebSocket, startTlsOffer } from "./features.ts";
@@ -90,6 +92,7 @@ export function createGateway(config: GatewayConfig): Gateway {
       closeTimeoutMs: resolved.closeTimeoutMs,
       autoReplyClose: false,
       legacyFraming: resolved.legacyFraming,
+      relay: relayFromClient,
     }),
     upstream: undefined,
     upstreamId: undefined,
@@ -262,6 +265,7 @@ class Bridge {
           openTimeoutMs: g.config.openTimeoutMs,
           closeTimeoutMs: g.config.closeTimeoutMs,
           autoReplyClose: false,
+          relay: relayFromUpstream,
         });
         this.move("connecting");
         g.awaitingFeatures = true;
@@ -270,6 +274,8 @@ class Bridge {
       }
       case "element-received":
         return this.clientElement(notice.element);
+      case "raw-received":
+        return this.clientRaw(notice.element);
       case "close-requested":
         // Digest §2.2: <close/> becomes the stream footer; the client's <close/> is answered
         // when the server's footer arrives (stanzas in flight are still relayed).
@@ -306,6 +312,48 @@ class Bridge {
     }
   }
 
+  /**
+   * An ordinary element from the client, validated and kept as text (never SASL or STARTTLS:
+   * the relay policy keeps those as trees). Relayed as received once the stream is
+   * authenticated; before that, only XEP-0077 registration may pass, which needs the tree.
+   */
+  clientRaw(raw: RawElement): void {
+    const g = this.g;
+    if (!g.authenticated) {
+      const parsed = g.registrationOffered && raw.name === "iq" && raw.ns === NS.CLIENT
+        ? treeParser(g.config.clientLimits).parse(raw.text)
+        : undefined;
+      if (parsed?.ok) return this.clientElement(parsed.element);
+      return this.refuseUnauthenticated(`{${raw.ns}}${raw.name}`);
+    }
+    this.toUpstream(raw);
+  }
+
+  /** Relays a client element upstream, or keeps it until the upstream stream is ready. */
+  toUpstream(el: XmlElement | RawElement): void {
+    const g = this.g;
+    if (g.upstream !== undefined && canSend(g.upstream) && !g.awaitingFeatures) {
+      return this.feed("upstream", sendInput(this.#now, el));
+    }
+    if (g.buffer.length >= g.config.maxBufferedElements) {
+      return this.failClient(
+        "resource-constraint",
+        "Too much data before the XMPP server was ready",
+      );
+    }
+    g.buffer = [...g.buffer, el];
+  }
+
+  refuseUnauthenticated(what: string): void {
+    // RFC 6120 §4.9.3.12: data other than authentication before SASL success is not
+    // processed; the stream ends with <not-authorized/>, whatever the upstream would do.
+    this.event("info", "unauthenticated-data", what);
+    return this.failClient(
+      "not-authorized",
+      "RFC 6120 §4.9.3.12: only authentication is allowed before SASL success",
+    );
+  }
+
   clientElement(el: XmlElement): void {
     const g = this.g;
     if (el.name === "starttls" && el.ns === NS.TLS) {
@@ -319,13 +367,7 @@ class Bridge {
       return this.command("upstream", { type: "close-stream", now: this.#now }, canSendOrClose);
     }
     if (!g.authenticated && !allowedBeforeAuth(el, g.registrationOffered)) {
-      // RFC 6120 §4.9.3.12: data other than authentication before SASL success is not
-      // processed; the stream ends with <not-authorized/>, whatever the upstream would do.
-      this.event("info", "unauthenticated-data", `{${el.ns}}${el.name}`);
-      return this.failClient(
-        "not-authorized",
-        "RFC 6120 §4.9.3.12: only authentication is allowed before SASL success",
-      );
+      return this.refuseUnauthenticated(`{${el.ns}}${el.name}`);
     }
     if (
       (el.name === "auth" && el.ns === NS.SASL) ||
@@ -339,16 +381,7 @@ class Bridge {
         return this.failClient("policy-violation", "Too many authentication attempts");
       }
     }
-    if (g.upstream !== undefined && canSend(g.upstream) && !g.awaitingFeatures) {
-      return this.feed("upstream", { type: "send-element", now: this.#now, element: el });
-    }
-    if (g.buffer.length >= g.config.maxBufferedElements) {
-      return this.failClient(
-        "resource-constraint",
-        "Too much data before the XMPP server was ready",
-      );
-    }
-    g.buffer = [...g.buffer, el];
+    this.toUpstream(el);
   }
 
   // ---- notices of the upstream (server) session -------------------------------------------
@@ -362,6 +395,14 @@ class Bridge {
         return;
       case "element-received":
         return this.upstreamElement(notice.element);
+      case "raw-received":
+        // An ordinary upstream element: relayed as it came, its start tag completed with the
+        // stream's namespace (digest §2.3).
+        return this.command(
+          "client",
+          { type: "send-raw", now: this.#now, element: notice.element },
+          canSend,
+        );
       case "close-requested":
         // The server closed its stream: relay the close to the client and answer the server.
         this.command("upstream", { type: "close-stream", now: this.#now }, canReplyClose);
@@ -474,9 +515,7 @@ class Bridge {
     }, (s) => s.phase === "opening");
     const buffered = g.buffer;
     g.buffer = [];
-    for (const el of buffered) {
-      this.command("upstream", { type: "send-element", now: this.#now, element: el }, canSend);
-    }
+    for (const el of buffered) this.command("upstream", sendInput(this.#now, el), canSend);
   }
 
   // ---- helpers -------------------------------------------------------------------------
@@ -516,6 +555,43 @@ function failInput(
   text: string | undefined,
 ): Input {
   return { type: "fail-stream", now, condition, ...(text !== undefined ? { text } : {}) };
+}
+
+function sendInput(now: number, el: XmlElement | RawElement): Input {
+  return el instanceof RawElement
+    ? { type: "send-raw", now, element: el }
+    : { type: "send-element", now, element: el };
+}
+
+/**
+ * What the client may send as validated text (relayed as received): everything but SASL and
+ * STARTTLS, which the bridge inspects (the codec keeps framing elements as trees itself).
+ */
+function relayFromClient(_name: string, ns: string): boolean {
+  return ns !== NS.SASL && ns !== NS.SASL2 && ns !== NS.TLS;
+}
+
+/**
+ * What the server's stream may hand on as validated text: everything but stream-level elements
+ * (features, stream errors), SASL and STARTTLS, which the bridge and the session inspect.
+ */
+function relayFromUpstream(_name: string, ns: string): boolean {
+  return ns !== NS.STREAMS && ns !== NS.SASL && ns !== NS.SASL2 && ns !== NS.TLS;
+}
+
+/**
+ * Parsers for the rare client element that must be looked into (registration before login),
+ * one per set of client limits (the element was validated under those limits).
+ */
+const TREE_PARSERS = new Map<string, DocumentParser>();
+function treeParser(limits: GatewayConfig["clientLimits"]): DocumentParser {
+  const key = JSON.stringify(limits ?? {});
+  let parser = TREE_PARSERS.get(key);
+  if (parser === undefined) {
+    parser = new DocumentParser(limits);
+    if (TREE_PARSERS.size < 16) TREE_PARSERS.set(key, parser);
+  }
+  return parser;
 }
 
 const IQ_REGISTER_FEATURE = "http://jabber.org/features/iq-register";

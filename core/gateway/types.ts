@@ -15,6 +15,7 @@
 import type { Input, Output, Session, TimerName } from "../session/types.ts";
 import type { ClearTimer, Notice, SetTimer, StepResult, TimerFired } from "../reducer.ts";
 import type { XmlElement } from "../xml/element.ts";
+import type { RawElement } from "../xml/raw_element.ts";
 import type { XmlLimits } from "../xml/limits.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
 
@@ -89,7 +90,7 @@ export interface Gateway {
   /** Whether the next upstream features answer a client `<open/>` (accept-stream due). */
   readonly awaitingFeatures: boolean;
   /** Client elements waiting for the upstream stream. */
-  readonly buffer: readonly XmlElement[];
+  readonly buffer: readonly (XmlElement | RawElement)[];
   /**
    * Whether the upstream stream is authenticated (SASL `<success/>`, or SASL2 `<success/>`).
    * Before that the gateway relays only authentication (and, when the server offered it,

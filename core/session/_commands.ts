@@ -6,6 +6,7 @@
  */
 
 import type { XmlElement } from "../xml/element.ts";
+import { RawElement } from "../xml/raw_element.ts";
 import { element } from "../xml/element.ts";
 import { findIllegalCharacter } from "../xml/restricted.ts";
 import { NS } from "../xmpp/namespaces.ts";
@@ -123,6 +124,37 @@ export function sendElement(ctx: Ctx, el: XmlElement): void {
     }
   }
 }
+
+/**
+ * Sends an element another session received as validated text (`raw-received`), as it came:
+ * no tree, no serialization (issue 10). Only ordinary elements: stream-level, SASL, STARTTLS
+ * and framing elements change the session and go through `send-element` or the other inputs.
+ */
+export function sendRaw(ctx: Ctx, raw: RawElement): void {
+  const s = ctx.s;
+  const relaying = s.phase === "closing" && s.closeReceived && !s.closeSent;
+  ctx.require(
+    "send-raw",
+    s.transportOpen && (s.phase === "open" || relaying),
+    "the stream is not open",
+  );
+  ctx.require("send-raw", !s.restartPending, "a stream restart is due");
+  ctx.require("send-raw", RawElement.isValidated(raw), "not a RawElement made by a codec");
+  ctx.require(
+    "send-raw",
+    !RAW_REFUSED.has(raw.ns),
+    "stream-level, SASL, STARTTLS and framing elements go through send-element",
+  );
+  ctx.send(raw.text);
+}
+
+const RAW_REFUSED: ReadonlySet<string> = new Set([
+  NS.STREAMS,
+  NS.FRAMING,
+  NS.SASL,
+  NS.SASL2,
+  NS.TLS,
+]);
 
 /** Closes the stream (#27), answers the peer's `<close/>`, or redirects (#32). */
 export function closeStream(ctx: Ctx, seeOtherUri: string | undefined): void {

@@ -51,6 +51,11 @@ export function frame(ctx: Ctx, frame: Frame): void {
       // After a terminal notice (e.g. the peer's stream error) only its <close/> matters.
       if (ctx.s.ended) return;
       return elementReceived(ctx, frame.element);
+    case "raw":
+      // Never a stream error, SASL, STARTTLS or features: the relay policy keeps those as trees.
+      if (ctx.s.ended || !elementAllowed(ctx, frame.element.name, frame.element.ns)) return;
+      ctx.out.push({ type: "raw-received", element: frame.element });
+      return;
   }
 }
 
@@ -143,6 +148,37 @@ export function closeReceived(ctx: Ctx, seeOtherUri: string | undefined): void {
   ctx.terminal({ type: "stream-closed", initiator: "peer" });
 }
 
+/**
+ * Whether an element (other than a stream error) may arrive now; if not, the stream has been
+ * failed (#12, #18, #35).
+ */
+function elementAllowed(ctx: Ctx, name: string, ns: string): boolean {
+  const s = ctx.s;
+  if (s.config.role === "server" && (s.phase === "idle" || s.restartPending)) {
+    // #18 / #35: the first message, and the first after SASL success, must be <open/>.
+    ctx.fail(
+      "not-authorized",
+      s.restartPending
+        ? "RFC 7395 §3.7: a stream restart (<open/>) is required after SASL success"
+        : "RFC 7395 §3.4: the first message must be <open/>",
+    );
+    return false;
+  }
+  if (s.config.role === "client" && s.phase !== "open" && s.phase !== "closing") {
+    ctx.fail("bad-format", "An element arrived before the stream header");
+    return false;
+  }
+  if (STANZAS.has(name) && ns !== NS.CLIENT) {
+    // #12: stanzas must be namespace-complete and in the client content namespace.
+    ctx.fail(
+      "invalid-namespace",
+      `RFC 6120 §4.8.3: <${name}/> must be qualified by ${NS.CLIENT}, not '${ns}'`,
+    );
+    return false;
+  }
+  return true;
+}
+
 /** Any other element from the peer (#12, #18, #26, #35, #44). */
 export function elementReceived(ctx: Ctx, el: XmlElement): void {
   const s = ctx.s;
@@ -170,25 +206,7 @@ export function elementReceived(ctx: Ctx, el: XmlElement): void {
     ctx.setTimer("close", s.config.closeTimeoutMs);
     return;
   }
-  if (s.config.role === "server" && (s.phase === "idle" || s.restartPending)) {
-    // #18 / #35: the first message, and the first after SASL success, must be <open/>.
-    return ctx.fail(
-      "not-authorized",
-      s.restartPending
-        ? "RFC 7395 §3.7: a stream restart (<open/>) is required after SASL success"
-        : "RFC 7395 §3.4: the first message must be <open/>",
-    );
-  }
-  if (s.config.role === "client" && s.phase !== "open" && s.phase !== "closing") {
-    return ctx.fail("bad-format", "An element arrived before the stream header");
-  }
-  if (STANZAS.has(el.name) && el.ns !== NS.CLIENT) {
-    // #12: stanzas must be namespace-complete and in the client content namespace.
-    return ctx.fail(
-      "invalid-namespace",
-      `RFC 6120 §4.8.3: <${el.name}/> must be qualified by ${NS.CLIENT}, not '${el.ns}'`,
-    );
-  }
+  if (!elementAllowed(ctx, el.name, el.ns)) return;
   if (s.config.role === "client") {
     if (el.name === "features" && el.ns === NS.STREAMS) {
       // #44: a WebSocket client ignores STARTTLS even when required.

@@ -60,3 +60,4 @@ export { CLOSE_CODES, type CloseCode } from "../close_codes.ts";
 export { XmppUsageError } from "../errors.ts";
 export { NS } from "../xmpp/namespaces.ts";
 export type { XmlElement, XmlLimits, XmlNode } from "../xml/mod.ts";
+export { RawElement, type RelayPolicy } from "../xml/raw_element.ts";

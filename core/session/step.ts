@@ -32,10 +32,11 @@
 import { CLOSE_CODES } from "../close_codes.ts";
 import { WebSocketFraming } from "../framing/websocket.ts";
 import { TcpFraming } from "../framing/tcp.ts";
+import { RelayTcpFraming } from "../framing/tcp_relay.ts";
 import { normalizeDomain } from "./open_rules.ts";
 import { checkTransition, TRANSITIONS } from "./transitions.ts";
 import type { Input, Output, Session, SessionConfig, SessionStepResult } from "./types.ts";
-import { acceptStream, closeStream, restartStream, sendElement } from "./_commands.ts";
+import { acceptStream, closeStream, restartStream, sendElement, sendRaw } from "./_commands.ts";
 import { frames } from "./_receive.ts";
 import { timerFired, transportClosed, transportOpened, transportSecured } from "./_transport.ts";
 import { Ctx, type Draft } from "./_context.ts";
@@ -76,7 +77,10 @@ export function createSession(config: SessionConfig): Session {
       ...codecOptions,
       ...(config.oversizeCondition ? { oversizeCondition: config.oversizeCondition } : {}),
       ...(config.legacyFraming ? { legacyFraming: true } : {}),
+      ...(config.relay ? { relay: config.relay } : {}),
     })
+    : config.relay
+    ? new RelayTcpFraming({ ...codecOptions, relay: config.relay })
     : new TcpFraming(codecOptions);
   return {
     config: {
@@ -205,6 +209,8 @@ function apply(ctx: Ctx, input: Input): void {
       return ctx.failed("aborted", "local", undefined, input.reason);
     case "send-element":
       return sendElement(ctx, input.element);
+    case "send-raw":
+      return sendRaw(ctx, input.element);
     case "close-stream":
       return closeStream(ctx, input.seeOtherUri);
     case "fail-stream":

@@ -20,6 +20,7 @@
 
 import type { XmlElement } from "../xml/element.ts";
 import type { XmlLimits } from "../xml/limits.ts";
+import type { RawElement, RelayPolicy } from "../xml/raw_element.ts";
 import type { FramingCodec, StreamAttributes } from "../framing/types.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
 import type { ClearTimer, SetTimer, StepResult, TimerFired } from "../reducer.ts";
@@ -67,6 +68,12 @@ export interface SessionConfig {
    * `close-requested`, relays what is still in flight, then answers with `close-stream`.
    */
   readonly autoReplyClose?: boolean;
+  /**
+   * Elements (by root name and namespace) to deliver as validated text (`raw-received`) instead
+   * of trees: a gateway relays them with `send-raw`, never building or serializing a tree
+   * (issue 10). Used for RFC 7395 messages and for RFC 6120 streams (default: none).
+   */
+  readonly relay?: RelayPolicy;
 }
 
 /** A session's configuration with every default filled in. */
@@ -179,6 +186,8 @@ export type Input =
     readonly reason: string;
   }
   | { readonly type: "send-element"; readonly now: number; readonly element: XmlElement }
+  /** Send an element received as text by a session with a relay policy (`raw-received`). */
+  | { readonly type: "send-raw"; readonly now: number; readonly element: RawElement }
   /** Close the stream; a server may name another endpoint (`see-other-uri`, RFC 7395 §3.6.1). */
   | { readonly type: "close-stream"; readonly now: number; readonly seeOtherUri?: string }
   /** End the stream with a stream error (RFC 6120 §4.9). */
@@ -226,6 +235,8 @@ export type Output =
     readonly restart: boolean;
   }
   | { readonly type: "element-received"; readonly element: XmlElement }
+  /** An element the relay policy keeps as validated text (see `SessionConfig.relay`). */
+  | { readonly type: "raw-received"; readonly element: RawElement }
   /** Client: SASL succeeded; send `restart-stream` (RFC 7395 §3.7). */
   | { readonly type: "restart-required" }
   /** Client over TCP: STARTTLS `<proceed/>` arrived; upgrade, then input `transport-secured`. */

@@ -29,4 +29,14 @@ export { serialize, type SerializeContext, XmlNameError } from "./serialize.ts";
 export { DEFAULT_XML_LIMITS, resolveXmlLimits, type XmlLimits } from "./limits.ts";
 export type { XmlError, XmlErrorCondition } from "./parse_error.ts";
 export { DocumentParser, type ParseResult } from "./document_parser.ts";
+export { RawElement, type RelayPolicy } from "./raw_element.ts";
+export {
+  DECLARATION_TEXT,
+  type ElementCheck,
+  ElementChecker,
+  NO_SCOPE,
+  type OuterScope,
+  standaloneText,
+} from "./element_check.ts";
+export { type SplitEvent, type SplitterLimits, StreamSplitter } from "./stream_splitter.ts";
 export { type StreamEvent, StreamParser, type StreamParserOptions } from "./stream_parser.ts";

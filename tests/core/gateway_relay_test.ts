@@ -1,0 +1,137 @@
+/**
+ * The gateway's relay path (issue 10): ordinary elements cross the bridge as the text they came
+ * in, validated, with no tree built and nothing serialized again; what the bridge must read
+ * (SASL, features, stream errors, STARTTLS, framing) still goes through trees. Every relayed
+ * text must re-parse to the tree the element had where it came from (issue 8's round-trip
+ * guarantee, digest §2.3).
+ */
+
+import { assert, assertEquals, assertThrows } from "@std/assert";
+import { DocumentParser, StreamParser, type XmlElement } from "../../core/xml/mod.ts";
+import { createSession, step } from "../../core/session/mod.ts";
+import { XmppUsageError } from "../../core/errors.ts";
+import { Harness, HEADER } from "./_gateway_harness.ts";
+
+/** The element as it reads inside the upstream stream (the oracle: sax-ts via StreamParser). */
+function inStream(text: string): XmlElement {
+  const events = new StreamParser().push(HEADER + text);
+  for (const event of events) if (event.type === "element") return event.element;
+  throw new Error(`no element in ${text}`);
+}
+
+function standalone(text: string): XmlElement {
+  const parsed = new DocumentParser().parse(text);
+  if (!parsed.ok) throw new Error(`not a standalone element: ${text}: ${parsed.error.text}`);
+  return parsed.element;
+}
+
+const UPSTREAM_STANZAS = [
+  "<message from='a@localhost/x' to='b@localhost/y' type='chat' id=\"q'1\"><body>1 &lt; 2 &amp;&#x1F600; ]]&gt;</body></message>",
+  "<message\n  to='b@localhost'\tfrom='a@localhost'><body><![CDATA[<not-a-tag/> & ]]></body><x xmlns='jabber:x:data'><field var='a&#10;b'/></x></message>",
+  "<presence from='a@localhost/x'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='v='/></presence>",
+  "<iq type='result' id='r1' to='a@localhost/x'><query xmlns='jabber:iq:roster'><item jid='c@localhost' name='&quot;C&quot;'/></query></iq>",
+  "<r xmlns='urn:xmpp:sm:3'/>",
+  "<message xmlns='jabber:client' to='a@localhost'><p:x xmlns:p='urn:p' p:a='1'/></message>",
+  "<message to='a@localhost'><body xml:lang='de'>Grüße</body></message>",
+];
+
+Deno.test("relay: an upstream stanza reaches the browser as its own text, re-parsing to the same tree (digest §2.3)", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open();
+  h.login();
+  for (const stanza of UPSTREAM_STANZAS) {
+    const before = h.toClient.length;
+    h.upstream(stanza);
+    assertEquals(h.toClient.length, before + 1, stanza);
+    const sent = h.toClient.at(-1)!;
+    assertEquals(standalone(sent), inStream(stanza), sent);
+    // The same text, only the stream's default namespace declared on the root when it relied on it.
+    assertEquals(
+      sent.replace(" xmlns='jabber:client'", "").replace(/^<(\S+) xmlns='jabber:client'/, "<$1"),
+      stanza.replace(" xmlns='jabber:client'", ""),
+    );
+  }
+});
+
+Deno.test("relay: an upstream element that uses the stream header's prefix goes through the tree, in the stream's context", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open();
+  h.login();
+  const stanza = "<message to='a@localhost'><stream:x/><body>hi</body></message>";
+  h.upstream(stanza);
+  assertEquals(standalone(h.toClient.at(-1)!), inStream(stanza));
+});
+
+Deno.test("relay: a validated client message goes upstream exactly as received", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open();
+  h.login();
+  const messages = [
+    "<message xmlns='jabber:client' to='b@localhost' id=\"m'1\"><body>a &amp; b &#60; c</body></message>",
+    "<iq xmlns='jabber:client' type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq>",
+    "<r xmlns='urn:xmpp:sm:3'/>",
+  ];
+  for (const message of messages) {
+    const before = h.toUpstream.length;
+    h.client(message + " \n");
+    assertEquals(
+      h.toUpstream.slice(before),
+      [message],
+      "trailing whitespace dropped, nothing else",
+    );
+  }
+});
+
+Deno.test("relay: a client message with an XML declaration or in no namespace takes the tree path", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open();
+  h.login();
+  h.client("<?xml version='1.0'?><presence xmlns='jabber:client'/>");
+  assertEquals(h.toUpstream.at(-1), "<presence/>");
+});
+
+Deno.test("relay: malformed input is refused on both sides as the tree parser would", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open();
+  h.login();
+  h.client("<message xmlns='jabber:client'><body>unclosed</message>");
+  assert(h.toClient.at(-2)!.includes("not-well-formed"), h.toClient.at(-2));
+  const u = new Harness({ upstreamTls: "off" });
+  u.open();
+  u.login();
+  u.upstream("<message to='a@localhost'><p:x/></message>");
+  assert(
+    u.toClient.some((t) => t.includes("internal-server-error") || t.includes("not-well-formed")),
+  );
+  assert(!u.toClient.some((t) => t.includes("p:x")), "nothing of it reached the browser");
+});
+
+Deno.test("relay: before SASL success a relayed client element is refused with not-authorized (RFC 6120 §4.9.3.12)", () => {
+  const h = new Harness({ upstreamTls: "off" });
+  h.open();
+  h.client("<message xmlns='jabber:client' to='b@localhost'><body>x</body></message>");
+  assert(h.toClient.some((t) => t.includes("not-authorized")));
+  assertEquals(h.toUpstream.filter((t) => t.includes("<body>")), []);
+});
+
+Deno.test("relay: send-raw takes only a RawElement made by a codec", () => {
+  let session = createSession({ role: "client", to: "localhost" });
+  ({ state: session } = step(session, {
+    type: "transport-opened",
+    now: 0,
+    secure: true,
+    protocol: "xmpp",
+  }));
+  ({ state: session } = step(session, {
+    type: "text-received",
+    now: 1,
+    data:
+      "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='localhost' id='s' version='1.0'/>",
+  }));
+  const forged = { name: "message", ns: "jabber:client", text: "<message/><evil/>" };
+  assertThrows(
+    // deno-lint-ignore no-explicit-any
+    () => step(session, { type: "send-raw", now: 2, element: forged as any }),
+    XmppUsageError,
+  );
+});

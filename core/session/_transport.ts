@@ -81,7 +81,6 @@ export function timerFired(ctx: Ctx, timer: "open" | "close"): void {
     if (!(s.phase === "idle" || s.phase === "opening" || s.restartPending)) return;
     if (s.config.role === "server" && s.phase === "opening" && !s.restartPending) return; // waiting for the app
     s.phase = "closed";
-    ctx.out.push({ type: "clear-timer", timer: "close" });
     ctx.closeTransport(CLOSE_CODES.POLICY_VIOLATION, "No stream header in time");
     ctx.failed("open-timeout", "local");
     return;

@@ -10,10 +10,12 @@
  * const names: string[] = [];
  * const sax = createSaxDriver({
  *   onopentag: (tag) => names.push(tag.local),
+ *   onattribute: () => {},
  *   onclosetag: () => {},
  *   ontext: () => {},
  *   onprocessinginstruction: () => {},
  *   onmarkup: () => {},
+ *   onopencdata: () => {},
  *   onerror: (error) => { throw error; },
  * }, { trackPosition: false, maxBufferLength: 65536 });
  * sax.write("<a xmlns='urn:x'><b/></a>");
@@ -45,9 +47,13 @@ export interface SaxTag {
 /** Callbacks of the driver. Any of them may throw to stop parsing at once. */
 export interface SaxHandlers {
   onopentag(tag: SaxTag, attributeEvents: number): void;
+  /** An attribute of the tag being opened, once its prefix is resolved (before `onopentag`). */
+  onattribute(attribute: SaxAttribute): void;
   onclosetag(): void;
   /** Character data, entity-decoded; CDATA sections are reported here too. */
   ontext(text: string): void;
+  /** A CDATA section begins (reported even when it is empty or outside any element). */
+  onopencdata(): void;
   onprocessinginstruction(name: string, body: string): void;
   /** A comment, DTD or other markup declaration (RFC 6120 §11.1 forbids them all). */
   onmarkup(kind: "comment" | "doctype" | "declaration"): void;
@@ -94,6 +100,9 @@ const BUFFERS = [
 // deno-lint-ignore no-explicit-any
 type Loose = any;
 
+/** XML 1.0 §4.6: the five predefined entities, the only ones RFC 6120 §11.1 allows. */
+const XML_ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" } as const;
+
 /**
  * Creates a reusable strict, namespace-aware parser that only knows the five predefined
  * entities.
@@ -104,8 +113,10 @@ type Loose = any;
  * import { assertEquals } from "@std/assert";
  * let text = "";
  * const sax = createSaxDriver({
- *   onopentag: () => {}, onclosetag: () => {}, onprocessinginstruction: () => {},
- *   onmarkup: () => {}, onerror: (e) => { throw e; }, ontext: (t) => { text += t; },
+ *   onopentag: () => {}, onattribute: () => {}, onclosetag: () => {},
+ *   onprocessinginstruction: () => {},
+ *   onmarkup: () => {}, onopencdata: () => {}, onerror: (e) => { throw e; },
+ *   ontext: (t) => { text += t; },
  * }, { trackPosition: false, maxBufferLength: 1024 });
  * sax.write("<a>&lt;&#x41;</a>");
  * assertEquals(text, "<A");
@@ -118,6 +129,10 @@ export function createSaxDriver(handlers: SaxHandlers, options: SaxOptions): Sax
     position: options.trackPosition,
     MAX_BUFFER_LENGTH: options.maxBufferLength,
   });
+  // Entity names are peer text: a table without a prototype, so that no lookup ever reaches
+  // Object.prototype (`&constructor;`). RawScanner refuses every other name before sax-ts sees
+  // it (sax-ts also retries a name lower-cased: `&AMP;`); this is the second line of defence.
+  parser.ENTITIES = Object.assign(Object.create(null), XML_ENTITIES);
   const S = parser.S;
   const rootScope = parser.ns;
   let attributeEvents = 0;
@@ -126,12 +141,14 @@ export function createSaxDriver(handlers: SaxHandlers, options: SaxOptions): Sax
     attributeEvents = 0;
     handlers.onopentag(tag, count);
   };
-  parser.onattribute = () => {
+  parser.onattribute = (attribute: SaxAttribute) => {
     attributeEvents++;
+    handlers.onattribute(attribute);
   };
   parser.onclosetag = () => handlers.onclosetag();
   parser.ontext = (text: string) => handlers.ontext(text);
   parser.oncdata = (text: string) => handlers.ontext(text);
+  parser.onopencdata = () => handlers.onopencdata();
   parser.onprocessinginstruction = (pi: { name: string; body: string }) =>
     handlers.onprocessinginstruction(pi.name, pi.body);
   parser.oncomment = () => handlers.onmarkup("comment");

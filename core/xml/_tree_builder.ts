@@ -20,7 +20,6 @@
 import type { XmlElement, XmlNode } from "./element.ts";
 import type { SaxAttribute, SaxHandlers, SaxTag } from "./_sax.ts";
 import type { XmlLimits } from "./limits.ts";
-import { findIllegalCharacter } from "./restricted.ts";
 import { ParseStop, xmlError, type XmlErrorCondition } from "./parse_error.ts";
 
 /** Receives what the builder completes. */
@@ -63,8 +62,6 @@ export class TreeBuilder implements SaxHandlers {
   #rootSeen = false;
   #rootClosed = false;
   #declarationAllowed = true;
-  /** Set when the raw text contains character references, which may decode to illegal chars. */
-  checkDecodedText = false;
   /** Reports the entity being read when the parser fails (set by the owner of the parser). */
   entityName: () => string = () => "";
   /** Whether the document began with `<?xml` (set by the owner, from its raw scanner). */
@@ -94,10 +91,19 @@ export class TreeBuilder implements SaxHandlers {
     this.#rootSeen = false;
     this.#rootClosed = false;
     this.#declarationAllowed = true;
-    this.checkDecodedText = false;
+  }
+
+  /**
+   * sax-ts resolves prefixes through a prototype chain that ends at Object.prototype: an
+   * undeclared `constructor:` finds a function there instead of failing. Namespaces in XML 1.0
+   * §5: it is unbound. Checked where sax-ts checks other prefixes, before any limit.
+   */
+  onattribute(attribute: SaxAttribute): void {
+    if (typeof attribute.uri !== "string") stop("not-well-formed", "Unbound namespace prefix");
   }
 
   onopentag(tag: SaxTag, attributeEvents: number): void {
+    if (typeof tag.uri !== "string") stop("not-well-formed", "Unbound namespace prefix");
     const limits = this.#limits;
     this.#declarationAllowed = false;
     if (this.#open === 0) {
@@ -121,6 +127,7 @@ export class TreeBuilder implements SaxHandlers {
     if (tag.name.length > limits.maxNameLength) {
       stop("policy-violation", `Element name longer than ${limits.maxNameLength}`, true);
     }
+
     let attrs: Record<string, string> | undefined;
     let count = 0;
     const attributes = tag.attributes;
@@ -188,9 +195,6 @@ export class TreeBuilder implements SaxHandlers {
       checkDeclaration(a.prefix === "xmlns" ? a.local : "", value);
     }
     if (hasTwoColons(a.name)) stop("not-well-formed", `Invalid qualified name ${a.name}`);
-    if (this.checkDecodedText && findIllegalCharacter(value) >= 0) {
-      stop("not-well-formed", "Character reference to a character XML forbids");
-    }
   }
 
   onclosetag(): void {
@@ -208,9 +212,8 @@ export class TreeBuilder implements SaxHandlers {
   }
 
   ontext(text: string): void {
-    if (this.checkDecodedText && findIllegalCharacter(text) >= 0) {
-      stop("not-well-formed", "Character reference to a character XML forbids");
-    }
+    // References were checked by RawScanner (only the five entities and references to
+    // characters XML allows), and raw text by findIllegalCharacter: decoded text is legal.
     const parent = this.#stack[this.#stack.length - 1];
     if (parent === undefined) {
       if (this.#open === 0 || WHITESPACE_ONLY.test(text)) {
@@ -223,6 +226,19 @@ export class TreeBuilder implements SaxHandlers {
     const last = children.length - 1;
     if (last >= 0 && typeof children[last] === "string") children[last] += text;
     else children.push(text);
+  }
+
+  onopencdata(): void {
+    // XML 1.0 §2.1: only comments, PIs and whitespace may surround the root (sax-ts accepts a
+    // CDATA section there); in a stream, only whitespace stands between first-level elements.
+    if (this.#stack.length === 0) {
+      stop(
+        "not-well-formed",
+        this.#open === 0
+          ? "A CDATA section outside the root element"
+          : "A CDATA section between first-level elements",
+      );
+    }
   }
 
   onprocessinginstruction(name: string, body: string): void {

@@ -79,7 +79,6 @@ export class DocumentParser {
     text = scanned.text;
     const builder = this.#builder;
     builder.reset();
-    builder.checkDecodedText = text.indexOf("&#") >= 0;
     this.#sax.reset();
     this.#element = undefined;
     try {

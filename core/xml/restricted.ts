@@ -3,7 +3,9 @@
  * RFC 6120 §11 (no comments, processing instructions other than the leading XML declaration,
  * DTDs or other markup declarations: refused before anything is parsed, so nothing is ever
  * expanded), the XML 1.0 rules `sax-ts` does not enforce (`<` inside tags and attribute values,
- * `]]>` in character data, whitespace after `<`, legal characters), and the normalisations XML
+ * `]]>` in character data, whitespace after `<` or `</`, legal characters, references: only the
+ * five predefined entities spelt exactly and `&#N;`/`&#xH;` to characters XML allows, so that
+ * no entity name ever reaches sax-ts's table or its lower-casing), and the normalisations XML
  * 1.0 requires of a parser (line ends §2.11, attribute-value whitespace §3.3.3).
  *
  * @example
@@ -56,6 +58,24 @@ export interface RawScan {
 }
 
 const CDATA_OPEN = "<![CDATA[";
+/** Where a reference (`&...;`, in text or an attribute value) stands; it may straddle chunks. */
+const R_NONE = 0;
+const R_AMP = 1; // after '&'
+const R_HASH = 2; // after '&#'
+const R_DEC = 3; // decimal digits
+const R_HEX = 4; // after '&#x'
+const R_NAME = 5; // an entity name
+/** ASCII classes of entity-name characters, as sax-ts (and ElementChecker) read them. */
+const ENTITY_START = 1;
+const ENTITY_CHAR = 2;
+const ENTITY_ASCII = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 58 ||
+    c === 35;
+  if (letter) ENTITY_ASCII[c] = ENTITY_START | ENTITY_CHAR;
+  else if ((c >= 48 && c <= 57) || c === 45 || c === 46) ENTITY_ASCII[c] = ENTITY_CHAR;
+}
+const ONLY_FIVE = "RFC 6120 §11.1: only the five predefined entities are allowed";
 const TEXT = 0;
 const TAG = 1;
 const ATTRIBUTE = 2;
@@ -93,6 +113,14 @@ export class RawScanner {
   #nameLength = 0;
   /** Characters of "xmlns" matched at the start of the current name; -1 once it differs. */
   #xmlnsMatched = 0;
+  // The reference being read (it survives chunk boundaries).
+  #ref = R_NONE;
+  #refCode = 0;
+  #refDigits = 0;
+  /** The entity name's first four characters (longer names are none of the five). */
+  #refName = "";
+  #refNameLength = 0;
+  #refError: RawError | undefined;
 
   /** Creates a scanner; without limits it only applies the restricted-XML rules. */
   constructor(limits: ScanLimits = UNLIMITED) {
@@ -106,6 +134,7 @@ export class RawScanner {
     this.#carry = "";
     this.#consumed = 0;
     this.#declarationAtStart = false;
+    this.#ref = R_NONE;
     this.#startTag();
   }
 
@@ -142,6 +171,104 @@ export class RawScanner {
   }
 
   /**
+   * Reads the reference begun before `i` (`#ref` says how far it got) up to its ';'. Returns the
+   * index after the ';', `s.length` when the text ends first (the reference goes on in the next
+   * chunk; an error when `final`), or -1 with `#refError` set. XML 1.0 §4.1 and §4.6: only the
+   * five predefined names, exactly (sax-ts would lower-case them and look them up in a plain
+   * object), and `&#N;` or `&#xH;` (lower-case x) to a character matching Char. The conditions
+   * are ElementChecker's: a name ended by ';' is `restricted-xml`, anything else
+   * `not-well-formed`. Costs one step per character of the reference.
+   */
+  #reference(s: string, i: number, final: boolean): number {
+    const n = s.length;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      let state = this.#ref;
+      if (state === R_AMP) {
+        if (c === 35 /* # */) {
+          this.#ref = R_HASH;
+          this.#refCode = 0;
+          this.#refDigits = 0;
+          continue;
+        }
+        state = this.#ref = R_NAME;
+        this.#refName = "";
+        this.#refNameLength = 0;
+      } else if (state === R_HASH) {
+        if (c === 120 /* x */) {
+          this.#ref = R_HEX;
+          continue;
+        }
+        state = this.#ref = R_DEC;
+      }
+      if (state === R_NAME) {
+        const length = this.#refNameLength;
+        if (c === 59 /* ; */) {
+          this.#ref = R_NONE;
+          if (length <= 4) {
+            const name = this.#refName;
+            if (
+              name === "amp" || name === "lt" || name === "gt" || name === "quot" ||
+              name === "apos"
+            ) return i + 1;
+          }
+          return this.#refFail("restricted-xml", ONLY_FIVE);
+        }
+        const legal = c < 128
+          ? (ENTITY_ASCII[c]! & (length === 0 ? ENTITY_START : ENTITY_CHAR)) !== 0
+          : length === 0
+          ? isNameStartHigh(c)
+          : isNameCharHigh(c);
+        if (!legal) return this.#refFail("not-well-formed", "Invalid character in entity name");
+        if (length < 4) this.#refName += String.fromCharCode(c);
+        this.#refNameLength = length + 1;
+        continue;
+      }
+      // A character reference: digits, then ';'.
+      const v = c >= 48 && c <= 57
+        ? c - 48
+        : state === R_DEC
+        ? -1
+        : c >= 97 && c <= 102
+        ? c - 87
+        : c >= 65 && c <= 70
+        ? c - 55
+        : -1;
+      if (v >= 0) {
+        const code = this.#refCode;
+        if (code <= 0x10ffff) this.#refCode = code * (state === R_DEC ? 10 : 16) + v;
+        this.#refDigits++;
+        continue;
+      }
+      this.#ref = R_NONE;
+      if (c !== 59 || this.#refDigits === 0) {
+        return this.#refFail("not-well-formed", "A malformed character reference");
+      }
+      const code = this.#refCode;
+      if (code === 0 || code > 0x10ffff) {
+        return this.#refFail("not-well-formed", "A character reference to no character");
+      }
+      if (!isLegalChar(code)) {
+        return this.#refFail("not-well-formed", "Character reference to a character XML forbids");
+      }
+      return i + 1;
+    }
+    if (!final) return n;
+    const name = this.#ref === R_AMP || this.#ref === R_NAME;
+    this.#ref = R_NONE;
+    return this.#refFail(
+      "not-well-formed",
+      name ? "An unterminated entity reference" : "A malformed character reference",
+    );
+  }
+
+  #refFail(condition: RawError["condition"], text: string): number {
+    this.#ref = R_NONE;
+    this.#refError = { condition, text };
+    return -1;
+  }
+
+  /**
    * Scans the next piece of text. With `final` false, characters that cannot be judged yet
    * (a `<` at the very end, part of `<![CDATA[`, ...) are held back until the next call.
    */
@@ -164,15 +291,31 @@ export class RawScanner {
     let nextLt = -2;
     let nextTab = -2;
     let nextNl = -2;
+    let nextAmp = -2;
     const limits = this.#limits;
     let i = 0;
     scan: while (i < n) {
       switch (this.#state) {
         case TEXT: {
+          if (this.#ref !== R_NONE) {
+            i = this.#reference(s, i, final);
+            if (i < 0) return { text: s, error: this.#refError! };
+            if (i >= n) break scan;
+          }
           const lt = s.indexOf("<", i);
           const end = lt < 0 ? n : lt;
           if (nextBrackets !== -1 && nextBrackets < i) nextBrackets = s.indexOf("]]>", i);
           const brackets = nextBrackets;
+          // References before the end of this text run (and before a ']]>', document order).
+          const refsEnd = brackets >= 0 && brackets < end ? brackets : end;
+          if (nextAmp !== -1 && nextAmp < i) nextAmp = s.indexOf("&", i);
+          while (nextAmp >= 0 && nextAmp < refsEnd) {
+            this.#ref = R_AMP;
+            const after = this.#reference(s, nextAmp + 1, final);
+            if (after < 0) return { text: s, error: this.#refError! };
+            if (after >= n) break scan; // unfinished: continued by the next call
+            nextAmp = s.indexOf("&", after);
+          }
           if (brackets >= 0 && brackets < end) {
             return fail(s, "not-well-formed", "']]>' in character data");
           }
@@ -182,6 +325,7 @@ export class RawScanner {
           }
           const next = lt + 1 < n ? s.charCodeAt(lt + 1) : -1;
           const undecided = next === -1 ||
+            (next === 47 && lt + 2 === n) ||
             (next === 33 && lt + 9 > n && CDATA_OPEN.startsWith(s.slice(lt))) ||
             (next === 63 && lt + 6 > n && this.#consumed + lt === 0);
           if (undecided && !final) {
@@ -200,6 +344,15 @@ export class RawScanner {
             i = lt + 2;
           } else if (next === 32 || next === 9 || next === 10) {
             return fail(s, "not-well-formed", "Whitespace right after '<'");
+          } else if (next === 47 /* / */) {
+            const after = s.charCodeAt(lt + 2);
+            if (after === 32 || after === 9 || after === 10) {
+              // sax-ts skips it; XML 1.0 §3.1: ETag ::= '</' Name S? '>'.
+              return fail(s, "not-well-formed", "Whitespace right after '</'");
+            }
+            this.#state = TAG;
+            this.#startTag();
+            i = lt + 1;
           } else {
             this.#state = TAG;
             this.#startTag();
@@ -249,9 +402,24 @@ export class RawScanner {
           break;
         }
         case ATTRIBUTE: {
+          if (this.#ref !== R_NONE) {
+            i = this.#reference(s, i, final);
+            if (i < 0) return { text: s, error: this.#refError! };
+            if (i >= n) break scan;
+          }
           const close = s.indexOf(this.#quote === 34 ? '"' : "'", i);
           const end = close < 0 ? n : close;
           if (nextLt !== -1 && nextLt < i) nextLt = s.indexOf("<", i);
+          // References in the value, up to its end or a '<' (document order).
+          const refsEnd = nextLt >= 0 && nextLt < end ? nextLt : end;
+          if (nextAmp !== -1 && nextAmp < i) nextAmp = s.indexOf("&", i);
+          while (nextAmp >= 0 && nextAmp < refsEnd) {
+            this.#ref = R_AMP;
+            const after = this.#reference(s, nextAmp + 1, final);
+            if (after < 0) return { text: s, error: this.#refError! };
+            if (after >= n) break; // unfinished (so no quote follows): continued next call
+            nextAmp = s.indexOf("&", after);
+          }
           if (nextLt >= 0 && nextLt < end) {
             return fail(s, "not-well-formed", "'<' in an attribute value");
           }
@@ -293,6 +461,27 @@ export class RawScanner {
     this.#consumed += text.length;
     return { text };
   }
+}
+
+/** XML 1.0 Char: whether a character reference may name `code`. */
+function isLegalChar(code: number): boolean {
+  return code >= 0x20
+    ? code <= 0xd7ff || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff)
+    : code === 9 || code === 10 || code === 13;
+}
+
+/** XML 1.0 NameStartChar above ASCII, in the Basic Multilingual Plane (as sax-ts). */
+function isNameStartHigh(c: number): boolean {
+  return (c >= 0xc0 && c <= 0xd6) || (c >= 0xd8 && c <= 0xf6) || (c >= 0xf8 && c <= 0x2ff) ||
+    (c >= 0x370 && c <= 0x37d) || (c >= 0x37f && c <= 0x1fff) || c === 0x200c || c === 0x200d ||
+    (c >= 0x2070 && c <= 0x218f) || (c >= 0x2c00 && c <= 0x2fef) || (c >= 0x3001 && c <= 0xd7ff) ||
+    (c >= 0xf900 && c <= 0xfdcf) || (c >= 0xfdf0 && c <= 0xfffd);
+}
+
+/** XML 1.0 NameChar above ASCII, in the Basic Multilingual Plane (as sax-ts). */
+function isNameCharHigh(c: number): boolean {
+  return isNameStartHigh(c) || c === 0xb7 || (c >= 0x300 && c <= 0x36f) || c === 0x203f ||
+    c === 0x2040;
 }
 
 /** XML 1.0 §3.3.3: literal tabs and line feeds in attribute values become spaces. */

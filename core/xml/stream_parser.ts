@@ -160,8 +160,6 @@ export class StreamParser {
       );
     }
     text = scanned.text;
-    // A character reference may straddle chunks: check decoded text once any '&' was seen.
-    if (text.indexOf("&") >= 0) this.#builder.checkDecodedText = true;
     const start = this.#sax.position();
     this.#events = [];
     try {

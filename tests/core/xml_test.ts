@@ -12,6 +12,8 @@ import {
   NS,
   type ParseResult,
   serialize,
+  type StreamEvent,
+  StreamParser,
   type XmlElement,
   type XmlLimits,
   type XmlNode,
@@ -425,6 +427,110 @@ Deno.test("xml: XML 1.0 and namespace well-formedness details", async (t) => {
   await t.step("literal whitespace in attribute values is normalised (XML 1.0 §3.3.3)", () => {
     assertEquals(ok("<a x='a\tb\nc\r\nd'/>").attrs.x, "a b c d");
   });
+});
+
+// ---- sax-ts leniencies closed in the tree path (issue 8) ------------------------------------
+
+const STREAM_HEADER =
+  "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+
+/** Feeds `before`, then `text` cut in two at `cut`, to a fresh StreamParser; all its events. */
+function streamEvents(before: string, text: string, cut: number): StreamEvent[] {
+  const stream = new StreamParser();
+  return [
+    ...stream.push(before),
+    ...stream.push(text.slice(0, cut)),
+    ...stream.push(text.slice(cut)),
+  ];
+}
+
+/**
+ * What XML 1.0 / Namespaces in XML forbid and sax-ts let through (verified on main before the
+ * fix): each refused by DocumentParser, and by StreamParser with the text split at every
+ * position (after the stream header: the texts are first-level elements).
+ */
+const LENIENCIES: readonly (readonly [text: string, condition: string])[] = [
+  // Entity names reached Object.prototype, or were lower-cased (XML 1.0 §4.6, RFC 6120 §11.1).
+  ["<a>&constructor;</a>", "restricted-xml"],
+  ["<a b='&toString;'/>", "restricted-xml"],
+  ["<a>&__proto__;</a>", "restricted-xml"],
+  ["<a>&AMP;</a>", "restricted-xml"],
+  ["<a b='&Quot;'/>", "restricted-xml"],
+  ["<a>&ampx;</a>", "restricted-xml"],
+  // Character references: lower-case x only; Char excludes surrogates (XML 1.0 §4.1, §2.2).
+  ["<a>&#X41;</a>", "not-well-formed"],
+  ["<a b='&#X41;'/>", "not-well-formed"],
+  ["<a>&#xD83D;&#xDE00;</a>", "not-well-formed"],
+  ["<a b='&#55357;&#56832;'/>", "not-well-formed"],
+  ["<a>&#x000000110000;</a>", "not-well-formed"],
+  ["<a>&#x;</a>", "not-well-formed"],
+  ["<a>&amp </a>", "not-well-formed"],
+  // ETag ::= '</' Name S? '>' (XML 1.0 §3.1).
+  ["<a></ a>", "not-well-formed"],
+  ["<a></\ta>", "not-well-formed"],
+  ["<a><b></\r\nb></a>", "not-well-formed"],
+  // Undeclared prefixes found on Object.prototype (Namespaces in XML 1.0 §5).
+  ["<constructor:a/>", "not-well-formed"],
+  ["<a constructor:b='1'/>", "not-well-formed"],
+  ["<a><toString:b/></a>", "not-well-formed"],
+  ["<a valueOf:b='1'/>", "not-well-formed"],
+];
+
+Deno.test("xml: sax-ts leniencies are refused by DocumentParser (issue 8)", () => {
+  for (const [text, condition] of LENIENCIES) refused(text, condition);
+  // CDATA sections outside the root (XML 1.0 §2.1: only Misc surrounds it).
+  refused("<![CDATA[x]]><a/>", "not-well-formed");
+  refused("<a/><![CDATA[]]>", "not-well-formed");
+  refused(" <![CDATA[ ]]> <a/>", "not-well-formed");
+  // A declared prefix named like an Object.prototype member is an ordinary prefix.
+  assertEquals(
+    ok("<a xmlns:constructor='urn:c'><constructor:b constructor:x='1'/></a>")
+      .children,
+    [element("b", "urn:c", { "{urn:c}x": "1" })],
+  );
+  // A declared `hasOwnProperty` prefix stays refused (sax-ts calls tag.ns.hasOwnProperty).
+  refused("<a xmlns:hasOwnProperty='urn:h'/>", "not-well-formed");
+  // What XML allows still parses.
+  assertEquals(ok("<a b='&amp;&#x41;&#65;'>&lt;&gt;&quot;&apos;&#x10000;&#0065;</a>"), {
+    name: "a",
+    ns: "",
+    attrs: { b: "&AA" },
+    children: [`<>"'\u{10000}A`],
+  });
+  assertEquals(ok("<a></a \t>").name, "a");
+});
+
+Deno.test("xml: sax-ts leniencies are refused by StreamParser, split at every position", () => {
+  const cases: (readonly [before: string, text: string, condition: string])[] = LENIENCIES.map((
+    [text, condition],
+  ) => [STREAM_HEADER, text, condition]);
+  // CDATA before the header, and between first-level elements.
+  cases.push(["", "<![CDATA[x]]>" + STREAM_HEADER, "not-well-formed"]);
+  cases.push([STREAM_HEADER, "<a/><![CDATA[x]]>", "not-well-formed"]);
+  cases.push([STREAM_HEADER, " <![CDATA[]]><a/>", "not-well-formed"]);
+  for (const [before, text, condition] of cases) {
+    for (let cut = 0; cut <= text.length; cut++) {
+      const events = streamEvents(before, text, cut);
+      const last = events[events.length - 1];
+      const where = `${JSON.stringify(text)} cut at ${cut}`;
+      if (last?.type !== "error") throw new Error(`${where}: ${JSON.stringify(events)}`);
+      assertEquals(last.error.condition, condition, `${where}: ${last.error.text}`);
+      // The bad element itself is never reported (the ones before it may be).
+      const elements = events.filter((e) => e.type === "element").length;
+      assert(elements <= (text.startsWith("<a/>") ? 1 : 0), where);
+    }
+  }
+});
+
+Deno.test("xml: references and end tags split at every position still parse in a stream", () => {
+  const text = "<a b='&amp;&#x41;&#0065;&quot;'>&lt;&#x1F600;&apos;&#10;</a \n>";
+  for (let cut = 0; cut <= text.length; cut++) {
+    const events = streamEvents(STREAM_HEADER, text, cut);
+    assertEquals(events.map((e) => e.type), ["header", "element"], `cut at ${cut}`);
+    const el = events[1]!.type === "element" ? events[1]!.element : undefined;
+    assertEquals(el?.attrs, { b: `&AA"` }, `cut at ${cut}`);
+    assertEquals(el?.children, ["<\u{1F600}'\n"], `cut at ${cut}`);
+  }
 });
 
 // ---- parser reuse ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /**
  * A fast, single-pass well-formedness checker for one XML element (issue 10): it accepts exactly
- * what {@link DocumentParser} accepts (minus the known sax-ts leniencies listed below), without
+ * what {@link DocumentParser} accepts, without
  * building a tree, so that the gateway can relay an ordinary stanza as received.
  *
  * What it checks, in one left-to-right pass that is linear in the input for every shape of
@@ -21,11 +21,10 @@
  * error in document order, with the sax-ts and tree-builder ordering of the checks in a start
  * tag (so `tooBig` agrees).
  *
- * Stricter than DocumentParser, on purpose (XML 1.0 forbids these; sax-ts lets them through):
- * entity names other than the five exact ones (`&AMP;`, `&Lt;`, `&constructor;`), `&#X41;`,
- * character references to surrogates (`&#xD83D;&#xDE00;`), whitespace after `</`, CDATA
- * sections outside the root, and prefixes named after `Object.prototype` members
- * (`<constructor:a/>`) that no declaration binds.
+ * Both refuse what sax-ts alone would let through (found by the differential test): entity
+ * names other than the five exact ones (`&AMP;`, `&constructor;`), `&#X41;`, character
+ * references to surrogates, whitespace after `</`, CDATA sections outside the root, and
+ * prefixes named after `Object.prototype` members (`<constructor:a/>`) that nothing binds.
  *
  * Not handled: a text starting with `<?` (an XML declaration); callers give such texts to
  * DocumentParser. The check refuses them with `not-well-formed` and {@link DECLARATION_TEXT}.

@@ -195,9 +195,13 @@ export class StreamSplitter {
               i += 9;
               break;
             }
+            if (s.startsWith("<![CDATA[", i)) {
+              // As the tree parser: character data between first-level elements is not XML here.
+              return this.#fail("not-well-formed", "A CDATA section between first-level elements");
+            }
             return this.#fail(
               "restricted-xml",
-              "RFC 6120 §11.1: markup declarations, comments and CDATA between elements are not allowed",
+              "RFC 6120 §11.1: markup declarations and comments are not allowed",
             );
           }
           if (next === 63 /* ? */) {

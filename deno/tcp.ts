@@ -60,7 +60,10 @@ export async function connectTcp(
   options: TcpConnectOptions,
   handlers: TcpHandlers,
 ): Promise<TcpConnection> {
-  let conn: Deno.Conn = await Deno.connect({ hostname: options.hostname, port: options.port });
+  const tcp = await Deno.connect({ hostname: options.hostname, port: options.port });
+  // Stanzas are small and latency-bound: no Nagle delay (as the Node binding's noDelay).
+  tcp.setNoDelay(true);
+  let conn: Deno.Conn = tcp;
   if (options.tls === "direct") conn = await startTlsOn(conn, options, options);
   const max = options.maxQueuedBytes ?? 1 << 20;
   const encoder = new TextEncoder();

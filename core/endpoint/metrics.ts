@@ -63,8 +63,10 @@ export class Metrics {
 
   /** One element (message) sent toward `direction`, of `bytes` UTF-8 bytes. */
   relayed(direction: "to_client" | "to_server", bytes: number): void {
-    bump(this.#elements, `direction="${direction}"`, 1);
-    bump(this.#bytes, `direction="${direction}"`, bytes);
+    // Called for every relayed element: constant label strings, no string built per call.
+    const labels = DIRECTION_LABELS[direction];
+    bump(this.#elements, labels, 1);
+    bump(this.#bytes, labels, bytes);
   }
 
   /** A stream error with `condition`, sent to (`client`) or received from (`upstream`) a side. */
@@ -207,6 +209,11 @@ export function renderEndpointStats(stats: EndpointStats): string {
   }
   return lines.join("\n") + "\n";
 }
+
+const DIRECTION_LABELS = {
+  to_client: 'direction="to_client"',
+  to_server: 'direction="to_server"',
+} as const;
 
 function bump(map: Map<string, number>, key: string, by: number): void {
   map.set(key, (map.get(key) ?? 0) + by);

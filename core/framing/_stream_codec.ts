@@ -13,6 +13,8 @@
 
 import type { StreamEvent } from "../xml/stream_parser.ts";
 import { escapeAttribute } from "../xml/escape.ts";
+import type { XmlElement } from "../xml/element.ts";
+import { serialize, type SerializeContext } from "../xml/serialize.ts";
 import { NS } from "../namespaces.ts";
 import type { CloseCode } from "../close_codes.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
@@ -107,4 +109,46 @@ export function streamHeader(
     if (value !== undefined) header += " " + key + "='" + escapeAttribute(value) + "'";
   }
   return header + ">";
+}
+
+/**
+ * The writing half of RFC 6120 framing over TCP (the header with the XML declaration, the
+ * footer, elements serialized in the stream's context), shared by the tree and relay codecs.
+ *
+ * @example
+ * ```ts
+ * import { StreamEncoding } from "./_stream_codec.ts";
+ * import { assertEquals } from "@std/assert";
+ * const encoding = new StreamEncoding("jabber:client");
+ * assertEquals(encoding.encodeClose(), "</stream:stream>");
+ * ```
+ */
+export class StreamEncoding {
+  readonly #content: string;
+  readonly #context: SerializeContext;
+
+  /** `content` is the stream's content namespace (`jabber:client`). */
+  constructor(content: string) {
+    this.#content = content;
+    this.#context = {
+      defaultNs: content,
+      prefixes: { [NS.STREAMS]: "stream" },
+      declared: { stream: NS.STREAMS },
+    };
+  }
+
+  /** The XML declaration and an open `<stream:stream>` header. */
+  encodeOpen(attributes: StreamAttributes): string {
+    return streamHeader(this.#content, attributes, true);
+  }
+
+  /** The stream footer. */
+  encodeClose(): string {
+    return "</stream:stream>";
+  }
+
+  /** One element, in the stream's namespace context. */
+  encodeElement(el: XmlElement): string {
+    return serialize(el, this.#context);
+  }
 }

@@ -14,12 +14,10 @@
 
 import { StreamParser } from "../xml/stream_parser.ts";
 import type { XmlLimits } from "../xml/limits.ts";
-import type { XmlElement } from "../xml/element.ts";
-import { serialize, type SerializeContext } from "../xml/serialize.ts";
 import { NS } from "../namespaces.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
-import type { Frame, FramingCodec, StreamAttributes } from "./types.ts";
-import { streamFrames, streamHeader } from "./_stream_codec.ts";
+import type { Frame, FramingCodec } from "./types.ts";
+import { StreamEncoding, streamFrames } from "./_stream_codec.ts";
 
 /** Options of the RFC 6120 codec. */
 export interface TcpFramingOptions {
@@ -30,20 +28,13 @@ export interface TcpFramingOptions {
 }
 
 /** The RFC 6120 codec. One instance per connection (it owns the stream parser). */
-export class TcpFraming implements FramingCodec {
+export class TcpFraming extends StreamEncoding implements FramingCodec {
   readonly transport = "tcp" as const;
   readonly #parser: StreamParser;
-  readonly #content: string;
-  readonly #context: SerializeContext;
 
   /** A codec for one RFC 6120 TCP stream. */
   constructor(options: TcpFramingOptions = {}) {
-    this.#content = options.contentNamespace ?? NS.CLIENT;
-    this.#context = {
-      defaultNs: this.#content,
-      prefixes: { [NS.STREAMS]: "stream" },
-      declared: { stream: NS.STREAMS },
-    };
+    super(options.contentNamespace ?? NS.CLIENT);
     this.#parser = new StreamParser({
       ...(options.limits ? { limits: options.limits } : {}),
       // RFC 6120 §4.3.3 / §5.3.2: nothing after these belongs to the current document.
@@ -57,18 +48,6 @@ export class TcpFraming implements FramingCodec {
       keepalives: true,
       errorCode: CLOSE_CODES.PROTOCOL_ERROR,
     });
-  }
-
-  encodeOpen(attributes: StreamAttributes): string {
-    return streamHeader(this.#content, attributes, true);
-  }
-
-  encodeClose(): string {
-    return "</stream:stream>";
-  }
-
-  encodeElement(el: XmlElement): string {
-    return serialize(el, this.#context);
   }
 
   restart(): readonly Frame[] {

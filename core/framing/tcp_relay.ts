@@ -24,19 +24,12 @@ import { StreamSplitter } from "../xml/stream_splitter.ts";
 import { DocumentParser } from "../xml/document_parser.ts";
 import { ElementChecker, type OuterScope, standaloneText } from "../xml/element_check.ts";
 import { type RelayPolicy, validatedRawElement } from "../xml/raw_element.ts";
-import { resolveXmlLimits, type XmlLimits } from "../xml/limits.ts";
-import type { XmlElement } from "../xml/element.ts";
-import { serialize, type SerializeContext } from "../xml/serialize.ts";
+import { resolveXmlLimits, sharedPerLimits, type XmlLimits } from "../xml/limits.ts";
 import { NS } from "../namespaces.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
-import {
-  type Frame,
-  type FramingCodec,
-  type StreamAttributes,
-  streamAttributesOf,
-} from "./types.ts";
-import { streamHeader } from "./_stream_codec.ts";
+import { type Frame, type FramingCodec, streamAttributesOf } from "./types.ts";
+import { StreamEncoding } from "./_stream_codec.ts";
 
 /** Options of the relay codec. */
 export interface RelayTcpFramingOptions {
@@ -49,11 +42,9 @@ export interface RelayTcpFramingOptions {
 }
 
 /** The relay codec; see the module documentation. One instance per connection. */
-export class RelayTcpFraming implements FramingCodec {
+export class RelayTcpFraming extends StreamEncoding implements FramingCodec {
   readonly transport = "tcp" as const;
   readonly #limits: XmlLimits;
-  readonly #content: string;
-  readonly #context: SerializeContext;
   readonly #relay: RelayPolicy;
   readonly #splitter: StreamSplitter;
   readonly #checker: ElementChecker;
@@ -67,13 +58,8 @@ export class RelayTcpFraming implements FramingCodec {
 
   /** A relay codec for one RFC 6120 TCP stream. */
   constructor(options: RelayTcpFramingOptions) {
+    super(options.contentNamespace ?? NS.CLIENT);
     this.#limits = resolveXmlLimits(options.limits);
-    this.#content = options.contentNamespace ?? NS.CLIENT;
-    this.#context = {
-      defaultNs: this.#content,
-      prefixes: { [NS.STREAMS]: "stream" },
-      declared: { stream: NS.STREAMS },
-    };
     this.#relay = options.relay;
     this.#splitter = new StreamSplitter({ maxChars: this.#limits.maxBytes });
     this.#checker = sharedChecker(this.#limits);
@@ -82,18 +68,6 @@ export class RelayTcpFraming implements FramingCodec {
   decode(data: string | Uint8Array): readonly Frame[] {
     this.#splitter.push(data);
     return this.#drain();
-  }
-
-  encodeOpen(attributes: StreamAttributes): string {
-    return streamHeader(this.#content, attributes, true);
-  }
-
-  encodeClose(): string {
-    return "</stream:stream>";
-  }
-
-  encodeElement(el: XmlElement): string {
-    return serialize(el, this.#context);
   }
 
   restart(): readonly Frame[] {
@@ -243,32 +217,23 @@ const ENTITIES: Readonly<Record<string, string>> = {
  * an element inside a copy of its stream header: one level, one element and the header's
  * size more.
  */
+const HEADER_PARSERS = new Map<string, DocumentParser>();
 const PARSERS = new Map<string, DocumentParser>();
 const CHECKERS = new Map<string, ElementChecker>();
 
 function sharedParser(limits: XmlLimits, extraDepth: 0 | 1): DocumentParser {
-  const key = JSON.stringify(limits) + extraDepth;
-  let parser = PARSERS.get(key);
-  if (parser === undefined) {
-    parser = new DocumentParser(
-      extraDepth === 0 ? limits : {
-        ...limits,
-        maxBytes: 2 * limits.maxBytes + 64,
-        maxDepth: limits.maxDepth + 1,
-        maxElements: limits.maxElements + 1,
-      },
-    );
-    if (PARSERS.size < 16) PARSERS.set(key, parser);
+  if (extraDepth === 0) {
+    return sharedPerLimits(HEADER_PARSERS, limits, (resolved) => new DocumentParser(resolved));
   }
-  return parser;
+  const wider = {
+    ...limits,
+    maxBytes: 2 * limits.maxBytes + 64,
+    maxDepth: limits.maxDepth + 1,
+    maxElements: limits.maxElements + 1,
+  };
+  return sharedPerLimits(PARSERS, wider, (resolved) => new DocumentParser(resolved));
 }
 
 function sharedChecker(limits: XmlLimits): ElementChecker {
-  const key = JSON.stringify(limits);
-  let checker = CHECKERS.get(key);
-  if (checker === undefined) {
-    checker = new ElementChecker(limits);
-    if (CHECKERS.size < 16) CHECKERS.set(key, checker);
-  }
-  return checker;
+  return sharedPerLimits(CHECKERS, limits, (resolved) => new ElementChecker(resolved));
 }

@@ -16,7 +16,7 @@
 
 import { DocumentParser } from "../xml/document_parser.ts";
 import { LegacyWebSocketFraming, looksLikeLegacyHeader } from "./legacy_websocket.ts";
-import { resolveXmlLimits, type XmlLimits } from "../xml/limits.ts";
+import { sharedPerLimits, type XmlLimits } from "../xml/limits.ts";
 import type { XmlElement } from "../xml/element.ts";
 import type { XmlError } from "../xml/parse_error.ts";
 import { ElementChecker } from "../xml/element_check.ts";
@@ -62,13 +62,7 @@ const OUTPUT: SerializeContext = { prefixes: { [NS.STREAMS]: "stream" } };
 const PARSERS = new Map<string, DocumentParser>();
 
 function sharedParser(limits: Partial<XmlLimits> | undefined): DocumentParser {
-  const resolved = resolveXmlLimits(limits); // throws RangeError on a bad limit, as before
-  const key = JSON.stringify(resolved);
-  const shared = PARSERS.get(key);
-  if (shared !== undefined) return shared;
-  const parser = new DocumentParser(resolved);
-  if (PARSERS.size < 16) PARSERS.set(key, parser); // a few distinct configurations at most
-  return parser;
+  return sharedPerLimits(PARSERS, limits, (resolved) => new DocumentParser(resolved));
 }
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -76,14 +70,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const CHECKERS = new Map<string, ElementChecker>();
 
 function sharedChecker(limits: Partial<XmlLimits> | undefined): ElementChecker {
-  const resolved = resolveXmlLimits(limits);
-  const key = JSON.stringify(resolved);
-  let checker = CHECKERS.get(key);
-  if (checker === undefined) {
-    checker = new ElementChecker(resolved);
-    if (CHECKERS.size < 16) CHECKERS.set(key, checker);
-  }
-  return checker;
+  return sharedPerLimits(CHECKERS, limits, (resolved) => new ElementChecker(resolved));
 }
 
 /** The RFC 7395 codec. One instance per connection (it owns a reusable parser). */

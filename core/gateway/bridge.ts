@@ -30,6 +30,7 @@ import type { Input, Output, Session } from "../session/types.ts";
 import { element, type XmlElement } from "../xml/element.ts";
 import { RawElement } from "../xml/raw_element.ts";
 import { DocumentParser } from "../xml/document_parser.ts";
+import { sharedPerLimits } from "../xml/limits.ts";
 import { NS } from "../xmpp/namespaces.ts";
 import { CLOSE_CODES } from "../close_codes.ts";
 import { filterFeaturesForWebSocket, startTlsOffer } from "./features.ts";
@@ -585,13 +586,7 @@ function relayFromUpstream(_name: string, ns: string): boolean {
  */
 const TREE_PARSERS = new Map<string, DocumentParser>();
 function treeParser(limits: GatewayConfig["clientLimits"]): DocumentParser {
-  const key = JSON.stringify(limits ?? {});
-  let parser = TREE_PARSERS.get(key);
-  if (parser === undefined) {
-    parser = new DocumentParser(limits);
-    if (TREE_PARSERS.size < 16) TREE_PARSERS.set(key, parser);
-  }
-  return parser;
+  return sharedPerLimits(TREE_PARSERS, limits, (resolved) => new DocumentParser(resolved));
 }
 
 const IQ_REGISTER_FEATURE = "http://jabber.org/features/iq-register";

@@ -46,6 +46,7 @@ import { resolveXmlLimits, utf8Length, type XmlLimits } from "./limits.ts";
 import { findIllegalCharacter, RawScanner } from "./restricted.ts";
 import { type XmlError, xmlError, type XmlErrorCondition } from "./parse_error.ts";
 import { escapeAttribute } from "./escape.ts";
+import { isLegalChar, isNameCharHigh, isNameStartHigh } from "./names.ts";
 
 /**
  * The namespace context an element is checked in: the default namespace and the prefixes
@@ -158,33 +159,12 @@ for (let c = 0; c < 128; c++) {
   ASCII[c] = k;
 }
 
-/** XML 1.0 NameStartChar above ASCII, in the Basic Multilingual Plane (as sax-ts). */
-function isNameStartHigh(c: number): boolean {
-  return (c >= 0xc0 && c <= 0xd6) || (c >= 0xd8 && c <= 0xf6) || (c >= 0xf8 && c <= 0x2ff) ||
-    (c >= 0x370 && c <= 0x37d) || (c >= 0x37f && c <= 0x1fff) || c === 0x200c || c === 0x200d ||
-    (c >= 0x2070 && c <= 0x218f) || (c >= 0x2c00 && c <= 0x2fef) || (c >= 0x3001 && c <= 0xd7ff) ||
-    (c >= 0xf900 && c <= 0xfdcf) || (c >= 0xfdf0 && c <= 0xfffd);
-}
-
-/** XML 1.0 NameChar above ASCII, in the Basic Multilingual Plane (as sax-ts). */
-function isNameCharHigh(c: number): boolean {
-  return isNameStartHigh(c) || c === 0xb7 || (c >= 0x300 && c <= 0x36f) || c === 0x203f ||
-    c === 0x2040;
-}
-
 function isNameStart(c: number): boolean {
   return c < 128 ? (ASCII[c]! & NAME_START) !== 0 : isNameStartHigh(c);
 }
 
 function isSpace(c: number): boolean {
   return c < 128 && (ASCII[c]! & SPACE) !== 0;
-}
-
-/** Whether a character reference to `code` names a character XML allows. */
-function isLegalChar(code: number): boolean {
-  return code >= 0x20
-    ? code <= 0xd7ff || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff)
-    : code === 9 || code === 10 || code === 13;
 }
 
 /** A refusal found by the pass (mutable, reused). */

@@ -102,3 +102,33 @@ export function utf8Length(text: string, stopAbove = Infinity): number {
   }
   return bytes;
 }
+
+/**
+ * The one instance of something built per set of limits (a parser, a checker), kept in `cache`
+ * under the resolved limits: parsers and checkers are reused by every connection, since each
+ * parse or check runs synchronously from a reset state. A few distinct configurations at most
+ * are kept (16); others are built on every call. Throws `RangeError` on a bad limit.
+ *
+ * @example
+ * ```ts
+ * import { sharedPerLimits } from "./limits.ts";
+ * import { assertEquals } from "@std/assert";
+ * const cache = new Map<string, object>();
+ * const a = sharedPerLimits(cache, { maxDepth: 8 }, () => ({}));
+ * assertEquals(sharedPerLimits(cache, { maxDepth: 8 }, () => ({})), a);
+ * ```
+ */
+export function sharedPerLimits<T>(
+  cache: Map<string, T>,
+  limits: Partial<XmlLimits> | undefined,
+  make: (resolved: XmlLimits) => T,
+): T {
+  const resolved = resolveXmlLimits(limits);
+  const key = JSON.stringify(resolved);
+  let shared = cache.get(key);
+  if (shared === undefined) {
+    shared = make(resolved);
+    if (cache.size < 16) cache.set(key, shared);
+  }
+  return shared;
+}

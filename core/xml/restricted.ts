@@ -21,6 +21,8 @@
  * @module
  */
 
+import { isLegalChar, isNameCharHigh, isNameStartHigh } from "./names.ts";
+
 /** What kind of forbidden markup was found. */
 export type ForbiddenMarkup = "comment" | "doctype" | "declaration";
 
@@ -461,27 +463,6 @@ export class RawScanner {
     this.#consumed += text.length;
     return { text };
   }
-}
-
-/** XML 1.0 Char: whether a character reference may name `code`. */
-function isLegalChar(code: number): boolean {
-  return code >= 0x20
-    ? code <= 0xd7ff || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff)
-    : code === 9 || code === 10 || code === 13;
-}
-
-/** XML 1.0 NameStartChar above ASCII, in the Basic Multilingual Plane (as sax-ts). */
-function isNameStartHigh(c: number): boolean {
-  return (c >= 0xc0 && c <= 0xd6) || (c >= 0xd8 && c <= 0xf6) || (c >= 0xf8 && c <= 0x2ff) ||
-    (c >= 0x370 && c <= 0x37d) || (c >= 0x37f && c <= 0x1fff) || c === 0x200c || c === 0x200d ||
-    (c >= 0x2070 && c <= 0x218f) || (c >= 0x2c00 && c <= 0x2fef) || (c >= 0x3001 && c <= 0xd7ff) ||
-    (c >= 0xf900 && c <= 0xfdcf) || (c >= 0xfdf0 && c <= 0xfffd);
-}
-
-/** XML 1.0 NameChar above ASCII, in the Basic Multilingual Plane (as sax-ts). */
-function isNameCharHigh(c: number): boolean {
-  return isNameStartHigh(c) || c === 0xb7 || (c >= 0x300 && c <= 0x36f) || c === 0x203f ||
-    c === 0x2040;
 }
 
 /** XML 1.0 §3.3.3: literal tabs and line feeds in attribute values become spaces. */

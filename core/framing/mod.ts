@@ -13,3 +13,4 @@
 export type { Frame, FramingCodec, StreamAttributes } from "./types.ts";
 export { WebSocketFraming, type WebSocketFramingOptions } from "./websocket.ts";
 export { TcpFraming, type TcpFramingOptions } from "./tcp.ts";
+export { StreamEncoding } from "./_stream_codec.ts";

@@ -42,6 +42,7 @@ export {
   type Frame,
   type FramingCodec,
   type StreamAttributes,
+  StreamEncoding,
   TcpFraming,
   type TcpFramingOptions,
   WebSocketFraming,

@@ -22,6 +22,11 @@ export class CutProxy {
   readonly #accepting: Promise<void>;
   /** Close new connections at once. */
   refuse = false;
+  /**
+   * Close the next this many new connections at once, then forward again: deterministic where
+   * switching `refuse` off from the test would race with an attempt already on its way.
+   */
+  refuseNext = 0;
   /** Connections accepted so far. */
   accepted = 0;
 
@@ -68,7 +73,8 @@ export class CutProxy {
         return;
       }
       this.accepted++;
-      if (this.refuse) {
+      if (this.refuse || this.refuseNext > 0) {
+        if (this.refuseNext > 0) this.refuseNext--;
         client.close();
         continue;
       }

@@ -8,8 +8,9 @@
  *    (B) our gateway in front of Prosody's c2s TCP port, (C) our embedded server. The load
  *    client runs in a separate Deno process, so the CPU time of this process is the server
  *    side (gateway or embedded server); Prosody's comes from `/proc/<pid>/stat`.
- * 2. Memory: resident memory per idle connection (after login and bind) of the embedded server
- *    against bare `Deno.upgradeWebSocket` connections, both in this process.
+ * 2. Memory: resident memory and JS heap per idle connection (after login and bind) of the
+ *    embedded server and of the gateway (Prosody apart, in its own process),
+ *    against bare `Deno.upgradeWebSocket` connections, all in this process.
  *
  * Reproduce: `npx -y deno@2.9.6 run -A bench/load.ts [--connections 50] [--seconds 5]
  * [--rounds 5] [--idle 200]` (needs Debian `prosody`: `bash scripts/install_test_deps.sh`).
@@ -472,6 +473,45 @@ async function benchMain(args: {
     await stopIdle();
     await stopBare();
 
+    // --- Memory of the gateway (this process; Prosody's share is in its own process). ---
+    const gatewayUsers = Array.from({ length: args.idle + warmConns }, (_, i) => `gwidle${i}`);
+    const idleProsody = await startProsody({
+      accounts: gatewayUsers.map((username) => ({ username, password: PASSWORD })),
+      logLevel: "warn",
+      smacks: false,
+    });
+    const stopIdleProsody = once(() => idleProsody.stop());
+    cleanups.push(stopIdleProsody);
+    const idleGateway = serveGateway({
+      hostname: "127.0.0.1",
+      port: 0,
+      domains: [DOMAIN],
+      upstream: { hostname: "127.0.0.1", port: idleProsody.c2sPort },
+      upstreamTls: "off",
+      log: quiet,
+      admission: LOAD_ADMISSION,
+    });
+    const stopIdleGateway = once(() => idleGateway.shutdown());
+    cleanups.push(stopIdleGateway);
+    const gatewayUrl = `ws://127.0.0.1:${idleGateway.addr.port}/xmpp-websocket`;
+    await loadClient.call({
+      op: "login",
+      group: "gwidle",
+      url: gatewayUrl,
+      users: gatewayUsers.slice(0, warmConns),
+    });
+    const gatewayKb = { rss: 0, heap: 0 };
+    let gatewayOffset = warmConns;
+    for (const half of halves) {
+      const before = await settledMemory(gc);
+      const users = gatewayUsers.slice(gatewayOffset, gatewayOffset += half);
+      await loadClient.call({ op: "login", group: "gwidle", url: gatewayUrl, users });
+      add(gatewayKb, before, await settledMemory(gc));
+    }
+    await loadClient.call({ op: "close", group: "gwidle" });
+    await stopIdleGateway();
+    await stopIdleProsody();
+
     // --- Throughput: Prosody (A), gateway -> Prosody (B), embedded (C). ---
     const users = Array.from({ length: args.connections }, (_, i) => `load${i}`);
     const prosody = await startProsody({
@@ -654,6 +694,12 @@ async function benchMain(args: {
       fmt(perConn(embeddedKb.rss), 1),
       fmt(embeddedKb.rss / bareKb.rss, 2),
       fmt(perConn(embeddedKb.heap), 1),
+    ]);
+    row([
+      "B gateway, after login+bind",
+      fmt(perConn(gatewayKb.rss), 1),
+      fmt(gatewayKb.rss / bareKb.rss, 2),
+      fmt(perConn(gatewayKb.heap), 1),
     ]);
     console.log(
       `(embedded logins: ${args.idle} in ${fmt(loginMs)} ms, SASL PLAIN over loopback ` +

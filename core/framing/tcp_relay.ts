@@ -30,6 +30,7 @@ import { CLOSE_CODES } from "../close_codes.ts";
 import type { StreamErrorCondition } from "../stream_errors.ts";
 import { type Frame, type FramingCodec, streamAttributesOf } from "./types.ts";
 import { StreamEncoding } from "./_stream_codec.ts";
+import { escapeAttribute } from "../xml/escape.ts";
 
 /** Options of the relay codec. */
 export interface RelayTcpFramingOptions {
@@ -121,10 +122,18 @@ export class RelayTcpFraming extends StreamEncoding implements FramingCodec {
         text: `RFC 6120 §4.8.1: the stream header must be <stream> in ${NS.STREAMS}`,
       });
     }
-    const qname = /^<([^\s/>]+)/.exec(text)![1]!;
-    this.#header = text.endsWith("/>") ? text.slice(0, -2) + ">" : text;
-    this.#footer = `</${qname}>`;
-    this.#scope = declarationsOf(text);
+    // Kept for the stream's life: copies, never slices of the chunk they came in (a slice would
+    // keep the whole chunk, up to 64 KiB, alive per connection).
+    const qname = detach(/^<([^\s/>]+)/.exec(text)![1]!);
+    const scope = declarationsOf(text);
+    let wrapper = `<${qname}`;
+    if (scope.defaultNs !== "") wrapper += ` xmlns='${escapeAttribute(scope.defaultNs)}'`;
+    for (const [prefix, uri] of scope.prefixes) {
+      wrapper += ` xmlns:${prefix}='${escapeAttribute(uri)}'`;
+    }
+    this.#header = detach(wrapper + ">");
+    this.#footer = detach(`</${qname}>`);
+    this.#scope = scope;
     return { kind: "open", attributes: streamAttributesOf(header), element: header };
   }
 
@@ -182,11 +191,20 @@ function declarationsOf(tag: string): OuterScope {
   const prefixes = new Map<string, string>();
   const attribute = /\s(xmlns(?::([^\s=]+))?)\s*=\s*(?:'([^']*)'|"([^"]*)")/g;
   for (let m = attribute.exec(tag); m !== null; m = attribute.exec(tag)) {
-    const value = decodeValue(m[3] ?? m[4] ?? "");
+    const value = detach(decodeValue(m[3] ?? m[4] ?? ""));
     if (m[2] === undefined) defaultNs = value;
-    else prefixes.set(m[2], value);
+    else prefixes.set(detach(m[2]), value);
   }
   return { defaultNs, prefixes };
+}
+
+/**
+ * A copy of `text` that does not keep the string it was cut from alive: V8 represents substrings
+ * as slices of their parent; concatenating flattens into a new string, whose slice then refers
+ * to that copy only.
+ */
+function detach(text: string): string {
+  return (" " + text).slice(1);
 }
 
 function decodeValue(raw: string): string {

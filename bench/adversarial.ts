@@ -4,7 +4,9 @@
  * the same bytes inside an RFC 6120 stream through the stream parser), compared per byte with
  * an ordinary stanza stream measured in the same process, rounds alternating. Target: every
  * shape within 3x the per-byte cost of the ordinary stream. Shapes over a limit are refused;
- * refusing must be cheap too, so they are measured the same way.
+ * refusing must be cheap too, so they are measured the same way. The gateway's relay path
+ * (issue 10: `ElementChecker` on a message, `RelayTcpFraming` on a stream) is measured too,
+ * against the same ordinary stream through that path.
  *
  * Run: `deno run bench/adversarial.ts [rounds]` (default 7 rounds).
  *
@@ -12,6 +14,8 @@
  */
 
 import { DocumentParser, StreamParser } from "../core/mod.ts";
+import { ElementChecker } from "../core/xml/mod.ts";
+import { RelayTcpFraming } from "../core/framing/tcp_relay.ts";
 import { MESSAGE, STREAM_HEADER } from "./_samples.ts";
 
 const MAX = 262_144;
@@ -83,6 +87,24 @@ function documentNsPerByte(text: string): number {
   return ((performance.now() - start) * 1e6) / text.length;
 }
 
+const checker = new ElementChecker({ maxBytes: MAX });
+
+/** The relay path on a message: one validating pass, no tree. */
+function checkNsPerByte(text: string): number {
+  const start = performance.now();
+  checker.check(text);
+  return ((performance.now() - start) * 1e6) / text.length;
+}
+
+/** The relay path on a stream: cut by position, each element validated whole. */
+function relayNsPerByte(text: string): number {
+  const codec = new RelayTcpFraming({ limits: { maxBytes: MAX }, relay: () => true });
+  codec.decode(STREAM_HEADER);
+  const start = performance.now();
+  codec.decode(text);
+  return ((performance.now() - start) * 1e6) / text.length;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -91,20 +113,30 @@ function median(values: number[]): number {
 // Warm up every path.
 for (let i = 0; i < 3; i++) {
   streamNsPerByte(ORDINARY_STREAM);
+  relayNsPerByte(ORDINARY_STREAM);
   for (const text of Object.values(SHAPES)) {
     streamNsPerByte(text);
     documentNsPerByte(text);
+    relayNsPerByte(text);
+    checkNsPerByte(text);
   }
 }
 
 const baseline: number[] = [];
-const results = new Map<string, { doc: number[]; stream: number[] }>();
+const relayBaseline: number[] = [];
+const results = new Map<
+  string,
+  { doc: number[]; stream: number[]; check: number[]; relay: number[] }
+>();
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, text] of Object.entries(SHAPES)) {
     baseline.push(streamNsPerByte(ORDINARY_STREAM));
-    const entry = results.get(name) ?? { doc: [], stream: [] };
+    relayBaseline.push(relayNsPerByte(ORDINARY_STREAM));
+    const entry = results.get(name) ?? { doc: [], stream: [], check: [], relay: [] };
     entry.doc.push(documentNsPerByte(text));
     entry.stream.push(streamNsPerByte(text));
+    entry.check.push(checkNsPerByte(text));
+    entry.relay.push(relayNsPerByte(text));
     results.set(name, entry);
   }
 }
@@ -127,14 +159,44 @@ for (const [name, text] of Object.entries(SHAPES)) {
   );
 }
 console.log(`worst ratio at the maximum size: ${worst.toFixed(2)} (target: at most 3)`);
+const relayBase = median(relayBaseline);
+console.log(
+  `\nthe gateway's relay path: ordinary stanza stream ${relayBase.toFixed(1)} ns/byte ` +
+    `(${(base / relayBase).toFixed(1)}x cheaper than the tree path)`,
+);
+console.log("shape | message check ns/byte | ratio | relay stream ns/byte | ratio");
+let relayWorst = 0;
+for (const name of Object.keys(SHAPES)) {
+  const { check, relay } = results.get(name)!;
+  const c = median(check);
+  const r = median(relay);
+  relayWorst = Math.max(relayWorst, c / relayBase, r / relayBase);
+  console.log(
+    `${name} | ${c.toFixed(1)} | ${(c / relayBase).toFixed(2)} | ${r.toFixed(1)} | ` +
+      `${(r / relayBase).toFixed(2)}`,
+  );
+}
+console.log(
+  `worst relay-path ratio at the maximum size: ${relayWorst.toFixed(2)} (target: at most 3)`,
+);
 const tinyDoc: number[] = [];
 const tinyStream: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   tinyDoc.push(documentNsPerByte(ACCEPTED_TINY));
   tinyStream.push(streamNsPerByte(ACCEPTED_TINY));
 }
+const tinyCheck: number[] = [];
+const tinyRelay: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  tinyCheck.push(checkNsPerByte(ACCEPTED_TINY));
+  tinyRelay.push(relayNsPerByte(ACCEPTED_TINY));
+}
 console.log(
   `largest accepted message of tiny elements (${ACCEPTED_TINY.length} bytes, 10 000 elements): ` +
     `${(median(tinyDoc) / base).toFixed(2)}x as a message, ` +
     `${(median(tinyStream) / base).toFixed(2)}x in a stream, per byte`,
+);
+console.log(
+  `the same on the relay path: ${(median(tinyCheck) / relayBase).toFixed(2)}x as a message, ` +
+    `${(median(tinyRelay) / relayBase).toFixed(2)}x in a stream, per byte (of its own baseline)`,
 );

@@ -68,7 +68,9 @@ const DECLARATION = 4;
  */
 export class StreamSplitter {
   readonly #maxChars: number;
-  #decoder = new TextDecoder("utf-8", { fatal: true });
+  /** The last bytes of a character that has not fully arrived (0 to 3 bytes). */
+  #tail: Uint8Array | undefined;
+  #bomChecked = false;
   #buffer = "";
   /** Start of the unconsumed text. */
   #start = 0;
@@ -100,8 +102,25 @@ export class StreamSplitter {
       this.#buffer += chunk;
       return;
     }
+    // One decoder shared by every splitter, on whole characters only: a streaming decoder per
+    // connection holds a native resource and takes a slower path (issue 10).
+    let bytes = chunk;
+    if (this.#tail !== undefined) {
+      bytes = new Uint8Array(this.#tail.length + chunk.length);
+      bytes.set(this.#tail);
+      bytes.set(chunk, this.#tail.length);
+      this.#tail = undefined;
+    }
+    const cut = completeCharacters(bytes);
+    if (cut < bytes.length) this.#tail = bytes.slice(cut);
     try {
-      this.#buffer += this.#decoder.decode(chunk, { stream: true });
+      let text = UTF8.decode(cut === bytes.length ? bytes : bytes.subarray(0, cut));
+      if (!this.#bomChecked && text.length > 0) {
+        // A byte order mark may open the byte stream (XML 1.0 §4.3.3), nowhere else.
+        this.#bomChecked = true;
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      }
+      this.#buffer += text;
     } catch {
       this.#failed = xmlError("unsupported-encoding", "RFC 6120 §11.6: invalid UTF-8");
     }
@@ -324,6 +343,31 @@ export class StreamSplitter {
   #tooBig(): SplitEvent {
     return this.#fail("policy-violation", `An element exceeds ${this.#maxChars} characters`, true);
   }
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * How many leading bytes of `bytes` hold whole UTF-8 characters: all of them, unless the last
+ * character is still incomplete (its lead byte and fewer continuation bytes than it announces).
+ * Invalid sequences are left in, for the decoder to refuse.
+ */
+function completeCharacters(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let lead = n - 1;
+  while (lead >= 0 && lead > n - 4 && (bytes[lead]! & 0xc0) === 0x80) lead--;
+  if (lead < 0) return n;
+  const b = bytes[lead]!;
+  const size = b < 0x80
+    ? 1
+    : (b & 0xe0) === 0xc0
+    ? 2
+    : (b & 0xf0) === 0xe0
+    ? 3
+    : (b & 0xf8) === 0xf0
+    ? 4
+    : 1;
+  return n - lead >= size ? n : lead;
 }
 
 function isSpace(c: number): boolean {

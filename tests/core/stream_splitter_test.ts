@@ -164,3 +164,35 @@ Deno.test("splitter: nothing after the footer is reported", () => {
     "footer",
   ]);
 });
+
+Deno.test("splitter: a byte order mark may open the byte stream, and only there", () => {
+  const bom = new Uint8Array([0xef, 0xbb, 0xbf]);
+  const encode = (text: string) => new TextEncoder().encode(text);
+  // Split inside the mark too: the mark is recognised once whole.
+  assertEquals(split([bom.subarray(0, 2), bom.subarray(2), encode(HEADER + "<presence/>")]), [
+    { type: "header", text: HEADER, declaration: "" },
+    { type: "element", text: "<presence/>" },
+  ]);
+  const later = split([encode(HEADER), bom, encode("<presence/>")]).at(-1);
+  assertEquals(later?.type === "error" && later.error.condition, "bad-format");
+});
+
+Deno.test("splitter: a sequence that turns out invalid across chunks is refused", () => {
+  // E2 82 announces a three-byte character; 41 is not a continuation byte.
+  const events = split([
+    new TextEncoder().encode(HEADER + "<message><body>"),
+    new Uint8Array([0xe2, 0x82]),
+    new Uint8Array([0x41]),
+  ]);
+  const last = events.at(-1);
+  assertEquals(last?.type === "error" && last.error.condition, "unsupported-encoding");
+  // A lone continuation byte, and a lead byte that can never start a character.
+  for (const bad of [[0x80], [0xff]]) {
+    const error = split([new TextEncoder().encode(HEADER), new Uint8Array(bad)]).at(-1);
+    assertEquals(
+      error?.type === "error" && error.error.condition,
+      "unsupported-encoding",
+      `${bad}`,
+    );
+  }
+});

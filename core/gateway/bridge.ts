@@ -464,6 +464,15 @@ class Bridge {
       return this.failClient("internal-server-error", "STARTTLS with the XMPP server failed");
     }
     if (el.name === "proceed" && el.ns === NS.TLS) return; // the session asked for start-tls
+    if (el.ns === NS.FRAMING || el.ns === NS.TLS) {
+      // Never relayed: the browser would read <open/> or <close/> as the gateway's own framing,
+      // and STARTTLS is the gateway's business (digest §2.2). The server is misbehaving.
+      this.event("warn", "upstream-unrelayable", `{${el.ns}}${el.name}`);
+      return this.failClient(
+        "internal-server-error",
+        "The XMPP server sent an element the gateway cannot relay",
+      );
+    }
     if (el.name === "success" && (el.ns === NS.SASL || el.ns === NS.SASL2)) g.authenticated = true;
     if (el.name === "failure" && (el.ns === NS.SASL || el.ns === NS.SASL2)) {
       this.command("client", { type: "send-element", now: this.#now, element: el }, canSend);
@@ -574,10 +583,12 @@ function relayFromClient(_name: string, ns: string): boolean {
 
 /**
  * What the server's stream may hand on as validated text: everything but stream-level elements
- * (features, stream errors), SASL and STARTTLS, which the bridge and the session inspect.
+ * (features, stream errors), SASL and STARTTLS, which the bridge and the session inspect, and the
+ * RFC 7395 framing namespace, which the bridge refuses.
  */
 function relayFromUpstream(_name: string, ns: string): boolean {
-  return ns !== NS.STREAMS && ns !== NS.SASL && ns !== NS.SASL2 && ns !== NS.TLS;
+  return ns !== NS.STREAMS && ns !== NS.SASL && ns !== NS.SASL2 && ns !== NS.TLS &&
+    ns !== NS.FRAMING;
 }
 
 /**

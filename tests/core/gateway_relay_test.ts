@@ -135,3 +135,24 @@ Deno.test("relay: send-raw takes only a RawElement made by a codec", () => {
     XmppUsageError,
   );
 });
+
+Deno.test("relay: framing or STARTTLS elements from the server never reach the browser, and never throw", () => {
+  for (
+    const bad of [
+      "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='evil'/>",
+      "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing' see-other-uri='wss://evil/'/>",
+      "<f:open xmlns:f='urn:ietf:params:xml:ns:xmpp-framing'/>",
+      "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+    ]
+  ) {
+    const h = new Harness({ upstreamTls: "off" });
+    h.open();
+    h.login();
+    const before = h.toClient.length;
+    h.upstream(bad); // before the fix: XmppUsageError out of gatewayStep
+    const sent = h.toClient.slice(before);
+    assert(sent[0]!.includes("internal-server-error"), `${bad}: ${sent[0]}`);
+    assert(!sent.some((t) => t.includes("evil") || t.includes("starttls")), bad);
+    assert(h.all.some((o) => o.type === "notice" && o.event === "upstream-unrelayable"), bad);
+  }
+});

@@ -156,3 +156,71 @@ Deno.test("relay: framing or STARTTLS elements from the server never reach the b
     assert(h.all.some((o) => o.type === "notice" && o.event === "upstream-unrelayable"), bad);
   }
 });
+
+Deno.test("relay: random element sequences from a hostile server, at three stages, never throw and never put framing in front of the browser", () => {
+  const seed = Number(Deno.env.get("UPSTREAM_FUZZ_SEED") ?? (Math.random() * 2 ** 31) >>> 0);
+  console.log(`UPSTREAM_FUZZ_SEED=${seed}`);
+  let state = seed || 1;
+  const pick = <T>(list: readonly T[]): T => {
+    state = (Math.imul(state, 1103515245) + 12345) & 0x7fffffff;
+    return list[state % list.length]!;
+  };
+  const namespaces = [
+    "urn:ietf:params:xml:ns:xmpp-framing",
+    "urn:ietf:params:xml:ns:xmpp-tls",
+    "urn:ietf:params:xml:ns:xmpp-sasl",
+    "urn:xmpp:sasl:2",
+    "http://etherx.jabber.org/streams",
+    "urn:xmpp:sm:3",
+    "jabber:client",
+    "urn:ietf:params:xml:ns:xmpp-streams",
+  ];
+  const names = ["open", "close", "success", "failure", "proceed", "starttls", "features"]
+    .concat(["error", "message", "iq", "a", "r", "enabled", "challenge", "stream"]);
+  for (let run = 0; run < 1500; run++) {
+    const h = new Harness({ upstreamTls: "off" });
+    const stage = pick([0, 1, 2]);
+    const script: string[] = [];
+    try {
+      if (stage === 0) {
+        h.run({
+          type: "client",
+          input: { type: "transport-opened", now: ++h.now, secure: true, streamId: "w" },
+        });
+        h.client(
+          "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>",
+        );
+        h.run({
+          type: "upstream",
+          input: { type: "transport-opened", now: ++h.now, secure: false },
+        });
+        h.upstream(HEADER);
+      } else {
+        h.open();
+        if (stage === 2) h.login();
+      }
+      const before = h.toClient.length;
+      for (let k = 0; k < 3; k++) {
+        const ns = pick(namespaces);
+        const name = pick(names);
+        const el = pick([true, false])
+          ? `<${name} xmlns='${ns}'/>`
+          : `<p:${name} xmlns:p='${ns}'/>`;
+        script.push(el);
+        h.upstream(el);
+      }
+      // Only the gateway's own framing reaches the browser: the response <open/> first (while
+      // the browser's stream was still opening), the <close/> that ends a failed session last.
+      const sent = h.toClient.slice(before).map(standalone);
+      sent.forEach((root, i) => {
+        if (root.ns !== "urn:ietf:params:xml:ns:xmpp-framing") return;
+        const own = (root.name === "open" && i === 0 && stage === 0) ||
+          (root.name === "close" && i === sent.length - 1 &&
+            root.attrs["see-other-uri"] === undefined);
+        assert(own, `framing <${root.name}/> at ${i} of ${sent.length}`);
+      });
+    } catch (error) {
+      throw new Error(`UPSTREAM_FUZZ_SEED=${seed}, stage ${stage}: ${script.join(" ")}: ${error}`);
+    }
+  }
+});

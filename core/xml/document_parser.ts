@@ -39,7 +39,7 @@ export class DocumentParser {
   /** Creates a parser with the given limits (defaults: {@link resolveXmlLimits}). */
   constructor(limits: Partial<XmlLimits> = {}) {
     this.#limits = resolveXmlLimits(limits);
-    this.#scanner = new RawScanner(this.#limits);
+    this.#scanner = new RawScanner(this.#limits, true);
     this.#builder = new TreeBuilder(this.#limits, 0, {
       onHeader: () => {},
       onWhitespace: () => {},

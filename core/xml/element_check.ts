@@ -241,7 +241,7 @@ export class ElementChecker {
   /** Creates a checker with the given limits (defaults: {@link resolveXmlLimits}). */
   constructor(limits: Partial<XmlLimits> = {}) {
     this.#limits = resolveXmlLimits(limits);
-    this.#scanner = new RawScanner(this.#limits);
+    this.#scanner = new RawScanner(this.#limits, true);
   }
 
   /** The limits in force. */

@@ -101,6 +101,7 @@ const PI = 4;
  */
 export class RawScanner {
   readonly #limits: ScanLimits;
+  readonly #standalone: boolean;
   #state = TEXT;
   #quote = 0;
   #carry = "";
@@ -124,9 +125,15 @@ export class RawScanner {
   #refNameLength = 0;
   #refError: RawError | undefined;
 
-  /** Creates a scanner; without limits it only applies the restricted-XML rules. */
-  constructor(limits: ScanLimits = UNLIMITED) {
+  /**
+   * Creates a scanner; without limits it only applies the restricted-XML rules. With
+   * `standalone` (one document per scan, as an RFC 7395 message), any processing instruction
+   * other than at the very start is refused here; a stream scanner leaves them to the parser,
+   * since the next document may begin, with its XML declaration, right after SASL success.
+   */
+  constructor(limits: ScanLimits = UNLIMITED, standalone = false) {
     this.#limits = limits;
+    this.#standalone = standalone;
   }
 
   /** Forgets everything: the next text starts a new document. */
@@ -339,6 +346,16 @@ export class RawScanner {
             this.#state = CDATA;
             i = lt + CDATA_OPEN.length;
           } else if (next === 63 /* ? */) {
+            if (this.#standalone && this.#consumed + lt !== 0) {
+              // Only the XML declaration, at the very start, may be a processing instruction
+              // (RFC 6120 §11.1); refused here, not left to sax-ts, which misses the end of a
+              // PI written `<??>` and would then report an incomplete element instead.
+              return fail(
+                s,
+                "restricted-xml",
+                "RFC 6120 §11.1: processing instructions are not allowed",
+              );
+            }
             if (this.#consumed + lt === 0 && /^<\?xml[ \t\n]/.test(s.slice(0, 6))) {
               this.#declarationAtStart = true;
             }

@@ -4,8 +4,9 @@
  * footer. It builds nothing and checks only what it needs to find the boundaries (tags, quoted
  * values, CDATA sections, nesting depth); each element's text is then validated whole by
  * {@link ElementChecker} (the relay path of the gateway, issue 10) or parsed by
- * {@link DocumentParser}. Its cost is linear: every character is looked at once, and the buffer
- * is compacted once per `push`, not per element.
+ * {@link DocumentParser}. Its cost is linear: every character is looked at once, and the part
+ * of an unfinished element already scanned is set aside as pieces (joined once, when the element
+ * is complete), so an element trickling in over many chunks is never copied again per chunk.
  *
  * @example
  * ```ts
@@ -71,8 +72,14 @@ export class StreamSplitter {
   /** The last bytes of a character that has not fully arrived (0 to 3 bytes). */
   #tail: Uint8Array | undefined;
   #bomChecked = false;
+  /** Text not yet set aside: from the current part's start (or resume point) onwards. */
   #buffer = "";
-  /** Start of the unconsumed text. */
+  /** The current part's text scanned before `#buffer` began (joined when the part is complete). */
+  #pieces: string[] = [];
+  #piecesLength = 0;
+  /** The last character of the tag being scanned outside quotes (`/` makes it empty). */
+  #lastTagChar = 0;
+  /** Start of the unconsumed text (of the current part, if one is in progress). */
   #start = 0;
   /** Where the scan resumes. */
   #scan = 0;
@@ -80,8 +87,6 @@ export class StreamSplitter {
   #quote = 0;
   /** 0: before the header; 1: between first-level elements; more: inside one. */
   #depth = 0;
-  /** Start of the tag being scanned. */
-  #tagStart = 0;
   /** The tag being scanned is an end tag. */
   #endTag = false;
   /** Anything but whitespace seen in this document (an XML declaration must come first). */
@@ -128,6 +133,8 @@ export class StreamSplitter {
 
   /** Begins a new document at the current position (the unread input is kept). */
   restart(): void {
+    this.#pieces = [];
+    this.#piecesLength = 0;
     this.#state = TEXT;
     this.#depth = 0;
     this.#scan = this.#start;
@@ -140,7 +147,7 @@ export class StreamSplitter {
   next(): SplitEvent | undefined {
     if (this.#failed !== undefined) return { type: "error", error: this.#failed };
     const event = this.#next();
-    if (event === undefined) this.#compact();
+    if (event === undefined) this.#spill();
     return event;
   }
 
@@ -149,12 +156,31 @@ export class StreamSplitter {
     return { type: "error", error: this.#failed };
   }
 
-  #compact(): void {
-    if (this.#start === 0) return;
-    this.#buffer = this.#buffer.slice(this.#start);
-    this.#scan -= this.#start;
-    this.#tagStart -= this.#start;
+  /**
+   * Waiting for more input: what the current part holds up to the resume point goes to the
+   * pieces, and the buffer keeps only the rest (a few characters at most), so the next chunk is
+   * appended to a short string rather than to the whole unfinished element.
+   */
+  #spill(): void {
+    const s = this.#buffer;
+    if (this.#scan > this.#start) {
+      this.#pieces.push(s.slice(this.#start, this.#scan));
+      this.#piecesLength += this.#scan - this.#start;
+    }
+    this.#buffer = s.slice(this.#scan);
     this.#start = 0;
+    this.#scan = 0;
+  }
+
+  /** The text of the part that ends at `end`, from its start; the pieces are taken. */
+  #partText(s: string, end: number): string {
+    let text = s.slice(this.#start, end);
+    if (this.#pieces.length > 0) {
+      text = this.#pieces.join("") + text;
+      this.#pieces = [];
+      this.#piecesLength = 0;
+    }
+    return text;
   }
 
   #next(): SplitEvent | undefined {
@@ -231,7 +257,6 @@ export class StreamSplitter {
               }
               if (/^<\?xml[ \t\r\n]/.test(s.slice(i, i + 6))) {
                 this.#begun = true;
-                this.#tagStart = i;
                 this.#state = DECLARATION;
                 i += 2;
                 break;
@@ -243,8 +268,8 @@ export class StreamSplitter {
             );
           }
           this.#begun = true;
-          this.#tagStart = i;
           this.#endTag = next === 47;
+          this.#lastTagChar = 0;
           this.#state = TAG;
           i += 1;
           break;
@@ -259,10 +284,13 @@ export class StreamSplitter {
               break;
             }
             if (c === 60) return this.#fail("not-well-formed", "'<' inside a tag");
-            if (c !== 62 /* > */) continue;
+            if (c !== 62 /* > */) {
+              this.#lastTagChar = c;
+              continue;
+            }
             i++;
             this.#state = TEXT;
-            const event = this.#tagEnded(s, i, s.charCodeAt(i - 2) === 47 /* / */);
+            const event = this.#tagEnded(s, i, this.#lastTagChar === 47 /* / */);
             if (event !== undefined) return event;
             break;
           }
@@ -275,6 +303,7 @@ export class StreamSplitter {
             break;
           }
           this.#state = TAG;
+          this.#lastTagChar = this.#quote;
           i = close + 1;
           break;
         }
@@ -296,7 +325,7 @@ export class StreamSplitter {
             this.#scan = i;
             return this.#checkSize(i);
           }
-          this.#declaration = s.slice(this.#tagStart, end + 2);
+          this.#declaration = this.#partText(s, end + 2);
           this.#state = TEXT;
           i = end + 2;
           this.#start = i;
@@ -321,23 +350,25 @@ export class StreamSplitter {
       const declaration = this.#declaration;
       this.#declaration = "";
       this.#ended = empty;
+      const text = this.#partText(s, end);
       this.#start = end;
-      return { type: "header", text: s.slice(this.#tagStart, end), declaration };
+      return { type: "header", text, declaration };
     }
     if (this.#depth === 0) {
       this.#ended = true;
+      const text = this.#partText(s, end);
       this.#start = end;
-      return { type: "footer", text: s.slice(this.#tagStart, end) };
+      return { type: "footer", text };
     }
     if (this.#depth !== 1) return undefined;
-    const text = s.slice(this.#start, end);
+    const text = this.#partText(s, end);
     this.#start = end;
     return text.length > this.#maxChars ? this.#tooBig() : { type: "element", text };
   }
 
   /** Fails if the unfinished part starting at the consumed position has grown too long. */
   #checkSize(at: number): SplitEvent | undefined {
-    return at - this.#start > this.#maxChars ? this.#tooBig() : undefined;
+    return this.#piecesLength + at - this.#start > this.#maxChars ? this.#tooBig() : undefined;
   }
 
   #tooBig(): SplitEvent {

@@ -6,7 +6,7 @@
  * on its start tag, so that it stands alone as an RFC 7395 message. No tree is built and nothing
  * is serialized again. Elements the policy keeps (features, SASL, STARTTLS, stream errors), and
  * any that uses a prefix declared on the stream header, are parsed into trees by sax-ts
- * (`DocumentParser`) inside a copy of the stream header, as part of the stream they came in.
+ * (`DocumentParser`) inside a wrapper that declares the stream header's namespaces.
  *
  * @example
  * ```ts
@@ -152,7 +152,8 @@ export class RelayTcpFraming extends StreamEncoding implements FramingCodec {
         ),
       };
     }
-    // In a copy of the header, so that the stream's declarations apply as they did on the wire.
+    // Inside a wrapper declaring the stream header's namespaces, so that they apply as they did
+    // on the wire.
     const parsed = sharedParser(this.#limits, 1).parse(this.#header + text + this.#footer);
     if (!parsed.ok) return this.#invalid(parsed.error);
     const element = parsed.element.children[0];

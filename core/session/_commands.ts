@@ -83,16 +83,21 @@ export function restartStream(ctx: Ctx): void {
   frames(ctx, pending);
 }
 
+/**
+ * What `send-element` and `send-raw` need: an open stream (or the peer's `<close/>` still to be
+ * answered, while what is in flight is relayed), and no restart due.
+ */
+function requireSendable(ctx: Ctx, input: "send-element" | "send-raw"): void {
+  const s = ctx.s;
+  const relaying = s.phase === "closing" && s.closeReceived && !s.closeSent;
+  ctx.require(input, s.transportOpen && (s.phase === "open" || relaying), "the stream is not open");
+  ctx.require(input, !s.restartPending, "a stream restart is due");
+}
+
 /** Sends one application element on the open stream (nothing ill-formed ever leaves). */
 export function sendElement(ctx: Ctx, el: XmlElement): void {
   const s = ctx.s;
-  const relaying = s.phase === "closing" && s.closeReceived && !s.closeSent;
-  ctx.require(
-    "send-element",
-    s.transportOpen && (s.phase === "open" || relaying),
-    "the stream is not open",
-  );
-  ctx.require("send-element", !s.restartPending, "a stream restart is due");
+  requireSendable(ctx, "send-element");
   ctx.require("send-element", !isStreamError(el), "use fail-stream to send a stream error");
   ctx.require(
     "send-element",
@@ -131,14 +136,7 @@ export function sendElement(ctx: Ctx, el: XmlElement): void {
  * and framing elements change the session and go through `send-element` or the other inputs.
  */
 export function sendRaw(ctx: Ctx, raw: RawElement): void {
-  const s = ctx.s;
-  const relaying = s.phase === "closing" && s.closeReceived && !s.closeSent;
-  ctx.require(
-    "send-raw",
-    s.transportOpen && (s.phase === "open" || relaying),
-    "the stream is not open",
-  );
-  ctx.require("send-raw", !s.restartPending, "a stream restart is due");
+  requireSendable(ctx, "send-raw");
   ctx.require("send-raw", RawElement.isValidated(raw), "not a RawElement made by a codec");
   ctx.require(
     "send-raw",

@@ -18,7 +18,13 @@
 import type { GatewayOptions, ParseOutcome } from "./options.ts";
 import { parsePairs } from "./options.ts";
 import type { BoundLoggerFactory, Logger } from "./log.ts";
-import { listenUrl, readOptionFile, readTls, type TextFileReader } from "./files.ts";
+import {
+  listenUrl,
+  readOptionFile,
+  readTls,
+  reloadCertificate,
+  type TextFileReader,
+} from "./files.ts";
 import type { UpstreamTls } from "../gateway/types.ts";
 import type { ForwardedHeader } from "../http/forwarded.ts";
 
@@ -321,20 +327,5 @@ async function reloadTls(
   log: Logger,
   binding: { readonly readTextFile: TextFileReader },
 ): Promise<void> {
-  if (!options.cert) return;
-  try {
-    const tls = await readTls(options, binding.readTextFile);
-    if (await server.replaceCertificate?.(tls.cert!, tls.key!)) {
-      log("info", "certificate reloaded");
-    } else {
-      log(
-        "warn",
-        "certificate not reloaded: the native WebSocket layer cannot change it without closing every connection; restart, or use --websocket-layer strict",
-      );
-    }
-  } catch (error) {
-    log("error", "certificate not reloaded", {
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
+  if (options.cert) await reloadCertificate(server, options, log, binding.readTextFile);
 }

@@ -19,7 +19,7 @@ import { loadAccounts } from "./accounts.ts";
 import { publicWebSocketUrl, webHandler } from "./web.ts";
 import { trustPolicy } from "../http/forwarded.ts";
 import { addressList, isLoopbackAddress } from "../http/ip.ts";
-import { listenUrl, readTls, type TextFileReader } from "./files.ts";
+import { listenUrl, readTls, reloadCertificate, type TextFileReader } from "./files.ts";
 import { HubMetrics, renderEndpointStats } from "./metrics.ts";
 import { Readiness } from "./health.ts";
 import type { Runtime } from "./runtime.ts";
@@ -279,21 +279,7 @@ export async function startEmbedded<S extends EmbeddedEndpoint>(
         log("error", "accounts not reloaded", { error: errorText(error) });
       }
     }
-    if (tls.cert !== undefined) {
-      try {
-        const fresh = await readTls(options, readTextFile);
-        if (await server.replaceCertificate?.(fresh.cert!, fresh.key!)) {
-          log("info", "certificate reloaded");
-        } else {
-          log(
-            "warn",
-            "certificate not reloaded: the native WebSocket layer cannot change it without closing every connection; restart, or use --websocket-layer strict",
-          );
-        }
-      } catch (error) {
-        log("error", "certificate not reloaded", { error: errorText(error) });
-      }
-    }
+    if (tls.cert !== undefined) await reloadCertificate(server, options, log, readTextFile);
   };
   return Object.assign(server, { reload });
 }

@@ -12,6 +12,8 @@
  */
 
 /** Reads a file as UTF-8 text (the runtime's). */
+import type { Logger } from "./log.ts";
+
 export type TextFileReader = (path: string) => Promise<string>;
 
 /**
@@ -59,6 +61,44 @@ export async function readTls(
     cert: await readOptionFile(options.cert, "--cert", read),
     key: await readOptionFile(options.key, "--key", read),
   };
+}
+
+/**
+ * Reads `--cert` / `--key` again and hands them to the server (SIGHUP), logging the outcome: the
+ * native WebSocket layer cannot change its certificate without closing every connection, so it
+ * keeps the old one and says so. Shared by the gateway's and the embedded server's reload.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { reloadCertificate } from "./files.ts";
+ * const lines: string[] = [];
+ * const server = { replaceCertificate: () => Promise.resolve(true) };
+ * await reloadCertificate(server, { cert: "c.pem", key: "k.pem" }, (_l, event) => lines.push(event), () => Promise.resolve("PEM"));
+ * assertEquals(lines, ["certificate reloaded"]);
+ * ```
+ */
+export async function reloadCertificate(
+  server: { replaceCertificate?(cert: string, key: string): Promise<boolean> },
+  options: { readonly cert: string; readonly key: string },
+  log: Logger,
+  read: TextFileReader,
+): Promise<void> {
+  try {
+    const tls = await readTls(options, read);
+    if (await server.replaceCertificate?.(tls.cert!, tls.key!)) {
+      log("info", "certificate reloaded");
+    } else {
+      log(
+        "warn",
+        "certificate not reloaded: the native WebSocket layer cannot change it without closing every connection; restart, or use --websocket-layer strict",
+      );
+    }
+  } catch (error) {
+    log("error", "certificate not reloaded", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
 }
 
 /**
